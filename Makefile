@@ -1,0 +1,28 @@
+# salvosim — quick start: `make run`, `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SCENARIO ?= scenarios/al_asad_drone_raid.toml
+
+.PHONY: run test bench bench-quick clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/salvosim run $(SCENARIO)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q tests bench --benchmark-disable
+
+bench: $(STAMP)
+	$(BIN)/python -m pytest -q bench --benchmark-only --benchmark-columns=min,mean,stddev,rounds
+
+clean:
+	rm -rf $(VENV) .pytest_cache .benchmarks

@@ -1,0 +1,67 @@
+"""Codes shared by the compiled scenario, both engines and the results.
+
+Every enumeration of the model is a small integer here so that the Numba kernel and the
+SimPy reference engine speak the same language over plain numpy arrays.
+"""
+
+# Threat classes (MODEL.md §3). The order is the column order of every per-class table.
+THREAT_CLASSES = ("rocket", "mortar", "drone", "cruise_missile", "ballistic_missile")
+N_CLASSES = len(THREAT_CLASSES)
+CLASS_INDEX = {name: i for i, name in enumerate(THREAT_CLASSES)}
+BALLISTIC_CLASSES = ("rocket", "mortar", "ballistic_missile")
+CRUISE_CLASSES = ("drone", "cruise_missile")
+
+# Fates (MODEL.md §7). ALIVE only exists while a replication runs.
+ALIVE, KILLED, FAILED, LEAKED, MISSED = 0, 1, 2, 3, 4
+FATE_NAMES = ("alive", "killed", "failed", "leaked", "missed")
+
+# Fire-unit kinds and channel hold rules (MODEL.md §5).
+KIND_MISSILE, KIND_GUN, KIND_LASER = 0, 1, 2
+UNIT_KINDS = {"missile": KIND_MISSILE, "gun": KIND_GUN, "laser": KIND_LASER}
+HOLD_INTERCEPT, HOLD_LAUNCH = 0, 1
+CHANNEL_HOLDS = {"intercept": HOLD_INTERCEPT, "launch": HOLD_LAUNCH}
+
+# Target priority rules (MODEL.md §6).
+PRIORITY_TIME_TO_IMPACT, PRIORITY_VALUE, PRIORITY_NEAREST = 0, 1, 2
+PRIORITIES = {"time_to_impact": PRIORITY_TIME_TO_IMPACT, "value": PRIORITY_VALUE,
+              "nearest": PRIORITY_NEAREST}
+
+# Arrival processes of a raid.
+ARRIVAL_FIXED, ARRIVAL_POISSON = 0, 1
+
+# Aim modes of a threat instance: >= 0 is an asset index.
+AIM_POINT, AIM_RANDOM_ASSET = -1, -2
+
+# Event kinds in processing order at equal times (MODEL.md §8).
+EV_IMPACT = 0      # impacts and failures              (index: threat)
+EV_INTERCEPT = 1   # intercept resolutions             (index: threat, engagement number)
+EV_FREE = 2        # channel frees, reload ends, kill-assessment ends (index: unit)
+EV_KNOWN = 3       # a threat becomes known to a unit  (index: unit, threat)
+EV_DECIDE = 4      # unit decisions, wake-ups          (index: unit)
+
+# Sub-kinds of EV_FREE (their effects commute, so their order does not matter).
+FREE_CHANNEL, FREE_RELOAD, FREE_ASSESSMENT = 0, 1, 2
+
+# Random-number streams (MODEL.md §9).
+S_LAUNCH_JITTER = 1
+S_LAUNCH_X = 2
+S_LAUNCH_Y = 3
+S_AIM_X = 4
+S_AIM_Y = 5
+S_CEP_X = 6
+S_CEP_Y = 7
+S_FAIL = 8
+S_FAIL_TIME = 9
+S_POISSON_GAP = 10
+S_SHOT = 11
+S_AIM_ASSET = 12
+
+# Numerical tolerances shared by both engines.
+BISECT_TOL_S = 1e-3        # detection instants by bisection (MODEL.md §4)
+FIXED_POINT_TOL_S = 1e-3   # intercept-time fixed point (MODEL.md §5)
+FIXED_POINT_MAX_ITER = 8
+WINDOW_TOL_S = 1e-3        # an intercept within this of the window start counts as inside
+MIN_WAKE_STEP_S = 1e-3     # a wake-up is never scheduled closer than this to now
+R_EARTH_M = 6_371_000.0
+HORIZON_K_M = 4120.0       # 4/3-Earth radar horizon: d = 4120 (sqrt(h1) + sqrt(h2)) m
+CEP_TO_SIGMA = 1.0 / 1.1774

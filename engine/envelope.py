@@ -1,0 +1,147 @@
+"""Engagement windows in closed form (MODEL.md §5).
+
+The window of unit u against threat j is the first interval of flight time (before impact or
+failure) during which the threat is inside u's envelope: ground range band, altitude band and
+sector. On every trajectory segment the ground track is a straight line and the altitude a
+quadratic, so each boundary crossing is a root of a polynomial of degree <= 2 (line-circle for
+ranges, quadratic for altitude, line-ray for sector edges). Between consecutive roots
+membership cannot change, so one test at each sub-interval's midpoint decides it: exact.
+"""
+import math
+
+from numba import njit
+
+from .trajectory import segment_altitude_m
+
+_EPS_S = 1e-12
+
+
+@njit(cache=True)
+def in_sector(d_east, d_north, facing_deg, width_deg):
+    """Is the direction (d_east, d_north) within width/2 of the facing azimuth?"""
+    if width_deg >= 360.0:
+        return True
+    az = math.degrees(math.atan2(d_east, d_north))
+    diff = (az - facing_deg + 540.0) % 360.0 - 180.0
+    return abs(diff) <= 0.5 * width_deg
+
+
+@njit(cache=True)
+def add_roots(buf, n, qa, qb, qc, s_max):
+    """Append the roots of qa s^2 + qb s + qc = 0 that lie strictly inside (0, s_max)."""
+    if abs(qa) < 1e-300:
+        if abs(qb) > 1e-300:
+            s = -qc / qb
+            if 0.0 < s < s_max:
+                buf[n] = s
+                n += 1
+        return n
+    disc = qb * qb - 4.0 * qa * qc
+    if disc < 0.0:
+        return n
+    root = math.sqrt(disc)
+    # Numerically stable pair of roots.
+    q = -0.5 * (qb + math.copysign(root, qb))
+    s1 = q / qa
+    s2 = qc / q if q != 0.0 else s1
+    if 0.0 < s1 < s_max:
+        buf[n] = s1
+        n += 1
+    if 0.0 < s2 < s_max and s2 != s1:
+        buf[n] = s2
+        n += 1
+    return n
+
+
+@njit(cache=True)
+def add_circle_crossings(buf, n, d0e, d0n, de, dn, radius_m, s_max):
+    """Roots of |d0 + d s| = radius (ground line against a circle about the unit)."""
+    return add_roots(buf, n, de * de + dn * dn, 2.0 * (d0e * de + d0n * dn),
+                     d0e * d0e + d0n * d0n - radius_m * radius_m, s_max)
+
+
+@njit(cache=True)
+def add_altitude_crossings(buf, n, z0, z1, bulge_m, level_m, s_max):
+    """Roots of z(s) = level on a segment (quadratic with bulge, linear without)."""
+    return add_roots(buf, n, -4.0 * bulge_m, z1 - z0 + 4.0 * bulge_m, z0 - level_m, s_max)
+
+
+@njit(cache=True)
+def add_sector_crossings(buf, n, d0e, d0n, de, dn, facing_deg, width_deg, s_max):
+    """Where the ground line crosses the two edge lines of a sector (both rays' lines)."""
+    if width_deg >= 360.0:
+        return n
+    for sign in (-1.0, 1.0):
+        az = math.radians(facing_deg + sign * 0.5 * width_deg)
+        ue, un = math.sin(az), math.cos(az)
+        n = add_roots(buf, n, 0.0, de * un - dn * ue, d0e * un - d0n * ue, s_max)
+    return n
+
+
+@njit(cache=True)
+def sort_prefix(buf, n):
+    """Insertion sort of buf[:n] (n is tiny)."""
+    for i in range(1, n):
+        v = buf[i]
+        k = i - 1
+        while k >= 0 and buf[k] > v:
+            buf[k + 1] = buf[k]
+            k -= 1
+        buf[k + 1] = v
+
+
+@njit(cache=True)
+def in_envelope(d_east, d_north, z_m, rmin_m, rmax_m, zmin_m, zmax_m, facing_deg, width_deg):
+    r = math.hypot(d_east, d_north)
+    return (rmin_m <= r <= rmax_m and zmin_m <= z_m <= zmax_m
+            and in_sector(d_east, d_north, facing_deg, width_deg))
+
+
+@njit(cache=True)
+def engagement_window(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
+                      unit_e, unit_n, rmin_m, rmax_m, zmin_m, zmax_m, facing_deg, width_deg,
+                      buf):
+    """First interval [a, b] of times <= t_end with threat j inside the envelope.
+
+    Returns (nan, nan) if the threat never enters it. buf is float scratch (>= 16)."""
+    a = math.nan
+    b = math.nan
+    for k in range(n_pts[j] - 1):
+        tk = pt_t[j, k]
+        dur = pt_t[j, k + 1] - tk
+        t_stop = min(pt_t[j, k + 1], t_end_s)
+        if t_stop <= tk or dur <= 0.0:
+            if t_stop <= tk:
+                break
+            continue
+        s_stop = (t_stop - tk) / dur
+        e0, n0, z0 = pt_e[j, k], pt_n[j, k], pt_z[j, k]
+        de, dn = pt_e[j, k + 1] - e0, pt_n[j, k + 1] - n0
+        z1, h = pt_z[j, k + 1], bulge[j, k]
+        d0e, d0n = e0 - unit_e, n0 - unit_n
+        buf[0] = 0.0
+        buf[1] = s_stop
+        m = 2
+        m = add_circle_crossings(buf, m, d0e, d0n, de, dn, rmin_m, s_stop)
+        m = add_circle_crossings(buf, m, d0e, d0n, de, dn, rmax_m, s_stop)
+        m = add_altitude_crossings(buf, m, z0, z1, h, zmin_m, s_stop)
+        m = add_altitude_crossings(buf, m, z0, z1, h, zmax_m, s_stop)
+        m = add_sector_crossings(buf, m, d0e, d0n, de, dn, facing_deg, width_deg, s_stop)
+        sort_prefix(buf, m)
+        for i in range(m - 1):
+            s_lo, s_hi = buf[i], buf[i + 1]
+            if s_hi - s_lo <= _EPS_S:
+                continue
+            s_mid = 0.5 * (s_lo + s_hi)
+            inside = in_envelope(d0e + de * s_mid, d0n + dn * s_mid,
+                                 segment_altitude_m(z0, z1, h, s_mid),
+                                 rmin_m, rmax_m, zmin_m, zmax_m, facing_deg, width_deg)
+            t_lo = tk + s_lo * dur
+            t_hi = t_stop if i == m - 2 else tk + s_hi * dur
+            if inside:
+                if math.isnan(a):
+                    a = t_lo
+                b = t_hi
+            elif not math.isnan(a):
+                return a, b
+    return a, b

@@ -1,0 +1,193 @@
+"""One replication's threat instances and their geometry, shared by both engines.
+
+Everything here is fixed at the start of a replication and depends only on the scenario, the
+seed and the replication number (never on what the defense does): launch times, launch and
+aim points, impact points, failures, trajectories, detection times, the time each unit knows
+each threat, and each unit's engagement window against each threat. Both engines call
+`prepare_replication` and then differ only in their event machinery (MODEL.md §3, §4, §5, §9).
+"""
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from .areas import distance_to_polygon_m, point_in_polygon
+from .constants import (AIM_POINT, AIM_RANDOM_ASSET, ARRIVAL_FIXED, CEP_TO_SIGMA,
+                        S_AIM_ASSET, S_AIM_X, S_AIM_Y, S_CEP_X, S_CEP_Y, S_FAIL, S_FAIL_TIME,
+                        S_LAUNCH_JITTER, S_LAUNCH_X, S_LAUNCH_Y, S_POISSON_GAP, LEAKED)
+from .envelope import engagement_window
+from .rng import key_exponential, key_normal, key_uniform
+from .sensors import detection_range_m, detection_time_s
+from .trajectory import MAX_PTS, build_ballistic, build_cruise
+
+
+class Instances(NamedTuple):
+    """Per-replication arrays (allocated once per thread, refilled every replication)."""
+    pt_e: np.ndarray        # [J, MAX_PTS] trajectory points (see trajectory.py)
+    pt_n: np.ndarray
+    pt_z: np.ndarray
+    pt_t: np.ndarray
+    bulge: np.ndarray
+    n_pts: np.ndarray       # [J]
+    t_launch: np.ndarray    # [J] s
+    t_impact: np.ndarray    # [J] s (predicted; the real end is t_end)
+    t_end: np.ndarray       # [J] s: failure time if it fails, else impact time
+    fails: np.ndarray       # [J] bool
+    impact_e: np.ndarray    # [J] m
+    impact_n: np.ndarray
+    in_defended: np.ndarray  # [J] bool: predicted impact inside the defended area
+    target_value: np.ndarray  # [J] asset value within lethal radius of the predicted impact
+    detect_t: np.ndarray    # [S, J] first detection, s (inf: never)
+    known_t: np.ndarray     # [U, J] time unit u knows threat j (inf: never)
+    win_a: np.ndarray       # [U, J] engagement window start (nan: none)
+    win_b: np.ndarray       # [U, J] engagement window end
+    buf: np.ndarray         # float scratch for root finding
+
+
+def new_instances(sc) -> Instances:
+    J, S, U = len(sc.th_raid), len(sc.se_e), len(sc.un_e)
+    f2 = lambda: np.zeros((J, MAX_PTS))  # noqa: E731
+    return Instances(f2(), f2(), f2(), f2(), f2(), np.zeros(J, np.int64),
+                     np.zeros(J), np.zeros(J), np.zeros(J), np.zeros(J, np.bool_),
+                     np.zeros(J), np.zeros(J), np.zeros(J, np.bool_), np.zeros(J),
+                     np.full((S, J), np.inf), np.full((U, J), np.inf),
+                     np.full((U, J), np.nan), np.full((U, J), np.nan), np.zeros(32))
+
+
+@njit(cache=True)
+def draw_launch_times(sc, seed, rep, t_launch):
+    """Fixed schedule with optional uniform jitter, or Poisson arrivals (MODEL.md §3)."""
+    for k in range(len(sc.rd_first)):
+        t_prev = sc.rd_start_s[k]
+        for i in range(sc.rd_count[k]):
+            j = sc.rd_first[k] + i
+            if sc.rd_arrival[k] == ARRIVAL_FIXED:
+                t_launch[j] = (sc.rd_start_s[k] + i * sc.rd_interval_s[k]
+                               + sc.rd_jitter_s[k] * key_uniform(seed, rep, S_LAUNCH_JITTER, j, 0))
+            else:
+                t_prev += key_exponential(seed, rep, S_POISSON_GAP, j, sc.rd_rate_per_s[k])
+                t_launch[j] = t_prev
+
+
+@njit(cache=True)
+def draw_threat(sc, seed, rep, j, inst):
+    """Launch point, aim point, impact point, trajectory and failure of threat j."""
+    spread = sc.th_launch_spread_m[j]
+    launch_e = sc.th_site_e[j] + spread * key_normal(seed, rep, S_LAUNCH_X, j)
+    launch_n = sc.th_site_n[j] + spread * key_normal(seed, rep, S_LAUNCH_Y, j)
+    mode = sc.th_aim_mode[j]
+    if mode == AIM_POINT:
+        target_e, target_n = sc.th_aim_e[j], sc.th_aim_n[j]
+    else:
+        a = mode
+        if mode == AIM_RANDOM_ASSET:
+            n_assets = len(sc.as_value)
+            a = min(int(key_uniform(seed, rep, S_AIM_ASSET, j, 0) * n_assets), n_assets - 1)
+        target_e, target_n = sc.as_aim_e[a], sc.as_aim_n[a]
+    aim_e = target_e + sc.th_aim_spread_m[j] * key_normal(seed, rep, S_AIM_X, j)
+    aim_n = target_n + sc.th_aim_spread_m[j] * key_normal(seed, rep, S_AIM_Y, j)
+    cep = sc.th_cep_m[j]
+    if cep <= 0.0:
+        cep = sc.th_cep_frac[j] * math.hypot(aim_e - launch_e, aim_n - launch_n)
+    sigma = cep * CEP_TO_SIGMA
+    impact_e = aim_e + sigma * key_normal(seed, rep, S_CEP_X, j)
+    impact_n = aim_n + sigma * key_normal(seed, rep, S_CEP_Y, j)
+    inst.impact_e[j] = impact_e
+    inst.impact_n[j] = impact_n
+
+    t0 = inst.t_launch[j]
+    if sc.th_cruise[j]:
+        build_cruise(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge, inst.n_pts, j, t0,
+                     launch_e, launch_n, impact_e, impact_n, sc.th_speed_mps[j],
+                     sc.th_altitude_m[j], sc.th_dive_m[j], sc.th_has_ingress[j],
+                     sc.th_ingress_bearing_rad[j], sc.th_ingress_m[j])
+    else:
+        apogee = sc.th_apogee_m[j]
+        if apogee <= 0.0:
+            apogee = sc.th_apogee_ratio[j] * math.hypot(impact_e - launch_e, impact_n - launch_n)
+        build_ballistic(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge, inst.n_pts, j,
+                        t0, launch_e, launch_n, impact_e, impact_n, sc.th_speed_mps[j], apogee)
+    t_impact = inst.pt_t[j, inst.n_pts[j] - 1]
+    inst.t_impact[j] = t_impact
+    fails = key_uniform(seed, rep, S_FAIL, j, 0) < 1.0 - sc.th_reliability[j]
+    inst.fails[j] = fails
+    inst.t_end[j] = t_impact
+    if fails:
+        inst.t_end[j] = t0 + key_uniform(seed, rep, S_FAIL_TIME, j, 0) * (t_impact - t0)
+
+    inst.in_defended[j] = point_in_polygon(impact_e, impact_n, sc.da_e, sc.da_n, 0, len(sc.da_e))
+    value = 0.0
+    for a in range(len(sc.as_value)):
+        if distance_to_polygon_m(impact_e, impact_n, sc.as_vert_e, sc.as_vert_n,
+                                 sc.as_start[a], sc.as_start[a + 1]) <= sc.th_lethal_m[j]:
+            value += sc.as_value[a]
+    inst.target_value[j] = value
+
+
+@njit(cache=True)
+def sense_and_window(sc, j, inst):
+    """Detection by every sensor, the time every unit knows j, and every unit's window."""
+    c = sc.th_class[j]
+    t_end = inst.t_end[j]
+    for s in range(len(sc.se_e)):
+        inst.detect_t[s, j] = math.inf
+        if sc.se_tracks[s, c]:
+            r_det = detection_range_m(sc.se_range_m[s], sc.th_rcs_m2[j], sc.se_rcs_ref_m2[s],
+                                      sc.se_rcs_scaling[s])
+            inst.detect_t[s, j] = detection_time_s(
+                inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge, inst.n_pts, j, t_end,
+                sc.se_e[s], sc.se_n[s], sc.se_height_m[s], r_det, sc.se_facing_deg[s],
+                sc.se_width_deg[s], inst.buf)
+    # Earliest network track: any sensor's track time plus the network latency.
+    shared = math.inf
+    if sc.c2_network:
+        for s in range(len(sc.se_e)):
+            shared = min(shared, inst.detect_t[s, j] + sc.se_track_delay_s[s] + sc.c2_latency_s)
+    for u in range(len(sc.un_e)):
+        inst.known_t[u, j] = math.inf
+        inst.win_a[u, j] = math.nan
+        inst.win_b[u, j] = math.nan
+        if not sc.un_engages[u, c]:
+            continue
+        own = math.inf
+        s = sc.un_sensor[u]
+        if s >= 0:
+            own = inst.detect_t[s, j] + sc.se_track_delay_s[s]
+        inst.known_t[u, j] = min(own, shared)
+        a, b = engagement_window(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge,
+                                 inst.n_pts, j, t_end, sc.un_e[u], sc.un_n[u], sc.un_rmin_m[u],
+                                 sc.un_rmax_m[u], sc.un_zmin_m[u], sc.un_zmax_m[u],
+                                 sc.un_facing_deg[u], sc.un_width_deg[u], inst.buf)
+        inst.win_a[u, j] = a
+        inst.win_b[u, j] = b
+
+
+@njit(cache=True)
+def prepare_replication(sc, seed, rep, inst):
+    draw_launch_times(sc, seed, rep, inst.t_launch)
+    for j in range(len(sc.th_raid)):
+        draw_threat(sc, seed, rep, j, inst)
+        sense_and_window(sc, j, inst)
+
+
+@njit(cache=True)
+def count_asset_hits(sc, inst, fate, asset_hits):
+    """Assets hit by leakers: every asset whose polygon lies within the lethal radius of I."""
+    asset_hits[:] = 0
+    for j in range(len(sc.th_raid)):
+        if fate[j] != LEAKED or sc.th_decoy[j]:
+            continue
+        for a in range(len(sc.as_value)):
+            if distance_to_polygon_m(inst.impact_e[j], inst.impact_n[j], sc.as_vert_e,
+                                     sc.as_vert_n, sc.as_start[a],
+                                     sc.as_start[a + 1]) <= sc.th_lethal_m[j]:
+                asset_hits[a] += 1
+
+
+@njit(cache=True)
+def is_candidate_pair(sc, inst, u, j):
+    """Static part of the candidate test: can unit u ever engage threat j in this replication?"""
+    return (sc.un_engages[u, sc.th_class[j]] and inst.known_t[u, j] < inst.t_end[j]
+            and not math.isnan(inst.win_a[u, j])
+            and (not sc.un_defended_only[u] or inst.in_defended[j]))

@@ -1,0 +1,70 @@
+"""Intercept times and the earliest useful shot (MODEL.md §5).
+
+A missile or gun shot fired at t_s intercepts at t_i = t_s + launch_delay + slant(u, p_j(t_i)) / v,
+solved by fixed-point iteration from the range at t_s (<= 8 iterations, stop when the change is
+below 1 ms). A laser dwell fired at t_s ends at t_i = t_s + dwell (slant(t_s) / ref)^2 and needs
+the threat in the window for the whole dwell. A shot is feasible iff a <= t_i <= b.
+"""
+import math
+
+from numba import njit
+
+from .constants import (FIXED_POINT_MAX_ITER, FIXED_POINT_TOL_S, MIN_WAKE_STEP_S, WINDOW_TOL_S)
+from .trajectory import position_at
+
+
+@njit(cache=True)
+def slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, unit_e, unit_n):
+    e, n, z = position_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s)
+    return math.sqrt((e - unit_e) ** 2 + (n - unit_n) ** 2 + z * z)
+
+
+@njit(cache=True)
+def intercept_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit_n,
+                     is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):
+    """Time at which a shot fired at t_shot reaches (or, for a laser, finishes) threat j."""
+    r0 = slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit_n)
+    if is_laser:
+        return t_shot_s + dwell_s * (r0 / dwell_ref_m) ** 2
+    t_i = t_shot_s + launch_delay_s + r0 / speed_mps
+    for _ in range(FIXED_POINT_MAX_ITER):
+        r = slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_i, unit_e, unit_n)
+        t_next = t_shot_s + launch_delay_s + r / speed_mps
+        change = abs(t_next - t_i)
+        t_i = t_next
+        if change < FIXED_POINT_TOL_S:
+            break
+    return t_i
+
+
+@njit(cache=True)
+def shot_is_feasible(t_shot_s, t_intercept_s, window_start_s, window_end_s, is_laser):
+    if is_laser and t_shot_s < window_start_s:
+        return False
+    return window_start_s - WINDOW_TOL_S <= t_intercept_s <= window_end_s
+
+
+@njit(cache=True)
+def earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
+                         window_start_s, window_end_s, unit_e, unit_n,
+                         is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):
+    """Earliest time >= t_from at which a shot at threat j can be useful, or +inf.
+
+    Returns t_from itself when a shot now is feasible. When a shot now would arrive before the
+    window opens, the shot time that arrives at its start, a - delay - range(p(a)) / v (lasers:
+    a), never closer than 1 ms to t_from so that a wake-up always moves time forward."""
+    if math.isnan(window_start_s) or t_from_s > window_end_s:
+        return math.inf
+    t_i = intercept_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, unit_e, unit_n,
+                           is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m)
+    if t_i > window_end_s:
+        return math.inf
+    if shot_is_feasible(t_from_s, t_i, window_start_s, window_end_s, is_laser):
+        return t_from_s
+    if is_laser:
+        t_shot = window_start_s
+    else:
+        r_a = slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s,
+                            unit_e, unit_n)
+        t_shot = window_start_s - launch_delay_s - r_a / speed_mps
+    return max(t_shot, t_from_s + MIN_WAKE_STEP_S)

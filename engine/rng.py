@@ -1,0 +1,53 @@
+"""Counter-based keyed random numbers (MODEL.md §9).
+
+There is no RNG state anywhere: every uniform is a pure function of
+(seed, replication, stream, entity, k), hashed with the SplitMix64 finaliser. Both engines
+call these functions, so the same key gives the same number in either engine and on any
+number of threads, and threat draws never depend on the defence (common random numbers).
+"""
+import math
+
+import numpy as np
+from numba import njit
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S11 = np.uint64(11)
+_TWO_POW_M53 = 1.0 / 9007199254740992.0
+
+
+@njit(cache=True)
+def mix64(z):
+    """SplitMix64 finaliser: a bijective avalanche of a uint64."""
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@njit(cache=True)
+def key_uniform(seed, rep, stream, entity, k):
+    """U(seed, rep, stream, entity, k) in [0, 1) with 53 random bits."""
+    h = mix64(np.uint64(seed) + _GOLDEN)
+    h = mix64(h ^ (np.uint64(rep) + _GOLDEN * np.uint64(2)))
+    h = mix64(h ^ (np.uint64(stream) + _GOLDEN * np.uint64(3)))
+    h = mix64(h ^ (np.uint64(entity) + _GOLDEN * np.uint64(4)))
+    h = mix64(h ^ (np.uint64(k) + _GOLDEN * np.uint64(5)))
+    return float(h >> _S11) * _TWO_POW_M53
+
+
+@njit(cache=True)
+def key_normal(seed, rep, stream, entity):
+    """Standard normal by Box–Muller over the uniforms of keys k = 0 and k = 1."""
+    u1 = key_uniform(seed, rep, stream, entity, 0)
+    u2 = key_uniform(seed, rep, stream, entity, 1)
+    return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@njit(cache=True)
+def key_exponential(seed, rep, stream, entity, rate):
+    """Exponential variate with the given rate (1/s), by inversion."""
+    return -math.log(1.0 - key_uniform(seed, rep, stream, entity, 0)) / rate

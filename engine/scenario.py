@@ -1,0 +1,450 @@
+"""Scenario files (MODEL.md §2): TOML -> validated scenario objects, in one place.
+
+A scenario names a base and one of its layouts, may add, change or remove sensors and fire
+units, sets C2 rules and lists raids. Every catalog value can be overridden per raid, per unit
+and per sensor by giving the catalog key in that table. Every check lives here (and in
+engine.schema); each failure is one InputError naming the file, the key path and what is
+allowed. The result is compiled into arrays by engine.compile.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+from shapely.geometry import Point, Polygon
+
+import bases as bases_pkg
+import defenses
+import threats
+from defenses import FireUnitType, SensorType
+from threats import ThreatType
+
+from .geo import bearing_range_to_en, latlon_to_en
+from .schema import InputError, Where, build, check_keys, check_value, read_toml, spec, suggest, allowed_list
+
+MAP_MARGIN_M = 10_000.0   # aim points must lie within the perimeter's box grown by this
+MAX_SEED = 2 ** 63 - 1
+POSITION_FORMS = (("east_m", "north_m"), ("bearing_deg", "range_km"), ("lat_deg", "lon_deg"))
+POSITION_KEYS = tuple(k for form in POSITION_FORMS for k in form)
+
+
+# ----------------------------------------------------------------------------------------
+# Plain tables with documented keys
+@dataclasses.dataclass(frozen=True)
+class ScenarioHeader:
+    """The [scenario] table."""
+    name: str = spec("scenario name", kind="str")
+    base: str = spec("base id (a file in bases/)", kind="str")
+    layout: str = spec("layout name of that base", kind="str")
+    description: str = spec("free text", default="", kind="str")
+    seed: int = spec("random seed (0 .. 2^63-1)", default=1, kind="int", lo=0, hi=MAX_SEED)
+    replications: int = spec("default number of Monte Carlo replications", default=1000,
+                             kind="int", lo=1)
+    defended_area_m: list = spec("polygon [[east_m, north_m], ...] of the defended area "
+                                 "(default: the base perimeter)", default=[], kind="polygon")
+
+
+@dataclasses.dataclass(frozen=True)
+class C2:
+    """The [c2] table: command and control rules (MODEL.md §4, §6)."""
+    network: bool = spec("units share tracks over the network (with latency_s)", default=True,
+                         kind="bool")
+    latency_s: float = spec("delay of a track shared over the network, s", default=2.0,
+                            kind="float", lo=0.0)
+    double_engagement: bool = spec("allow a threat to be engaged by several units at once",
+                                   default=False, kind="bool")
+    priority: str = spec("target priority: time_to_impact | value | nearest",
+                         default="time_to_impact", kind="str",
+                         choices=("time_to_impact", "value", "nearest"))
+
+
+@dataclasses.dataclass(frozen=True)
+class RaidTiming:
+    """Launch schedule keys of a [[raids]] table."""
+    start_s: float = spec("first launch time, s", default=0.0, kind="float", lo=0.0)
+    interval_s: float = spec("fixed interval between launches, s", default=0.0, kind="float", lo=0.0)
+    rate_per_min: float = spec("Poisson arrivals at this rate per minute (instead of interval_s)",
+                               default=0.0, kind="float", lo=0.0)
+    jitter_s: float = spec("uniform jitter [0, jitter_s) added to each fixed launch time",
+                           default=0.0, kind="float", lo=0.0)
+
+
+# Keys of a [[raids]] table besides the timing keys and the threat catalog overrides.
+RAID_KEYS = {
+    "name": "raid name (default: the threat type)",
+    "type": "threat type id (threats/catalog.toml)",
+    "count": "number of threats (integer >= 1)",
+    "launch": "launch site: {east_m, north_m} | {bearing_deg, range_km} | {lat_deg, lon_deg}",
+    "launch_spread_m": "standard deviation of each launch point about the site, m",
+    "aim": "asset name | 'random_asset' | {east_m, north_m} (or another position form)",
+    "aim_spread_m": "standard deviation of the aim point about the target, m",
+    "ingress_bearing_deg": "cruise threats: arrive from this bearing (with ingress_distance_m)",
+    "ingress_distance_m": "cruise threats: distance of the ingress waypoint from the target, m",
+}
+PLACEMENT_KEYS = {
+    "name": "unique name in the layout",
+    "type": "catalog id (defenses/sensors.toml or defenses/fire_units.toml)",
+    "east_m": "position east of the reference point, m (with north_m)",
+    "north_m": "position north of the reference point, m",
+    "bearing_deg": "position as bearing from the reference point (with range_km)",
+    "range_km": "position as ground range from the reference point, km",
+    "lat_deg": "position latitude (with lon_deg)",
+    "lon_deg": "position longitude",
+    "facing_deg": "centre azimuth of the sector, degrees clockwise from north",
+    "remove": "scenario only: true removes the layout's entry of that name",
+}
+UNIT_ONLY_KEYS = {"sensor": "name of the unit's own sensor (its organic radar)"}
+
+
+# ----------------------------------------------------------------------------------------
+# Validated objects
+@dataclasses.dataclass(frozen=True)
+class SensorPlacement:
+    name: str
+    east_m: float
+    north_m: float
+    facing_deg: float
+    spec: SensorType
+
+
+@dataclasses.dataclass(frozen=True)
+class UnitPlacement:
+    name: str
+    east_m: float
+    north_m: float
+    facing_deg: float
+    sensor: str | None
+    spec: FireUnitType
+
+
+@dataclasses.dataclass(frozen=True)
+class Raid:
+    name: str
+    threat: ThreatType
+    count: int
+    launch_e: float
+    launch_n: float
+    launch_spread_m: float
+    timing: RaidTiming
+    aim_mode: str            # "asset" | "random_asset" | "point"
+    aim_asset: str | None
+    aim_e: float
+    aim_n: float
+    aim_spread_m: float
+    ingress_bearing_deg: float | None
+    ingress_distance_m: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    file: str
+    header: ScenarioHeader
+    base: Any                # bases.Base
+    sensors: tuple
+    units: tuple
+    c2: C2
+    raids: tuple
+    defended_area: Polygon
+    raw: dict                # the TOML data as read (sweeps and variants edit copies)
+
+    @property
+    def name(self) -> str:
+        return self.header.name
+
+    @property
+    def n_threats(self) -> int:
+        return sum(r.count for r in self.raids)
+
+
+# ----------------------------------------------------------------------------------------
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raises InputError on any mistake."""
+    return scenario_from_dict(read_toml(path), str(path))
+
+
+def scenario_from_dict(data: dict, file: str) -> Scenario:
+    where = Where(file)
+    check_keys(data, ("scenario", "c2", "sensors", "units", "raids", "variants"), where)
+    if "scenario" not in data:
+        raise where.error("missing the [scenario] table (name, base, layout, ...)")
+    header_table = dict(data["scenario"]) if isinstance(data["scenario"], dict) else data["scenario"]
+    header = build(ScenarioHeader, header_table, where.at("scenario"))
+
+    if header.base not in bases_pkg.base_ids():
+        raise where.at("scenario.base").error(
+            f"unknown base '{header.base}'{suggest(header.base, bases_pkg.base_ids())}; "
+            f"allowed: {allowed_list(bases_pkg.base_ids())}")
+    base = bases_pkg.load_base(header.base)
+    if header.layout not in base.layouts:
+        raise where.at("scenario.layout").error(
+            f"unknown layout '{header.layout}' of base {base.id}{suggest(header.layout, base.layouts)}; "
+            f"allowed: {allowed_list(base.layouts)}")
+    layout = base.layouts[header.layout]
+
+    defended = base.perimeter
+    if header.defended_area_m:
+        defended = bases_pkg.read_polygon(header.defended_area_m, where.at("scenario.defended_area_m"))
+
+    c2 = build(C2, data.get("c2", {}), where.at("c2"))
+    sensors = _merge_placements(layout.sensors, layout.where.at("sensors"), data.get("sensors", []),
+                                where.at("sensors"), base, _read_sensor)
+    sensor_names = [s.name for s, _ in sensors]
+    units = _merge_placements(layout.units, layout.where.at("units"), data.get("units", []),
+                              where.at("units"), base, _read_unit)
+    for u, w in units:
+        if u.sensor is not None and u.sensor not in sensor_names:
+            raise w.at("sensor").error(f"unknown sensor '{u.sensor}'{suggest(u.sensor, sensor_names)}; "
+                                       f"allowed: {allowed_list(sensor_names) or '(no sensors)'}")
+
+    raids_data = data.get("raids", [])
+    if not isinstance(raids_data, list) or not raids_data:
+        raise where.at("raids").error("expected at least one [[raids]] table")
+    raids = tuple(_read_raid(t, where.at("raids").at(i), base) for i, t in enumerate(raids_data))
+
+    variants = data.get("variants", [])
+    if not isinstance(variants, list):
+        raise where.at("variants").error("expected an array of [[variants]] tables")
+    return Scenario(file=file, header=header, base=base, sensors=tuple(s for s, _ in sensors),
+                    units=tuple(u for u, _ in units), c2=c2, raids=raids, defended_area=defended,
+                    raw=copy.deepcopy(data))
+
+
+# ----------------------------------------------------------------------------------------
+def read_position(table: dict, where: Where, base, required: bool = True):
+    """(east_m, north_m) from one of the three position forms in `table`."""
+    present = [form for form in POSITION_FORMS if any(k in table for k in form)]
+    if not present:
+        if required:
+            raise where.error("missing position: give east_m + north_m, bearing_deg + range_km, "
+                              "or lat_deg + lon_deg")
+        return None
+    if len(present) > 1:
+        raise where.error("give one position form only: east_m + north_m, bearing_deg + "
+                          "range_km, or lat_deg + lon_deg")
+    form = present[0]
+    for k in form:
+        if k not in table:
+            raise where.error(f"'{form[0]}' and '{form[1]}' go together; missing '{k}'")
+    num = {"kind": "float", "lo": None, "hi": None, "lo_open": False, "choices": None}
+    a = check_value(table[form[0]], num, where.at(form[0]))
+    b = check_value(table[form[1]], num, where.at(form[1]))
+    if form == ("east_m", "north_m"):
+        return a, b
+    if form == ("bearing_deg", "range_km"):
+        if b < 0:
+            raise where.at("range_km").error(f"{b!r} is out of range; allowed: >= 0")
+        return bearing_range_to_en(a, b * 1000.0)
+    if not -90.0 <= a <= 90.0:
+        raise where.at("lat_deg").error(f"{a!r} is out of range; allowed: -90 .. 90")
+    if not -180.0 <= b <= 180.0:
+        raise where.at("lon_deg").error(f"{b!r} is out of range; allowed: -180 .. 180")
+    return latlon_to_en(a, b, base.lat_deg, base.lon_deg)
+
+
+def _split(table: dict, own_keys, overridable, where: Where):
+    """Split a placement/raid table into its own keys and catalog overrides."""
+    allowed = list(own_keys) + list(overridable)
+    check_keys(table, allowed, where)
+    own = {k: v for k, v in table.items() if k in own_keys}
+    over = {k: v for k, v in table.items() if k not in own_keys}
+    return own, over
+
+
+def _lookup(kind: str, type_id, catalog: dict, where: Where):
+    if not isinstance(type_id, str):
+        raise where.error(f"expected a {kind} type id (string), got {type_id!r}")
+    if type_id not in catalog:
+        raise where.error(f"unknown {kind} type '{type_id}'{suggest(type_id, catalog)}; "
+                          f"allowed: {allowed_list(catalog)}")
+    return catalog[type_id]
+
+
+def _facing(own: dict, where: Where) -> float:
+    if "facing_deg" not in own:
+        return 0.0
+    num = {"kind": "float", "lo": None, "hi": None, "lo_open": False, "choices": None}
+    return check_value(own["facing_deg"], num, where.at("facing_deg"))
+
+
+def _read_sensor(table: dict, where: Where, base, previous: SensorPlacement | None):
+    own, over = _split(table, PLACEMENT_KEYS, defenses.SENSOR_OVERRIDABLE, where)
+    catalog = defenses.load_sensors()
+    if previous is None or "type" in own:
+        if "type" not in own:
+            raise where.error("missing required key 'type'")
+        parent = _lookup("sensor", own["type"], catalog, where.at("type"))
+    else:
+        parent = previous.spec
+    sensor_spec = build(SensorType, over, where, base=parent)
+    pos = read_position(own, where, base, required=previous is None)
+    e, n = pos if pos is not None else (previous.east_m, previous.north_m)
+    facing = _facing(own, where) if ("facing_deg" in own or previous is None) else previous.facing_deg
+    return SensorPlacement(own["name"], e, n, facing, sensor_spec)
+
+
+def _read_unit(table: dict, where: Where, base, previous: UnitPlacement | None):
+    own, over = _split(table, {**PLACEMENT_KEYS, **UNIT_ONLY_KEYS}, defenses.UNIT_OVERRIDABLE, where)
+    catalog = defenses.load_fire_units()
+    if previous is None or "type" in own:
+        if "type" not in own:
+            raise where.error("missing required key 'type'")
+        parent = _lookup("fire unit", own["type"], catalog, where.at("type"))
+    else:
+        parent = previous.spec
+    unit_spec = build(FireUnitType, over, where, base=parent)
+    pos = read_position(own, where, base, required=previous is None)
+    e, n = pos if pos is not None else (previous.east_m, previous.north_m)
+    facing = _facing(own, where) if ("facing_deg" in own or previous is None) else previous.facing_deg
+    sensor = own.get("sensor", previous.sensor if previous else None)
+    if sensor is not None and not isinstance(sensor, str):
+        raise where.at("sensor").error(f"expected a sensor name (string), got {sensor!r}")
+    return UnitPlacement(own["name"], e, n, facing, sensor, unit_spec)
+
+
+def _merge_placements(layout_tables, layout_where: Where, scenario_tables, scen_where: Where,
+                      base, read):
+    """Layout entries, then the scenario's: same name overrides (or removes), new name adds."""
+    out: list = []   # (placement, where)
+    for i, table in enumerate(layout_tables):
+        w = layout_where.at(i)
+        _check_name(table, w, [p.name for p, _ in out])
+        if "remove" in table:
+            raise w.at("remove").error("'remove' is only allowed in a scenario's own tables")
+        out.append((read(table, w, base, None), w))
+    if not isinstance(scenario_tables, list):
+        raise scen_where.error("expected an array of tables ([[...]])")
+    for i, table in enumerate(scenario_tables):
+        w = scen_where.at(i)
+        names = [p.name for p, _ in out]
+        _check_name(table, w, [])
+        name = table["name"]
+        remove = table.get("remove", False)
+        if not isinstance(remove, bool):
+            raise w.at("remove").error(f"expected true or false, got {remove!r}")
+        if name in names:
+            k = names.index(name)
+            if remove:
+                out.pop(k)
+            else:
+                out[k] = (read(table, w, base, out[k][0]), w)
+        elif remove:
+            raise w.at("name").error(f"cannot remove '{name}': no such entry in the layout"
+                                     f"{suggest(name, names)}; entries: {allowed_list(names)}")
+        else:
+            out.append((read(table, w, base, None), w))
+    return out
+
+
+def _check_name(table, where: Where, taken) -> None:
+    if not isinstance(table, dict):
+        raise where.error(f"expected a table, got {table!r}")
+    if "name" not in table:
+        raise where.error("missing required key 'name'")
+    if not isinstance(table["name"], str) or not table["name"]:
+        raise where.at("name").error(f"expected a non-empty string, got {table['name']!r}")
+    if table["name"] in taken:
+        raise where.at("name").error(f"duplicate name '{table['name']}'")
+
+
+def asset_aim_point(asset) -> tuple[float, float]:
+    """Where a threat aimed at an asset aims: its centroid, or a point inside if that is not."""
+    c = asset.polygon.centroid
+    if not asset.polygon.contains(c):
+        c = asset.polygon.representative_point()
+    return float(c.x), float(c.y)
+
+
+def _read_raid(table: Any, where: Where, base) -> Raid:
+    if not isinstance(table, dict):
+        raise where.error(f"expected a table, got {table!r}")
+    timing_keys = [f.name for f in dataclasses.fields(RaidTiming)]
+    own, over = _split(table, list(RAID_KEYS) + timing_keys, threats.OVERRIDABLE, where)
+    if "type" not in own:
+        raise where.error("missing required key 'type'")
+    parent = _lookup("threat", own["type"], threats.load_catalog(), where.at("type"))
+    if "cep_m" in over and "cep_frac_of_range" not in over:
+        over["cep_frac_of_range"] = 0.0
+    if "cep_frac_of_range" in over and "cep_m" not in over:
+        over["cep_m"] = 0.0
+    threat = build(ThreatType, over, where, base=parent)
+    name = own.get("name", threat.id)
+    if not isinstance(name, str):
+        raise where.at("name").error(f"expected a string, got {name!r}")
+
+    if "count" not in own:
+        raise where.error("missing required key 'count'")
+    count = check_value(own["count"], {"kind": "int", "lo": 1, "hi": 100_000, "lo_open": False,
+                                       "choices": None}, where.at("count"))
+    timing = build(RaidTiming, {k: own[k] for k in timing_keys if k in own}, where)
+    if timing.interval_s > 0 and timing.rate_per_min > 0:
+        raise where.at("rate_per_min").error("give interval_s (fixed schedule) or rate_per_min "
+                                             "(Poisson arrivals), not both")
+    nonneg = {"kind": "float", "lo": 0.0, "hi": None, "lo_open": False, "choices": None}
+    launch_spread = check_value(own.get("launch_spread_m", 0.0), nonneg, where.at("launch_spread_m"))
+    aim_spread = check_value(own.get("aim_spread_m", 0.0), nonneg, where.at("aim_spread_m"))
+
+    # Aim
+    aim = own.get("aim", "random_asset")
+    asset_names = [a.name for a in base.assets]
+    if isinstance(aim, str):
+        if aim == "random_asset":
+            if not base.assets:
+                raise where.at("aim").error(f"base {base.id} has no assets to aim at")
+            aim_mode, aim_asset, (aim_e, aim_n) = "random_asset", None, (0.0, 0.0)
+        elif base.asset(aim) is None:
+            raise where.at("aim").error(
+                f"unknown asset '{aim}'{suggest(aim, asset_names)}; allowed: 'random_asset', "
+                f"a point table, or one of {allowed_list(asset_names)}")
+        else:
+            aim_mode, aim_asset = "asset", aim
+            aim_e, aim_n = asset_aim_point(base.asset(aim))
+    elif isinstance(aim, dict):
+        check_keys(aim, POSITION_KEYS, where.at("aim"))
+        aim_e, aim_n = read_position(aim, where.at("aim"), base)
+        aim_mode, aim_asset = "point", None
+        minx, miny, maxx, maxy = base.perimeter.bounds
+        if not (minx - MAP_MARGIN_M <= aim_e <= maxx + MAP_MARGIN_M
+                and miny - MAP_MARGIN_M <= aim_n <= maxy + MAP_MARGIN_M):
+            raise where.at("aim").error(
+                f"aim point ({aim_e:.0f} E, {aim_n:.0f} N) m is outside the map: allowed within "
+                f"{MAP_MARGIN_M / 1000:g} km of the base perimeter's bounding box "
+                f"(east {minx - MAP_MARGIN_M:.0f}..{maxx + MAP_MARGIN_M:.0f} m, "
+                f"north {miny - MAP_MARGIN_M:.0f}..{maxy + MAP_MARGIN_M:.0f} m)")
+    else:
+        raise where.at("aim").error(f"expected an asset name, 'random_asset' or a point table, "
+                                    f"got {aim!r}")
+
+    # Launch site and range check against the threat's min/max range
+    if "launch" not in own:
+        raise where.error("missing required key 'launch' (e.g. launch = { bearing_deg = 90.0, "
+                          "range_km = 8.0 })")
+    launch = own["launch"]
+    if not isinstance(launch, dict):
+        raise where.at("launch").error(f"expected a position table, got {launch!r}")
+    check_keys(launch, POSITION_KEYS, where.at("launch"))
+    launch_e, launch_n = read_position(launch, where.at("launch"), base)
+    ground_km = math.hypot(launch_e - aim_e, launch_n - aim_n) / 1000.0
+    if not threat.min_range_km <= ground_km <= threat.max_range_km:
+        key = where.at("launch").at("range_km") if "range_km" in launch else where.at("launch")
+        raise key.error(
+            f"launch ground range to the target is {ground_km:.2f} km, outside the range of "
+            f"{threat.id} ({threat.min_range_km:g} .. {threat.max_range_km:g} km)")
+
+    # Ingress waypoint (cruise threats only)
+    ib, idist = own.get("ingress_bearing_deg"), own.get("ingress_distance_m")
+    if (ib is None) != (idist is None):
+        raise where.error("'ingress_bearing_deg' and 'ingress_distance_m' go together")
+    if ib is not None:
+        if not threat.is_cruise:
+            raise where.at("ingress_bearing_deg").error(
+                f"only drones and cruise missiles fly an ingress route, not a {threat.threat_class}")
+        num = {"kind": "float", "lo": None, "hi": None, "lo_open": False, "choices": None}
+        ib = check_value(ib, num, where.at("ingress_bearing_deg"))
+        idist = check_value(idist, dict(num, lo=0.0, lo_open=True), where.at("ingress_distance_m"))
+    return Raid(name=name, threat=threat, count=count, launch_e=launch_e, launch_n=launch_n,
+                launch_spread_m=launch_spread, timing=timing, aim_mode=aim_mode,
+                aim_asset=aim_asset, aim_e=aim_e, aim_n=aim_n, aim_spread_m=aim_spread,
+                ingress_bearing_deg=ib, ingress_distance_m=idist or 0.0)

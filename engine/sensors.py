@@ -1,0 +1,108 @@
+"""Sensor detection (MODEL.md §4): RCS^(1/4) range scaling, 4/3-Earth horizon, sector.
+
+Threat j is detected at the first time t at which its class is tracked, slant range <= R_det,
+ground range <= 4120 (sqrt(h_s) + sqrt(z)), z > 0 and the bearing is inside the sector.
+On constant-altitude segments (cruise legs) every condition is a circle or a sector edge, so
+the first time is exact (line-circle roots). Where the altitude varies (ballistic arcs, dives)
+the segment is sampled uniformly (step min(0.5 s, T/400)) and the first crossing bisected to
+1 ms. Both engines call these functions.
+"""
+import math
+
+from numba import njit
+
+from .constants import BISECT_TOL_S, HORIZON_K_M
+from .envelope import add_circle_crossings, add_sector_crossings, in_sector, sort_prefix
+from .trajectory import position_at
+
+
+@njit(cache=True)
+def radar_horizon_m(sensor_height_m, target_height_m):
+    """Ground range to the 4/3-Earth radar horizon for two heights above ground."""
+    return HORIZON_K_M * (math.sqrt(max(sensor_height_m, 0.0)) + math.sqrt(max(target_height_m, 0.0)))
+
+
+@njit(cache=True)
+def detection_range_m(range_ref_m, rcs_m2, rcs_ref_m2, rcs_scaling):
+    """Radar equation: R_det = R_ref (sigma / sigma_ref)^(1/4); passive sensors do not scale."""
+    if not rcs_scaling:
+        return range_ref_m
+    return range_ref_m * (rcs_m2 / rcs_ref_m2) ** 0.25
+
+
+@njit(cache=True)
+def sees_point(d_east, d_north, z_m, sensor_h_m, r_det_m, facing_deg, width_deg):
+    if z_m <= 0.0:
+        return False
+    ground2 = d_east * d_east + d_north * d_north
+    if ground2 + (z_m - sensor_h_m) ** 2 > r_det_m * r_det_m:
+        return False
+    if math.sqrt(ground2) > radar_horizon_m(sensor_h_m, z_m):
+        return False
+    return in_sector(d_east, d_north, facing_deg, width_deg)
+
+
+@njit(cache=True)
+def _sees_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, se, sn, sh, r_det, facing, width):
+    e, n, z = position_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s)
+    return sees_point(e - se, n - sn, z, sh, r_det, facing, width)
+
+
+@njit(cache=True)
+def detection_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
+                     sensor_e, sensor_n, sensor_h_m, r_det_m, facing_deg, width_deg, buf):
+    """First time <= t_end at which the sensor sees threat j, or +inf."""
+    for k in range(n_pts[j] - 1):
+        tk = pt_t[j, k]
+        dur = pt_t[j, k + 1] - tk
+        t_stop = min(pt_t[j, k + 1], t_end_s)
+        if t_stop <= tk:
+            break
+        z0, z1, h = pt_z[j, k], pt_z[j, k + 1], bulge[j, k]
+        if z0 == z1 and h == 0.0:
+            # Constant altitude: one circle (range and horizon) and the sector edges.
+            if z0 <= 0.0:
+                continue
+            r2 = r_det_m * r_det_m - (z0 - sensor_h_m) ** 2
+            if r2 < 0.0:
+                continue
+            radius = min(math.sqrt(r2), radar_horizon_m(sensor_h_m, z0))
+            s_stop = (t_stop - tk) / dur
+            e0, n0 = pt_e[j, k], pt_n[j, k]
+            de, dn = pt_e[j, k + 1] - e0, pt_n[j, k + 1] - n0
+            d0e, d0n = e0 - sensor_e, n0 - sensor_n
+            buf[0] = 0.0
+            buf[1] = s_stop
+            m = add_circle_crossings(buf, 2, d0e, d0n, de, dn, radius, s_stop)
+            m = add_sector_crossings(buf, m, d0e, d0n, de, dn, facing_deg, width_deg, s_stop)
+            sort_prefix(buf, m)
+            for i in range(m - 1):
+                s_lo, s_hi = buf[i], buf[i + 1]
+                if s_hi - s_lo <= 1e-12:
+                    continue
+                s_mid = 0.5 * (s_lo + s_hi)
+                ge, gn = d0e + de * s_mid, d0n + dn * s_mid
+                if math.hypot(ge, gn) <= radius and in_sector(ge, gn, facing_deg, width_deg):
+                    return tk + s_lo * dur
+        else:
+            step = min(0.5, dur / 400.0)
+            n_steps = int(math.ceil((t_stop - tk) / step))
+            t_prev = tk
+            for i in range(n_steps + 1):
+                t_i = min(tk + i * step, t_stop)
+                if _sees_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_i,
+                            sensor_e, sensor_n, sensor_h_m, r_det_m, facing_deg, width_deg):
+                    if i == 0:
+                        return t_i
+                    lo, hi = t_prev, t_i
+                    while hi - lo > BISECT_TOL_S:
+                        mid = 0.5 * (lo + hi)
+                        if _sees_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, mid,
+                                    sensor_e, sensor_n, sensor_h_m, r_det_m, facing_deg,
+                                    width_deg):
+                            hi = mid
+                        else:
+                            lo = mid
+                    return hi
+                t_prev = t_i
+    return math.inf

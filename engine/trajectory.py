@@ -1,0 +1,114 @@
+"""Closed-form threat trajectories (MODEL.md §3).
+
+A trajectory is a short polyline of points (east, north, altitude, time). Between two points
+the ground track is straight and travelled at constant rate; the altitude along segment k is
+
+    z(s) = z_k + (z_{k+1} - z_k) s + 4 H_k s (1 - s),   s = (t - t_k) / (t_{k+1} - t_k)
+
+so a ballistic flight is one segment from L (z=0) to I (z=0) with bulge H = apogee, and a
+cruise flight is L -> [ingress waypoint W] -> dive point D at cruise altitude then D -> I down
+to the ground, every bulge zero. One formula serves both, and every envelope and horizon
+question on a segment reduces to roots of polynomials of degree two at most.
+
+Arrays (per replication, row j = threat j): pt_e, pt_n, pt_z, pt_t, bulge [J, MAX_PTS],
+n_pts [J]. Segment k runs from point k to point k+1; bulge[j, k] belongs to segment k.
+"""
+import math
+
+from numba import njit
+
+MAX_PTS = 4
+
+
+@njit(cache=True)
+def segment_altitude_m(z0, z1, bulge_m, s):
+    return z0 + (z1 - z0) * s + 4.0 * bulge_m * s * (1.0 - s)
+
+
+@njit(cache=True)
+def build_ballistic(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t0_s,
+                    launch_e, launch_n, impact_e, impact_n, speed_mps, apogee_m):
+    """Ballistic flight L -> I: time of flight T = R / v_avg, apogee H at mid-flight."""
+    ground_m = max(math.hypot(impact_e - launch_e, impact_n - launch_n), 1.0)
+    pt_e[j, 0] = launch_e
+    pt_n[j, 0] = launch_n
+    pt_z[j, 0] = 0.0
+    pt_t[j, 0] = t0_s
+    pt_e[j, 1] = impact_e
+    pt_n[j, 1] = impact_n
+    pt_z[j, 1] = 0.0
+    pt_t[j, 1] = t0_s + ground_m / speed_mps
+    bulge[j, 0] = apogee_m
+    n_pts[j] = 2
+
+
+@njit(cache=True)
+def _append_point(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, e, n, z, speed_mps):
+    k = n_pts[j]
+    leg_m = math.sqrt((e - pt_e[j, k - 1]) ** 2 + (n - pt_n[j, k - 1]) ** 2
+                      + (z - pt_z[j, k - 1]) ** 2)
+    pt_e[j, k] = e
+    pt_n[j, k] = n
+    pt_z[j, k] = z
+    pt_t[j, k] = pt_t[j, k - 1] + leg_m / speed_mps
+    bulge[j, k - 1] = 0.0
+    n_pts[j] = k + 1
+
+
+@njit(cache=True)
+def build_cruise(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t0_s,
+                 launch_e, launch_n, impact_e, impact_n, speed_mps, altitude_m,
+                 dive_m, has_ingress, ingress_bearing_rad, ingress_m):
+    """Cruise flight L -> [W] -> D -> I at constant speed along the 3-D path.
+
+    W lies ingress_m from the impact point on bearing ingress_bearing (the threat arrives from
+    that direction); D lies dive_m (ground) before I on the last leg, or at the previous point
+    when the last leg is shorter than the dive."""
+    pt_e[j, 0] = launch_e
+    pt_n[j, 0] = launch_n
+    pt_z[j, 0] = altitude_m
+    pt_t[j, 0] = t0_s
+    n_pts[j] = 1
+    prev_e, prev_n = launch_e, launch_n
+    if has_ingress:
+        prev_e = impact_e + ingress_m * math.sin(ingress_bearing_rad)
+        prev_n = impact_n + ingress_m * math.cos(ingress_bearing_rad)
+        _append_point(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, prev_e, prev_n, altitude_m,
+                      speed_mps)
+    last_leg_m = math.hypot(prev_e - impact_e, prev_n - impact_n)
+    if last_leg_m > dive_m:
+        f = dive_m / last_leg_m
+        _append_point(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j,
+                      impact_e + (prev_e - impact_e) * f, impact_n + (prev_n - impact_n) * f,
+                      altitude_m, speed_mps)
+    _append_point(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, impact_e, impact_n, 0.0, speed_mps)
+
+
+@njit(cache=True)
+def segment_of(pt_t, n_pts, j, t_s):
+    """Index of the segment that holds time t (clamped to the flight)."""
+    k = 0
+    while k < n_pts[j] - 2 and t_s > pt_t[j, k + 1]:
+        k += 1
+    return k
+
+
+@njit(cache=True)
+def position_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s):
+    """(east, north, altitude) of threat j at time t, clamped to launch and impact."""
+    last = n_pts[j] - 1
+    if t_s <= pt_t[j, 0]:
+        return pt_e[j, 0], pt_n[j, 0], pt_z[j, 0]
+    if t_s >= pt_t[j, last]:
+        return pt_e[j, last], pt_n[j, last], pt_z[j, last]
+    k = segment_of(pt_t, n_pts, j, t_s)
+    s = (t_s - pt_t[j, k]) / (pt_t[j, k + 1] - pt_t[j, k])
+    e = pt_e[j, k] + (pt_e[j, k + 1] - pt_e[j, k]) * s
+    n = pt_n[j, k] + (pt_n[j, k + 1] - pt_n[j, k]) * s
+    z = segment_altitude_m(pt_z[j, k], pt_z[j, k + 1], bulge[j, k], s)
+    return e, n, z
+
+
+@njit(cache=True)
+def impact_time_s(pt_t, n_pts, j):
+    return pt_t[j, n_pts[j] - 1]
