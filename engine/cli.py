@@ -1,0 +1,249 @@
+"""The `salvosim` command line.
+
+Every user mistake (bad file, bad key, bad option value) ends as one line on stderr naming
+the file, the key path and what is allowed, exit status 2, and no output file written.
+Output files are written to a temporary name and renamed, so none is ever left half-written.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from .schema import InputError
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A bad command-line value (not a file's content)."""
+
+
+def _version() -> str:
+    try:
+        return version("salvosim")
+    except PackageNotFoundError:  # running from a source tree without installing
+        return "0+unknown"
+
+
+def write_atomic(path: str | Path, data: bytes | str) -> None:
+    """Write a file by temporary name + rename so that no partial file is ever left."""
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        raise UsageError(f"{path}: directory {path.parent} does not exist")
+    mode = "wb" if isinstance(data, bytes) else "w"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, mode) as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if not 0 <= value < 2 ** 63:
+        raise argparse.ArgumentTypeError(f"expected a seed in 0 .. 2^63-1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # exit status 2 with one clear line, as argparse does
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="salvosim", description="Base air-defense engagement simulator "
+                "(unclassified, open-source figures).")
+    p.add_argument("--version", action="version", version=f"salvosim {_version()}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    v = sub.add_parser("validate", help="check scenario files; exit 2 on the first error")
+    v.add_argument("files", nargs="+", metavar="FILE")
+
+    c = sub.add_parser("catalog", help="list catalog entries with their sources")
+    c.add_argument("kind", nargs="?", default="threats",
+                   choices=("threats", "sensors", "defenses", "bases"))
+    c.add_argument("--json", action="store_true", help="machine-readable output")
+
+    m = sub.add_parser("map", help="draw a scenario's base, defenses, coverage and raid axes")
+    m.add_argument("file", metavar="FILE")
+    m.add_argument("-o", "--output", required=True, metavar="PNG|SVG")
+    m.add_argument("--altitude-m", type=float, default=None,
+                   help="threat altitude for horizon-limited sensor coverage "
+                        "(default: the lowest raid altitude)")
+
+    r = sub.add_parser("run", help="Monte Carlo replications of a scenario")
+    r.add_argument("file", metavar="FILE")
+    r.add_argument("--reps", type=_positive_int, default=None,
+                   help="replications (default: the scenario's `replications`)")
+    r.add_argument("--seed", type=_seed, default=None, help="seed (default: the scenario's)")
+    r.add_argument("--engine", choices=("numba", "reference"), default="numba")
+    r.add_argument("--threads", type=_positive_int, default=None,
+                   help="numba threads (default: all cores)")
+    r.add_argument("--json", metavar="PATH", help="write results as JSON")
+    r.add_argument("--keep-outcomes", metavar="PATH",
+                   help="write per-replication, per-threat outcomes (.npz)")
+    r.add_argument("--plots", metavar="DIR", help="write the standard plots to DIR")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    t = sub.add_parser("trace", help="one replication's engagement timeline (reference engine)")
+    t.add_argument("file", metavar="FILE")
+    t.add_argument("--rep", type=_non_negative_int, default=0, help="replication number")
+    t.add_argument("--seed", type=_seed, default=None)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        print(f"salvosim: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(f"salvosim: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("salvosim: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def cmd_validate(args) -> int:
+    from .scenario import load_scenario
+    for f in args.files:
+        scn = load_scenario(f)
+        print(f"{f}: ok — {scn.name}: base {scn.base.id} layout {scn.header.layout}, "
+              f"{len(scn.sensors)} sensors, {len(scn.units)} fire units, "
+              f"{len(scn.raids)} raids, {scn.n_threats} threats")
+    return 0
+
+
+def cmd_catalog(args) -> int:
+    from .catalog_view import catalog_json, catalog_text
+    if args.json:
+        print(json.dumps(catalog_json(args.kind), indent=2))
+    else:
+        print(catalog_text(args.kind))
+    return 0
+
+
+def cmd_map(args) -> int:
+    from .maps import draw_map
+    from .scenario import load_scenario
+    scn = load_scenario(args.file)
+    _check_image_suffix(args.output)
+    fig = draw_map(scn, altitude_m=args.altitude_m)
+    write_atomic(args.output, _figure_bytes(fig, args.output))
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _check_image_suffix(path: str) -> None:
+    if Path(path).suffix.lower() not in (".png", ".svg"):
+        raise UsageError(f"{path}: output must end in .png or .svg")
+
+
+def _figure_bytes(fig, path: str) -> bytes:
+    import io
+
+    import matplotlib.pyplot as plt
+    buf = io.BytesIO()
+    fig.savefig(buf, format=Path(path).suffix.lower().lstrip("."), dpi=130, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def cmd_run(args) -> int:
+    from .montecarlo import run_scenario
+    from .results import results_json, results_text
+    from .scenario import load_scenario
+    scn = load_scenario(args.file)
+    for out in (args.json, args.keep_outcomes):
+        if out and not Path(out).resolve().parent.exists():
+            raise UsageError(f"{out}: directory {Path(out).resolve().parent} does not exist")
+    if args.plots:
+        _check_plot_dir(args.plots)
+    if args.threads is not None and args.engine == "reference":
+        raise UsageError("--threads applies to the numba engine only")
+    reps = args.reps or scn.header.replications
+    seed = scn.header.seed if args.seed is None else args.seed
+    res = run_scenario(scn, reps=reps, seed=seed, engine=args.engine, threads=args.threads,
+                       keep_outcomes=bool(args.keep_outcomes or args.plots),
+                       progress=not args.quiet)
+    print(results_text(res))
+    if args.json:
+        write_atomic(args.json, json.dumps(results_json(res), indent=2))
+        print(f"wrote {args.json}")
+    if args.keep_outcomes:
+        import io
+
+        import numpy as np
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **res.outcomes_arrays())
+        write_atomic(args.keep_outcomes, buf.getvalue())
+        print(f"wrote {args.keep_outcomes}")
+    if args.plots:
+        from .plots import write_standard_plots
+        for path in write_standard_plots(res, scn, args.plots):
+            print(f"wrote {path}")
+    return 0
+
+
+def _check_plot_dir(path: str) -> None:
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise UsageError(f"{path}: exists and is not a directory")
+    if not p.exists() and not p.resolve().parent.exists():
+        raise UsageError(f"{path}: parent directory does not exist")
+
+
+def cmd_trace(args) -> int:
+    from .reference import trace_replication
+    from .scenario import load_scenario
+    scn = load_scenario(args.file)
+    seed = scn.header.seed if args.seed is None else args.seed
+    for line in trace_replication(scn, seed=seed, rep=args.rep):
+        print(line)
+    return 0
+
+
+COMMANDS = {"validate": cmd_validate, "catalog": cmd_catalog, "map": cmd_map, "run": cmd_run,
+            "trace": cmd_trace}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,344 @@
+"""The SimPy reference engine: the engagement model of MODEL.md as readable processes.
+
+This is the executable specification, the trace tool and the test oracle of the Numba engine.
+It shares the geometry core (engine.instances: draws, trajectories, detection, windows,
+intercept times) and differs from engine.kernel only in event machinery.
+
+Processes: one per threat (it flies until impact or failure), one per (unit, threat) track
+(the unit learns of the threat), one per engagement (intercept, then kill assessment), one per
+channel hold and one per reload. Fire channels are SimPy resources. Unit decisions are events
+whose callbacks run the threat-evaluation and weapon-assignment rule of MODEL.md §6.
+
+Event order (MODEL.md §8). Every event is scheduled at an absolute time with a priority
+(kind, index, sub-index), so that equal-time events run as the model prescribes: impacts and
+failures, intercepts, channel frees / reload ends / kill-assessment ends, threats becoming
+known, then unit decisions in unit order. The Numba engine's heap uses the same keys.
+"""
+from __future__ import annotations
+
+import math
+from heapq import heappush
+from typing import NamedTuple
+
+import numpy as np
+import simpy
+
+from .constants import (ALIVE, EV_DECIDE, EV_FREE, EV_IMPACT, EV_INTERCEPT, EV_KNOWN,
+                        FAILED, FATE_NAMES, FREE_ASSESSMENT, FREE_CHANNEL, FREE_RELOAD,
+                        KILLED, LEAKED, MISSED, PRIORITY_NEAREST, PRIORITY_TIME_TO_IMPACT,
+                        S_SHOT, THREAT_CLASSES)
+from .instances import (count_asset_hits, is_candidate_pair, new_instances,
+                        prepare_replication)
+from .intercept import earliest_shot_time_s, intercept_time_s, slant_range_m
+from .rng import key_uniform
+
+SHOT_KEY_STRIDE = 64   # interceptor m of engagement e of threat j has shot key e*64 + m
+
+
+def event_priority(kind: int, index: int, sub: int = 0) -> int:
+    """(kind, index, sub) packed into one integer that sorts lexicographically.
+
+    SimPy's own URGENT/NORMAL priorities (0, 1) sort before all of these."""
+    return 2 + (kind << 42) + (index << 21) + sub
+
+
+def free_sub(sub_kind: int, threat: int) -> int:
+    """Sub-index of an EV_FREE event: which kind of free, and for assessments the threat."""
+    return sub_kind * (1 << 19) + threat
+
+
+class _At(simpy.Event):
+    """An event that fires at an absolute time with a model priority."""
+
+    def __init__(self, env: "OrderedEnvironment", t_s: float, priority: int):
+        super().__init__(env)
+        self._ok = True
+        self._value = None
+        heappush(env._queue, (t_s, priority, next(env._eid), self))
+
+
+class OrderedEnvironment(simpy.Environment):
+    def at(self, t_s: float, kind: int, index: int, sub: int = 0) -> _At:
+        if t_s < self.now:
+            raise RuntimeError(f"event scheduled in the past: {t_s} < {self.now}")
+        return _At(self, t_s, event_priority(kind, index, sub))
+
+
+class ReplicationOutcome(NamedTuple):
+    """What one replication produced, identical in layout for both engines."""
+    fate: np.ndarray         # [J] int8 (constants.ALIVE .. MISSED)
+    fate_t: np.ndarray       # [J] s
+    kill_unit: np.ndarray    # [J] unit index or -1
+    impact_e: np.ndarray     # [J] m (drawn impact point, whatever the fate)
+    impact_n: np.ndarray
+    shots: np.ndarray        # [U] interceptors or bursts or dwells fired
+    rounds: np.ndarray       # [U] rounds (guns) or interceptors fired
+    engagements: np.ndarray  # [U]
+    kills: np.ndarray        # [U]
+    asset_hits: np.ndarray   # [A] leakers that hit each asset
+
+
+class ReferenceReplication:
+    """One replication of the model, run by SimPy."""
+
+    def __init__(self, sc, seed: int, rep: int, labels=None, trace: bool = False):
+        self.sc, self.seed, self.rep, self.labels = sc, seed, rep, labels
+        self.inst = new_instances(sc)
+        prepare_replication(sc, seed, rep, self.inst)
+        J, U = len(sc.th_raid), len(sc.un_e)
+        self.J, self.U = J, U
+        self.env = OrderedEnvironment()
+        self.log: list[tuple[float, int, str]] | None = [] if trace else None
+        # Threat state
+        self.fate = np.zeros(J, np.int8)
+        self.fate_t = np.full(J, np.nan)
+        self.kill_unit = np.full(J, -1, np.int64)
+        self.engagement_count = np.zeros(J, np.int64)     # engagements of j so far (all units)
+        self.under_engagement = np.zeros(J, np.int64)     # units engaging j right now
+        # Unit state
+        self.channels = [simpy.Resource(self.env, capacity=int(c)) for c in sc.un_channels]
+        self.magazine = [int(m) for m in sc.un_magazine]
+        self.reserve = [int(r) for r in sc.un_reserve]
+        self.reloading = [False] * U
+        self.engaged_by = np.zeros((U, J), np.bool_)
+        self.engagements_of = np.zeros((U, J), np.int64)  # engagements of j by this unit
+        self.shots = np.zeros(U, np.int64)
+        self.rounds = np.zeros(U, np.int64)
+        self.engagements = np.zeros(U, np.int64)
+        self.kills = np.zeros(U, np.int64)
+        self.last_decision_t = [-math.inf] * U
+        self.last_request_t = [math.nan] * U
+
+    # ------------------------------------------------------------------ helpers
+    def say(self, text: str, order: int = 5) -> None:
+        if self.log is not None:
+            self.log.append((self.env.now, order, text))
+
+    def threat_name(self, j: int) -> str:
+        return self.labels.threat_names[j] if self.labels else f"threat {j}"
+
+    def unit_name(self, u: int) -> str:
+        return self.labels.units[u] if self.labels else f"unit {u}"
+
+    def intercept_time(self, u: int, j: int, t_shot: float) -> float:
+        sc, i = self.sc, self.inst
+        return intercept_time_s(i.pt_e, i.pt_n, i.pt_z, i.pt_t, i.bulge, i.n_pts, j, t_shot,
+                                sc.un_e[u], sc.un_n[u], sc.un_unlimited[u],
+                                sc.un_launch_delay_s[u], sc.un_speed_mps[u], sc.un_dwell_s[u],
+                                sc.un_dwell_ref_m[u])
+
+    def earliest_shot(self, u: int, j: int, t_from: float) -> float:
+        sc, i = self.sc, self.inst
+        return earliest_shot_time_s(i.pt_e, i.pt_n, i.pt_z, i.pt_t, i.bulge, i.n_pts, j, t_from,
+                                    i.win_a[u, j], i.win_b[u, j], sc.un_e[u], sc.un_n[u],
+                                    sc.un_unlimited[u], sc.un_launch_delay_s[u],
+                                    sc.un_speed_mps[u], sc.un_dwell_s[u], sc.un_dwell_ref_m[u])
+
+    # ------------------------------------------------------------------ processes
+    def threat(self, j: int):
+        """A threat flies until it impacts or fails, unless an interceptor kills it first."""
+        yield self.env.at(self.inst.t_end[j], EV_IMPACT, j)
+        if self.fate[j] != ALIVE:
+            return
+        if self.inst.fails[j]:
+            self.fate[j] = FAILED
+            self.say(f"{self.threat_name(j)} fails in flight")
+        else:
+            self.fate[j] = LEAKED if self.inst.in_defended[j] else MISSED
+            self.say(f"{self.threat_name(j)} impacts at ({self.inst.impact_e[j]:.0f} E, "
+                     f"{self.inst.impact_n[j]:.0f} N) m: {FATE_NAMES[self.fate[j]].upper()}")
+        self.fate_t[j] = self.env.now
+
+    def track(self, u: int, j: int):
+        """Unit u learns of threat j from its own sensor or the network, and considers it."""
+        yield self.env.at(self.inst.known_t[u, j], EV_KNOWN, u, j)
+        self.say(f"{self.unit_name(u)} knows {self.threat_name(j)}", 3)
+        self.request_decision(u, self.env.now)
+
+    def engagement(self, u: int, j: int, e: int, n_shots: int, t_intercept: float):
+        """Interceptors reach the threat; then the unit assesses the result."""
+        sc = self.sc
+        yield self.env.at(t_intercept, EV_INTERCEPT, j, e)
+        if self.fate[j] == ALIVE:
+            pk = sc.un_pk[u, sc.th_class[j]]
+            hit = False
+            for m in range(n_shots):
+                if key_uniform(self.seed, self.rep, S_SHOT, j, e * SHOT_KEY_STRIDE + m) < pk:
+                    hit = True
+                    break
+            if hit:
+                self.fate[j], self.fate_t[j], self.kill_unit[j] = KILLED, self.env.now, u
+                self.kills[u] += 1
+            self.say(f"{self.unit_name(u)} intercepts {self.threat_name(j)}: "
+                     f"{'KILL' if hit else 'miss'}", 1)
+        yield self.env.at(t_intercept + sc.un_assessment_s[u], EV_FREE, u,
+                          free_sub(FREE_ASSESSMENT, j))
+        self.engaged_by[u, j] = False
+        self.under_engagement[j] -= 1
+        if self.fate[j] == ALIVE:
+            # The threat is free to be engaged again, by this or any other unit.
+            for v in range(self.U):
+                self.request_decision(v, self.env.now)
+
+    def hold_channel(self, u: int, request, t_free: float):
+        yield self.env.at(t_free, EV_FREE, u, free_sub(FREE_CHANNEL, 0))
+        self.channels[u].release(request)
+        self.request_decision(u, self.env.now)
+
+    def reload(self, u: int, t_done: float):
+        yield self.env.at(t_done, EV_FREE, u, free_sub(FREE_RELOAD, 0))
+        take = min(int(self.sc.un_magazine[u]) - self.magazine[u], self.reserve[u])
+        self.magazine[u] += take
+        self.reserve[u] -= take
+        self.reloading[u] = False
+        self.say(f"{self.unit_name(u)} reloaded: {self.magazine[u]} ready, "
+                 f"{self.reserve[u]} in reserve", 2)
+        self.request_decision(u, self.env.now)
+
+    # ------------------------------------------------------------------ decisions (§6)
+    def request_decision(self, u: int, t_s: float) -> None:
+        if self.last_request_t[u] == t_s:
+            return
+        self.last_request_t[u] = t_s
+        self.env.at(t_s, EV_DECIDE, u).callbacks.append(lambda _ev, u=u: self.decide(u))
+
+    def can_fire(self, u: int) -> bool:
+        sc = self.sc
+        return (not self.reloading[u]
+                and self.channels[u].count < self.channels[u].capacity
+                and (sc.un_unlimited[u] or self.magazine[u] >= sc.un_rounds_per_shot[u]))
+
+    def is_candidate(self, u: int, j: int) -> bool:
+        """Alive, engageable, known, in the defended-area rule, not already engaged."""
+        sc = self.sc
+        return (self.fate[j] == ALIVE
+                and is_candidate_pair(sc, self.inst, u, j)
+                and not self.engaged_by[u, j]
+                and (sc.c2_double_engagement or self.under_engagement[j] == 0)
+                and self.engagements_of[u, j] < sc.un_max_engagements[u])
+
+    def priority_score(self, u: int, j: int, now: float) -> float:
+        """Lower is more urgent."""
+        sc, inst = self.sc, self.inst
+        if sc.c2_priority == PRIORITY_TIME_TO_IMPACT:
+            return inst.t_impact[j]
+        if sc.c2_priority == PRIORITY_NEAREST:
+            return slant_range_m(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge,
+                                 inst.n_pts, j, now, sc.un_e[u], sc.un_n[u])
+        return -inst.target_value[j] / max(inst.t_impact[j] - now, 1e-3)
+
+    def select_target(self, u: int, now: float) -> tuple[int, float]:
+        """The best threat to shoot now (or -1) and the earliest later shot time."""
+        best, best_score, wake = -1, math.inf, math.inf
+        for j in range(self.J):
+            if not self.is_candidate(u, j):
+                continue
+            t_ready = self.inst.known_t[u, j] + self.sc.un_reaction_s[u]
+            t_shot = self.earliest_shot(u, j, max(now, t_ready))
+            if t_shot == now:
+                score = self.priority_score(u, j, now)
+                if score < best_score:
+                    best, best_score = j, score
+            elif t_shot < wake:
+                wake = t_shot
+        return best, wake
+
+    def decide(self, u: int) -> None:
+        now = self.env.now
+        if self.last_decision_t[u] == now:
+            return
+        self.last_decision_t[u] = now
+        while self.can_fire(u):
+            j, t_wake = self.select_target(u, now)
+            if j < 0:
+                if t_wake < math.inf:
+                    self.request_decision(u, t_wake)
+                return
+            self.fire(u, j, now)
+
+    def fire(self, u: int, j: int, now: float) -> None:
+        sc = self.sc
+        n = int(sc.un_shots[u, sc.th_class[j]])
+        rps = int(sc.un_rounds_per_shot[u])
+        if not sc.un_unlimited[u]:
+            n = min(n, self.magazine[u] // rps)
+            self.magazine[u] -= n * rps
+        e = int(self.engagement_count[j])
+        self.engagement_count[j] += 1
+        self.engagements_of[u, j] += 1
+        self.engaged_by[u, j] = True
+        self.under_engagement[j] += 1
+        self.shots[u] += n
+        self.rounds[u] += n * rps
+        self.engagements[u] += 1
+        t_intercept = self.intercept_time(u, j, now)
+        self.say(f"{self.unit_name(u)} fires {n} at {self.threat_name(j)} "
+                 f"(intercept at {t_intercept:.2f} s)", 4)
+        if sc.un_hold[u] == 1 and not sc.un_unlimited[u] and sc.un_kind[u] == 0:
+            t_free = now + n * sc.un_cycle_s[u]             # fire and forget
+        elif sc.un_kind[u] == 1:
+            t_free = now + n * sc.un_burst_s[u]             # gun bursts
+        else:
+            t_free = t_intercept                            # guided to intercept, laser dwell
+        request = self.channels[u].request()                # granted at once: can_fire() held
+        self.env.process(self.engagement(u, j, e, n, t_intercept))
+        self.env.process(self.hold_channel(u, request, t_free + sc.un_retarget_s[u]))
+        if (not sc.un_unlimited[u] and self.magazine[u] < rps and self.reserve[u] > 0):
+            self.reloading[u] = True
+            self.say(f"{self.unit_name(u)} magazine empty: reloading", 4)
+            self.env.process(self.reload(u, now + sc.un_reload_s[u]))
+
+    # ------------------------------------------------------------------ run
+    def run(self) -> ReplicationOutcome:
+        sc, inst = self.sc, self.inst
+        for j in range(self.J):
+            self.env.process(self.threat(j))
+        for u in range(self.U):
+            for j in range(self.J):
+                if is_candidate_pair(sc, inst, u, j):
+                    self.env.process(self.track(u, j))
+        if self.log is not None:
+            self._log_precomputed()
+        self.env.run()
+        asset_hits = np.zeros(len(sc.as_value), np.int64)
+        count_asset_hits(sc, inst, self.fate, asset_hits)
+        return ReplicationOutcome(self.fate, self.fate_t, self.kill_unit, inst.impact_e.copy(),
+                                  inst.impact_n.copy(), self.shots, self.rounds,
+                                  self.engagements, self.kills, asset_hits)
+
+    def _log_precomputed(self) -> None:
+        sc, inst, lab = self.sc, self.inst, self.labels
+        for j in range(self.J):
+            cls = THREAT_CLASSES[sc.th_class[j]]
+            self.log.append((inst.t_launch[j], 0,
+                             f"{self.threat_name(j)} ({cls}{', decoy' if sc.th_decoy[j] else ''}) "
+                             f"launched; impact predicted at {inst.t_impact[j]:.1f} s"
+                             + (" (will fail)" if inst.fails[j] else "")))
+            for s in range(len(sc.se_e)):
+                if math.isfinite(inst.detect_t[s, j]):
+                    name = lab.sensors[s] if lab else f"sensor {s}"
+                    self.log.append((inst.detect_t[s, j], 0,
+                                     f"{name} detects {self.threat_name(j)}"))
+
+
+def simulate_reference(sc, seed: int, rep: int) -> ReplicationOutcome:
+    """One replication with the reference engine."""
+    return ReferenceReplication(sc, seed, rep).run()
+
+
+def trace_replication(scn, seed: int, rep: int) -> list[str]:
+    """A readable timeline of one replication (reference engine)."""
+    from .compile import compile_scenario
+    sc, labels = compile_scenario(scn)
+    sim = ReferenceReplication(sc, seed, rep, labels=labels, trace=True)
+    out = sim.run()
+    lines = [f"# {scn.name} — seed {seed}, replication {rep} (reference engine)",
+             f"# {len(labels.threat_names)} threats, {len(labels.units)} fire units, "
+             f"{len(labels.sensors)} sensors"]
+    for t, _order, text in sorted(sim.log, key=lambda x: (x[0], x[1])):
+        lines.append(f"{t:10.2f} s  {text}")
+    counts = {name: int((out.fate == k).sum()) for k, name in enumerate(FATE_NAMES) if k}
+    lines.append("# fates: " + ", ".join(f"{n} {c}" for n, c in counts.items()))
+    lines.append("# shots: " + ", ".join(f"{labels.units[u]} {int(out.shots[u])}"
+                                         for u in range(len(labels.units)) if out.shots[u]))
+    return lines
