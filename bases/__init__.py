@@ -32,10 +32,10 @@ def read_polygon(value, where: Where) -> Polygon:
             raise where.at(i).error(f"expected an [east_m, north_m] pair of numbers, got {p!r}")
         points.append((float(p[0]), float(p[1])))
     poly = Polygon(points)
-    if poly.is_empty or poly.area <= 0.0:
-        raise where.error("polygon is empty (zero area)")
     if not poly.is_valid:
         raise where.error(f"polygon is invalid: {shapely.is_valid_reason(poly)}")
+    if poly.is_empty or poly.area <= 0.0:
+        raise where.error("polygon is empty (zero area)")
     return poly
 
 

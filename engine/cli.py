@@ -40,6 +40,9 @@ def write_atomic(path: str | Path, data: bytes | str) -> None:
     try:
         with os.fdopen(fd, mode) as fh:
             fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -166,6 +169,9 @@ def cmd_map(args) -> int:
     from .scenario import load_scenario
     scn = load_scenario(args.file)
     _check_image_suffix(args.output)
+    if args.altitude_m is not None and not (0.0 < args.altitude_m < 1e6):   # rejects nan, inf
+        raise UsageError(f"--altitude-m: expected a threat altitude > 0 m (and below 1,000 km), "
+                         f"got {args.altitude_m}")
     fig = draw_map(scn, altitude_m=args.altitude_m)
     write_atomic(args.output, _figure_bytes(fig, args.output))
     print(f"wrote {args.output}")

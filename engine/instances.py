@@ -42,6 +42,8 @@ class Instances(NamedTuple):
     known_t: np.ndarray     # [U, J] time unit u knows threat j (inf: never)
     win_a: np.ndarray       # [U, J] engagement window start (nan: none)
     win_b: np.ndarray       # [U, J] engagement window end
+    engageable: np.ndarray  # [U, J] bool: u may ever engage j (class, known in time, window,
+                            #   defended-area rule); the dynamic rules are the engines'
     buf: np.ndarray         # float scratch for root finding
 
 
@@ -52,7 +54,8 @@ def new_instances(sc) -> Instances:
                      np.zeros(J), np.zeros(J), np.zeros(J), np.zeros(J, np.bool_),
                      np.zeros(J), np.zeros(J), np.zeros(J, np.bool_), np.zeros(J),
                      np.full((S, J), np.inf), np.full((U, J), np.inf),
-                     np.full((U, J), np.nan), np.full((U, J), np.nan), np.zeros(32))
+                     np.full((U, J), np.nan), np.full((U, J), np.nan),
+                     np.zeros((U, J), np.bool_), np.zeros(32))
 
 
 @njit(cache=True)
@@ -71,8 +74,14 @@ def draw_launch_times(sc, seed, rep, t_launch):
 
 
 @njit(cache=True)
+def draw_threats(sc, seed, rep, inst):
+    """Launch point, aim point, impact point, trajectory and failure of every threat."""
+    for j in range(len(sc.th_raid)):
+        draw_threat(sc, seed, rep, j, inst)
+
+
+@njit(cache=True, inline="always")
 def draw_threat(sc, seed, rep, j, inst):
-    """Launch point, aim point, impact point, trajectory and failure of threat j."""
     spread = sc.th_launch_spread_m[j]
     launch_e = sc.th_site_e[j] + spread * key_normal(seed, rep, S_LAUNCH_X, j)
     launch_n = sc.th_site_n[j] + spread * key_normal(seed, rep, S_LAUNCH_Y, j)
@@ -126,8 +135,14 @@ def draw_threat(sc, seed, rep, j, inst):
 
 
 @njit(cache=True)
-def sense_and_window(sc, j, inst):
-    """Detection by every sensor, the time every unit knows j, and every unit's window."""
+def sense_and_window(sc, inst):
+    """For every threat: detections, when each unit knows it, and each unit's window."""
+    for j in range(len(sc.th_raid)):
+        sense_and_window_one(sc, j, inst)
+
+
+@njit(cache=True, inline="always")
+def sense_and_window_one(sc, j, inst):
     c = sc.th_class[j]
     t_end = inst.t_end[j]
     for s in range(len(sc.se_e)):
@@ -148,6 +163,7 @@ def sense_and_window(sc, j, inst):
         inst.known_t[u, j] = math.inf
         inst.win_a[u, j] = math.nan
         inst.win_b[u, j] = math.nan
+        inst.engageable[u, j] = False
         if not sc.un_engages[u, c]:
             continue
         own = math.inf
@@ -161,14 +177,15 @@ def sense_and_window(sc, j, inst):
                                  sc.un_facing_deg[u], sc.un_width_deg[u], inst.buf)
         inst.win_a[u, j] = a
         inst.win_b[u, j] = b
+        inst.engageable[u, j] = (inst.known_t[u, j] < t_end and not math.isnan(a)
+                                 and (not sc.un_defended_only[u] or inst.in_defended[j]))
 
 
 @njit(cache=True)
 def prepare_replication(sc, seed, rep, inst):
     draw_launch_times(sc, seed, rep, inst.t_launch)
-    for j in range(len(sc.th_raid)):
-        draw_threat(sc, seed, rep, j, inst)
-        sense_and_window(sc, j, inst)
+    draw_threats(sc, seed, rep, inst)
+    sense_and_window(sc, inst)
 
 
 @njit(cache=True)
@@ -183,11 +200,3 @@ def count_asset_hits(sc, inst, fate, asset_hits):
                                      sc.as_vert_n, sc.as_start[a],
                                      sc.as_start[a + 1]) <= sc.th_lethal_m[j]:
                 asset_hits[a] += 1
-
-
-@njit(cache=True)
-def is_candidate_pair(sc, inst, u, j):
-    """Static part of the candidate test: can unit u ever engage threat j in this replication?"""
-    return (sc.un_engages[u, sc.th_class[j]] and inst.known_t[u, j] < inst.t_end[j]
-            and not math.isnan(inst.win_a[u, j])
-            and (not sc.un_defended_only[u] or inst.in_defended[j]))

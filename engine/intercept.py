@@ -45,6 +45,44 @@ def shot_is_feasible(t_shot_s, t_intercept_s, window_start_s, window_end_s, is_l
 
 
 @njit(cache=True)
+def slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, t_to_s, unit_e, unit_n):
+    """Upper bound of the unit-threat distance over the flight between two times.
+
+    On each segment the ground distance to a point is largest at an end of the piece flown
+    (a straight track), and the altitude never exceeds the higher end plus the bulge."""
+    ground = 0.0
+    top = 0.0
+    for k in range(n_pts[j] - 1):
+        t0, t1 = pt_t[j, k], pt_t[j, k + 1]
+        if t1 < t_from_s or t0 > t_to_s:
+            continue
+        for t in (max(t0, t_from_s), min(t1, t_to_s)):
+            e, n, _ = position_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t)
+            ground = max(ground, math.hypot(e - unit_e, n - unit_n))
+        top = max(top, max(pt_z[j, k], pt_z[j, k + 1]) + max(bulge[j, k], 0.0))
+    return math.hypot(ground, top)
+
+
+@njit(cache=True)
+def early_shot_bound(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_start_s,
+                     unit_e, unit_n, launch_delay_s, speed_mps):
+    """(until, t_star): every shot fired in [t_from, until) arrives before the window opens,
+    so its earliest useful shot is t_star = a - delay - range(p(a)) / v. until = -inf when
+    that cannot be shown at t_from.
+
+    Proof: the fixed-point iterates are t_from + delay + r/v with r the distance at an earlier
+    iterate; if r <= R (the bound over [t_from, a]) they all stay before a - 1 ms. R over
+    [t, a] only shrinks as t grows, so `until` stays valid for later shot times."""
+    r_bound = slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_start_s,
+                            unit_e, unit_n)
+    until = window_start_s - WINDOW_TOL_S - launch_delay_s - r_bound / speed_mps
+    if t_from_s >= until:
+        return -math.inf, math.nan
+    r_a = slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s, unit_e, unit_n)
+    return until, window_start_s - launch_delay_s - r_a / speed_mps
+
+
+@njit(cache=True)
 def earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
                          window_start_s, window_end_s, unit_e, unit_n,
                          is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):
@@ -55,6 +93,15 @@ def earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
     a), never closer than 1 ms to t_from so that a wake-up always moves time forward."""
     if math.isnan(window_start_s) or t_from_s > window_end_s:
         return math.inf
+    if is_laser:
+        if t_from_s < window_start_s:
+            return window_start_s
+    else:
+        until, t_star = early_shot_bound(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
+                                         window_start_s, unit_e, unit_n, launch_delay_s,
+                                         speed_mps)
+        if t_from_s < until:
+            return max(t_star, t_from_s + MIN_WAKE_STEP_S)
     t_i = intercept_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, unit_e, unit_n,
                            is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m)
     if t_i > window_end_s:

@@ -27,8 +27,7 @@ from .constants import (ALIVE, EV_DECIDE, EV_FREE, EV_IMPACT, EV_INTERCEPT, EV_K
                         FAILED, FATE_NAMES, FREE_ASSESSMENT, FREE_CHANNEL, FREE_RELOAD,
                         KILLED, LEAKED, MISSED, PRIORITY_NEAREST, PRIORITY_TIME_TO_IMPACT,
                         S_SHOT, THREAT_CLASSES)
-from .instances import (count_asset_hits, is_candidate_pair, new_instances,
-                        prepare_replication)
+from .instances import count_asset_hits, new_instances, prepare_replication
 from .intercept import earliest_shot_time_s, intercept_time_s, slant_range_m
 from .rng import key_uniform
 
@@ -212,7 +211,7 @@ class ReferenceReplication:
         """Alive, engageable, known, in the defended-area rule, not already engaged."""
         sc = self.sc
         return (self.fate[j] == ALIVE
-                and is_candidate_pair(sc, self.inst, u, j)
+                and self.inst.engageable[u, j]
                 and not self.engaged_by[u, j]
                 and (sc.c2_double_engagement or self.under_engagement[j] == 0)
                 and self.engagements_of[u, j] < sc.un_max_engagements[u])
@@ -295,7 +294,7 @@ class ReferenceReplication:
             self.env.process(self.threat(j))
         for u in range(self.U):
             for j in range(self.J):
-                if is_candidate_pair(sc, inst, u, j):
+                if inst.engageable[u, j]:
                     self.env.process(self.track(u, j))
         if self.log is not None:
             self._log_precomputed()

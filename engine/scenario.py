@@ -194,7 +194,14 @@ def scenario_from_dict(data: dict, file: str) -> Scenario:
     sensor_names = [s.name for s, _ in sensors]
     units = _merge_placements(layout.units, layout.where.at("units"), data.get("units", []),
                               where.at("units"), base, _read_unit)
+    removed = {t["name"]: where.at("sensors").at(i) for i, t in enumerate(data.get("sensors", []))
+               if t.get("remove") is True}
     for u, w in units:
+        if u.sensor is not None and u.sensor not in sensor_names and u.sensor in removed:
+            # The mistake is the scenario's removal, not the base file's unit.
+            raise removed[u.sensor].at("remove").error(
+                f"cannot remove sensor '{u.sensor}': fire unit '{u.name}' uses it as its own "
+                f"sensor; also remove that unit (remove = true) or give it another sensor")
         if u.sensor is not None and u.sensor not in sensor_names:
             raise w.at("sensor").error(f"unknown sensor '{u.sensor}'{suggest(u.sensor, sensor_names)}; "
                                        f"allowed: {allowed_list(sensor_names) or '(no sensors)'}")
@@ -316,10 +323,12 @@ def _merge_placements(layout_tables, layout_where: Where, scenario_tables, scen_
         out.append((read(table, w, base, None), w))
     if not isinstance(scenario_tables, list):
         raise scen_where.error("expected an array of tables ([[...]])")
+    seen: list = []   # names given in the scenario's own tables: each at most once
     for i, table in enumerate(scenario_tables):
         w = scen_where.at(i)
         names = [p.name for p, _ in out]
-        _check_name(table, w, [])
+        _check_name(table, w, seen)
+        seen.append(table["name"])
         name = table["name"]
         remove = table.get("remove", False)
         if not isinstance(remove, bool):
@@ -346,7 +355,8 @@ def _check_name(table, where: Where, taken) -> None:
     if not isinstance(table["name"], str) or not table["name"]:
         raise where.at("name").error(f"expected a non-empty string, got {table['name']!r}")
     if table["name"] in taken:
-        raise where.at("name").error(f"duplicate name '{table['name']}'")
+        raise where.at("name").error(f"duplicate name '{table['name']}'; each name may appear "
+                                     f"only once in this list")
 
 
 def asset_aim_point(asset) -> tuple[float, float]:

@@ -144,15 +144,21 @@ def check_value(value: Any, meta: dict, where: Where) -> Any:
     return value
 
 
+def _bound(x) -> str:
+    """A bound as written by a user: integers in full (seeds), others short."""
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
 def _check_bounds(value, meta, where: Where) -> None:
     lo, hi = meta["lo"], meta["hi"]
-    if lo is not None and (value < lo or (meta["lo_open"] and value == lo)):
-        op = ">" if meta["lo_open"] else ">="
-        rng = f"{op} {lo:g}" + (f" and <= {hi:g}" if hi is not None else "")
-        raise where.error(f"{value!r} is out of range; allowed: {rng}")
-    if hi is not None and value > hi:
-        raise where.error(f"{value!r} is out of range; allowed: <= {hi:g}"
-                          + (f" and >= {lo:g}" if lo is not None else ""))
+    parts = []
+    if lo is not None:
+        parts.append(f"{'>' if meta['lo_open'] else '>='} {_bound(lo)}")
+    if hi is not None:
+        parts.append(f"<= {_bound(hi)}")
+    too_low = lo is not None and (value < lo or (meta["lo_open"] and value == lo))
+    if too_low or (hi is not None and value > hi):
+        raise where.error(f"{value!r} is out of range; allowed: {' and '.join(parts)}")
 
 
 def build(cls, table: Any, where: Where, fixed: dict | None = None, base: Any = None):

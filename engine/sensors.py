@@ -4,8 +4,8 @@ Threat j is detected at the first time t at which its class is tracked, slant ra
 ground range <= 4120 (sqrt(h_s) + sqrt(z)), z > 0 and the bearing is inside the sector.
 On constant-altitude segments (cruise legs) every condition is a circle or a sector edge, so
 the first time is exact (line-circle roots). Where the altitude varies (ballistic arcs, dives)
-the segment is sampled uniformly (step min(0.5 s, T/400)) and the first crossing bisected to
-1 ms. Both engines call these functions.
+the part of the segment that comes within detection range (and horizon) is sampled uniformly
+(step min(0.5 s, T/400), T the time of flight) and the first crossing bisected to 1 ms. Both engines call these functions.
 """
 import math
 
@@ -52,6 +52,7 @@ def _sees_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, se, sn, sh, r_det, fa
 def detection_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
                      sensor_e, sensor_n, sensor_h_m, r_det_m, facing_deg, width_deg, buf):
     """First time <= t_end at which the sensor sees threat j, or +inf."""
+    flight_s = pt_t[j, n_pts[j] - 1] - pt_t[j, 0]
     for k in range(n_pts[j] - 1):
         tk = pt_t[j, k]
         dur = pt_t[j, k + 1] - tk
@@ -85,11 +86,34 @@ def detection_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
                 if math.hypot(ge, gn) <= radius and in_sector(ge, gn, facing_deg, width_deg):
                     return tk + s_lo * dur
         else:
-            step = min(0.5, dur / 400.0)
-            n_steps = int(math.ceil((t_stop - tk) / step))
-            t_prev = tk
+            # Sample only the part of the segment whose ground track is within the detection
+            # range and the horizon for the segment's highest point: nowhere else can the
+            # sensor see the threat (slant range >= ground range).
+            top = max(z0, z1) + max(h, 0.0)
+            radius = min(r_det_m, radar_horizon_m(sensor_h_m, top))
+            s_stop = (t_stop - tk) / dur
+            e0, n0 = pt_e[j, k], pt_n[j, k]
+            de, dn = pt_e[j, k + 1] - e0, pt_n[j, k + 1] - n0
+            d0e, d0n = e0 - sensor_e, n0 - sensor_n
+            buf[0] = 0.0
+            buf[1] = s_stop
+            m = add_circle_crossings(buf, 2, d0e, d0n, de, dn, radius, s_stop)
+            sort_prefix(buf, m)
+            s_in, s_out = -1.0, -1.0
+            for i in range(m - 1):
+                s_mid = 0.5 * (buf[i] + buf[i + 1])
+                if math.hypot(d0e + de * s_mid, d0n + dn * s_mid) <= radius:
+                    if s_in < 0.0:
+                        s_in = buf[i]
+                    s_out = buf[i + 1]
+            if s_in < 0.0:
+                continue
+            t_lo, t_hi = tk + s_in * dur, min(tk + s_out * dur, t_stop)
+            step = min(0.5, flight_s / 400.0)
+            n_steps = int(math.ceil((t_hi - t_lo) / step))
+            t_prev = t_lo
             for i in range(n_steps + 1):
-                t_i = min(tk + i * step, t_stop)
+                t_i = min(t_lo + i * step, t_hi)
                 if _sees_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_i,
                             sensor_e, sensor_n, sensor_h_m, r_det_m, facing_deg, width_deg):
                     if i == 0:

@@ -1,0 +1,430 @@
+"""The Numba engine: one replication as an event loop over an array-based binary heap.
+
+Same model as engine.reference (MODEL.md), same geometry core (engine.instances), same event
+keys: (time, kind, index, sub), processed in lexicographic order (MODEL.md §8). No Python
+objects and no allocation per event: all state lives in a Workspace of flat arrays allocated
+once per worker and reused for every replication. `run_block` runs replications in parallel
+with prange; every replication writes only its own output rows, so results are identical for
+any number of threads.
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit, prange
+
+from .constants import (ALIVE, EV_DECIDE, EV_FREE, EV_IMPACT, EV_INTERCEPT, EV_KNOWN, FAILED,
+                        FREE_ASSESSMENT, FREE_CHANNEL, FREE_RELOAD, HOLD_LAUNCH, KILLED,
+                        KIND_GUN, KIND_MISSILE, LEAKED, MIN_WAKE_STEP_S, MISSED, PRIORITY_NEAREST,
+                        PRIORITY_TIME_TO_IMPACT, S_SHOT)
+from .instances import Instances, count_asset_hits, prepare_replication
+from .intercept import (early_shot_bound, earliest_shot_time_s, intercept_time_s,
+                        slant_range_m)
+from .rng import key_uniform
+from .trajectory import MAX_PTS
+
+SHOT_KEY_STRIDE = 64          # as engine.reference
+FREE_SUB_SHIFT = 19           # EV_FREE sub-index = sub_kind << 19 | threat (as engine.reference)
+FREE_THREAT_MASK = (1 << FREE_SUB_SHIFT) - 1
+
+
+class Workspace(NamedTuple):
+    inst: Instances
+    # event heap
+    heap_t: np.ndarray
+    heap_kind: np.ndarray
+    heap_i1: np.ndarray
+    heap_i2: np.ndarray
+    heap_size: np.ndarray         # [1]
+    # threats
+    fate: np.ndarray
+    fate_t: np.ndarray
+    kill_unit: np.ndarray
+    engagement_count: np.ndarray  # [J] engagements of j so far, all units
+    under_engagement: np.ndarray  # [J]
+    eng_unit: np.ndarray          # [J, E] unit of engagement e of threat j
+    eng_shots: np.ndarray         # [J, E] interceptors of that engagement
+    # units
+    free_channels: np.ndarray
+    magazine: np.ndarray
+    reserve: np.ndarray
+    reloading: np.ndarray
+    engaged_by: np.ndarray        # [U, J]
+    engagements_of: np.ndarray    # [U, J]
+    early_until: np.ndarray       # [U, J] cache of intercept.early_shot_bound (see select_target)
+    early_t_star: np.ndarray      # [U, J]
+    shots: np.ndarray
+    rounds: np.ndarray
+    engagements: np.ndarray
+    kills: np.ndarray
+    last_decision_t: np.ndarray
+    last_request_t: np.ndarray
+    asset_hits: np.ndarray
+
+
+@njit(cache=True)
+def new_workspace(sc, heap_capacity):
+    J, S, U, A = len(sc.th_raid), len(sc.se_e), len(sc.un_e), len(sc.as_value)
+    E = max(1, int(np.sum(sc.un_max_engagements)))
+    inst = Instances(np.zeros((J, MAX_PTS)), np.zeros((J, MAX_PTS)), np.zeros((J, MAX_PTS)),
+                     np.zeros((J, MAX_PTS)), np.zeros((J, MAX_PTS)), np.zeros(J, np.int64),
+                     np.zeros(J), np.zeros(J), np.zeros(J), np.zeros(J, np.bool_),
+                     np.zeros(J), np.zeros(J), np.zeros(J, np.bool_), np.zeros(J),
+                     np.full((S, J), np.inf), np.full((U, J), np.inf),
+                     np.full((U, J), np.nan), np.full((U, J), np.nan),
+                     np.zeros((U, J), np.bool_), np.zeros(32))
+    return Workspace(inst, np.zeros(heap_capacity), np.zeros(heap_capacity, np.int64),
+                     np.zeros(heap_capacity, np.int64), np.zeros(heap_capacity, np.int64),
+                     np.zeros(1, np.int64),
+                     np.zeros(J, np.int8), np.zeros(J), np.zeros(J, np.int64),
+                     np.zeros(J, np.int64), np.zeros(J, np.int64),
+                     np.zeros((J, E), np.int64), np.zeros((J, E), np.int64),
+                     np.zeros(U, np.int64), np.zeros(U, np.int64), np.zeros(U, np.int64),
+                     np.zeros(U, np.bool_), np.zeros((U, J), np.bool_),
+                     np.zeros((U, J), np.int64), np.zeros((U, J)), np.zeros((U, J)),
+                     np.zeros(U, np.int64), np.zeros(U, np.int64),
+                     np.zeros(U, np.int64), np.zeros(U, np.int64), np.zeros(U), np.zeros(U),
+                     np.zeros(A, np.int64))
+
+
+# ---------------------------------------------------------------------------- event heap
+# Hot functions take plain arrays and scalars: passing the scenario or workspace tuple into a
+# small function costs a reference-count update per member array on every call.
+@njit(cache=True)
+def _before(ht, hk, h1, h2, a, b):
+    """Is heap slot a ordered before slot b? (time, kind, index, sub) lexicographically."""
+    if ht[a] != ht[b]:
+        return ht[a] < ht[b]
+    if hk[a] != hk[b]:
+        return hk[a] < hk[b]
+    if h1[a] != h1[b]:
+        return h1[a] < h1[b]
+    return h2[a] < h2[b]
+
+
+@njit(cache=True)
+def _swap(ht, hk, h1, h2, a, b):
+    ht[a], ht[b] = ht[b], ht[a]
+    hk[a], hk[b] = hk[b], hk[a]
+    h1[a], h1[b] = h1[b], h1[a]
+    h2[a], h2[b] = h2[b], h2[a]
+
+
+@njit(cache=True)
+def push_event(ht, hk, h1, h2, hn, t_s, kind, i1, i2):
+    """Returns False when the heap is full (the caller reruns with a larger one)."""
+    n = hn[0]
+    if n >= len(ht):
+        return False
+    ht[n], hk[n], h1[n], h2[n] = t_s, kind, i1, i2
+    hn[0] = n + 1
+    while n > 0:
+        parent = (n - 1) >> 1
+        if not _before(ht, hk, h1, h2, n, parent):
+            break
+        _swap(ht, hk, h1, h2, n, parent)
+        n = parent
+    return True
+
+
+@njit(cache=True)
+def pop_event(ht, hk, h1, h2, hn):
+    t_s, kind, i1, i2 = ht[0], hk[0], h1[0], h2[0]
+    n = hn[0] - 1
+    hn[0] = n
+    if n > 0:
+        _swap(ht, hk, h1, h2, 0, n)
+        k = 0
+        while True:
+            left = 2 * k + 1
+            if left >= n:
+                break
+            child = left
+            if left + 1 < n and _before(ht, hk, h1, h2, left + 1, left):
+                child = left + 1
+            if not _before(ht, hk, h1, h2, child, k):
+                break
+            _swap(ht, hk, h1, h2, k, child)
+            k = child
+    return t_s, kind, i1, i2
+
+
+@njit(cache=True)
+def request_decision(last_request_t, ht, hk, h1, h2, hn, u, t_s):
+    """Schedule a decision of unit u at t (once per time: repeats are idempotent)."""
+    if last_request_t[u] == t_s:
+        return True
+    last_request_t[u] = t_s
+    return push_event(ht, hk, h1, h2, hn, t_s, EV_DECIDE, u, 0)
+
+
+# ---------------------------------------------------------------------------- the model
+@njit(cache=True)
+def resolve_intercept(fate, fate_t, kill_unit, kills, pk, seed, rep, j, e, u, n_shots, t_s):
+    """Each interceptor kills independently with its Pk; the threat dies if any does."""
+    if fate[j] != ALIVE:
+        return
+    for m in range(n_shots):
+        if key_uniform(seed, rep, S_SHOT, j, e * SHOT_KEY_STRIDE + m) < pk:
+            fate[j] = KILLED
+            fate_t[j] = t_s
+            kill_unit[j] = u
+            kills[u] += 1
+            return
+
+
+@njit(cache=True)
+def priority_score(priority, t_impact_s, target_value, now, slant_m):
+    """Lower is more urgent (MODEL.md §6)."""
+    if priority == PRIORITY_TIME_TO_IMPACT:
+        return t_impact_s
+    if priority == PRIORITY_NEAREST:
+        return slant_m
+    return -target_value / max(t_impact_s - now, 1e-3)
+
+
+@njit(cache=True)
+def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, double_engagement,
+                  max_engagements, engageable, known_t, reaction_s, win_a, win_b,
+                  early_until, early_t_star,
+                  pt_e, pt_n, pt_z, pt_t, bulge, n_pts, unit_e, unit_n, is_laser,
+                  launch_delay_s, speed_mps, dwell_s, dwell_ref_m, priority, t_impact,
+                  target_value):
+    """The best threat for unit u to shoot now (or -1), and the earliest later shot time."""
+    best, best_score, wake = -1, math.inf, math.inf
+    for j in range(len(fate)):
+        if (fate[j] != ALIVE or not engageable[u, j] or engaged_by[u, j]
+                or (under_engagement[j] > 0 and not double_engagement)
+                or engagements_of[u, j] >= max_engagements):
+            continue
+        t_ready = known_t[u, j] + reaction_s
+        if t_ready > now and t_ready >= wake:
+            continue    # cannot be shot now nor wake the unit earlier (t_shot >= t_ready)
+        t_from = max(now, t_ready)
+        if t_from < early_until[u, j]:
+            # Still too early for any shot to reach the window: the cached answer holds
+            # (intercept.early_shot_bound), identical to earliest_shot_time_s.
+            t_shot = max(early_t_star[u, j], t_from + MIN_WAKE_STEP_S)
+        else:
+            if not is_laser and t_from <= win_b[u, j]:
+                until, t_star = early_shot_bound(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from,
+                                                 win_a[u, j], unit_e, unit_n, launch_delay_s,
+                                                 speed_mps)
+                early_until[u, j] = until
+                early_t_star[u, j] = t_star
+            t_shot = earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from,
+                                          win_a[u, j], win_b[u, j], unit_e, unit_n, is_laser,
+                                          launch_delay_s, speed_mps, dwell_s, dwell_ref_m)
+        if t_shot == now:
+            slant = 0.0
+            if priority == PRIORITY_NEAREST:
+                slant = slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now, unit_e, unit_n)
+            score = priority_score(priority, t_impact[j], target_value[j], now, slant)
+            if score < best_score:
+                best, best_score = j, score
+        elif t_shot < wake:
+            wake = t_shot
+    return best, wake
+
+
+@njit(cache=True)
+def channel_free_time_s(kind, hold, n_shots, now, t_intercept, cycle_s, burst_s, is_laser):
+    """When the channel is free again, before retargeting (MODEL.md §5)."""
+    if hold == HOLD_LAUNCH and not is_laser and kind == KIND_MISSILE:
+        return now + n_shots * cycle_s       # fire and forget
+    if kind == KIND_GUN:
+        return now + n_shots * burst_s       # gun bursts
+    return t_intercept                       # guided to intercept, laser dwell
+
+
+@njit(cache=True)
+def run_events(sc, seed, rep, ws):
+    """The event loop of one replication (after prepare_replication)."""
+    inst = ws.inst
+    # Unpack once: every hot call below takes plain arrays.
+    ht, hk, h1, h2, hn = ws.heap_t, ws.heap_kind, ws.heap_i1, ws.heap_i2, ws.heap_size
+    fate, fate_t, kill_unit = ws.fate, ws.fate_t, ws.kill_unit
+    engagement_count, under_engagement = ws.engagement_count, ws.under_engagement
+    eng_unit, eng_shots = ws.eng_unit, ws.eng_shots
+    free_channels, magazine, reserve, reloading = (ws.free_channels, ws.magazine, ws.reserve,
+                                                   ws.reloading)
+    engaged_by, engagements_of = ws.engaged_by, ws.engagements_of
+    shots, rounds, engagements, kills = ws.shots, ws.rounds, ws.engagements, ws.kills
+    last_decision_t, last_request_t = ws.last_decision_t, ws.last_request_t
+    pt_e, pt_n, pt_z, pt_t, bulge, n_pts = (inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t,
+                                            inst.bulge, inst.n_pts)
+    t_end, t_impact, fails, in_defended = inst.t_end, inst.t_impact, inst.fails, inst.in_defended
+    known_t, win_a, win_b, engageable = inst.known_t, inst.win_a, inst.win_b, inst.engageable
+    target_value = inst.target_value
+    early_until, early_t_star = ws.early_until, ws.early_t_star
+    th_class = sc.th_class
+    un_e, un_n, un_pk, un_shots = sc.un_e, sc.un_n, sc.un_pk, sc.un_shots
+    un_unlimited, un_rps, un_kind, un_hold = (sc.un_unlimited, sc.un_rounds_per_shot, sc.un_kind,
+                                              sc.un_hold)
+    un_cycle_s, un_burst_s, un_dwell_s, un_dwell_ref_m = (sc.un_cycle_s, sc.un_burst_s,
+                                                          sc.un_dwell_s, sc.un_dwell_ref_m)
+    un_delay_s, un_speed, un_reaction_s = sc.un_launch_delay_s, sc.un_speed_mps, sc.un_reaction_s
+    un_retarget_s, un_assess_s, un_reload_s = (sc.un_retarget_s, sc.un_assessment_s,
+                                               sc.un_reload_s)
+    un_max_eng, un_magazine = sc.un_max_engagements, sc.un_magazine
+    double_engagement, priority = sc.c2_double_engagement, sc.c2_priority
+    J, U = len(fate), len(un_e)
+
+    ok = True
+    for j in range(J):
+        ok = push_event(ht, hk, h1, h2, hn, t_end[j], EV_IMPACT, j, 0) and ok
+    for u in range(U):
+        for j in range(J):
+            if engageable[u, j]:
+                ok = push_event(ht, hk, h1, h2, hn, known_t[u, j], EV_KNOWN, u, j) and ok
+
+    while ok and hn[0] > 0:
+        now, kind, i1, i2 = pop_event(ht, hk, h1, h2, hn)
+        if kind == EV_IMPACT:                                   # impact or failure of i1
+            j = i1
+            if fate[j] == ALIVE:
+                fate[j] = FAILED if fails[j] else (LEAKED if in_defended[j] else MISSED)
+                fate_t[j] = now
+        elif kind == EV_INTERCEPT:                              # engagement i2 of threat i1
+            u = eng_unit[i1, i2]
+            resolve_intercept(fate, fate_t, kill_unit, kills, un_pk[u, th_class[i1]], seed, rep,
+                              i1, i2, u, eng_shots[i1, i2], now)
+        elif kind == EV_FREE:                                   # unit i1
+            u, sub_kind = i1, i2 >> FREE_SUB_SHIFT
+            if sub_kind == FREE_CHANNEL:
+                free_channels[u] += 1
+                ok = request_decision(last_request_t, ht, hk, h1, h2, hn, u, now)
+            elif sub_kind == FREE_RELOAD:
+                take = min(un_magazine[u] - magazine[u], reserve[u])
+                magazine[u] += take
+                reserve[u] -= take
+                reloading[u] = False
+                ok = request_decision(last_request_t, ht, hk, h1, h2, hn, u, now)
+            else:                                               # kill assessment over
+                j = i2 & FREE_THREAT_MASK
+                engaged_by[u, j] = False
+                under_engagement[j] -= 1
+                if fate[j] == ALIVE:                            # free to be engaged again
+                    for v in range(U):
+                        ok = request_decision(last_request_t, ht, hk, h1, h2, hn, v, now) and ok
+        elif kind == EV_KNOWN:                                  # unit i1 learns of threat i2
+            ok = request_decision(last_request_t, ht, hk, h1, h2, hn, i1, now)
+        else:                                                   # decision of unit i1
+            u = i1
+            if last_decision_t[u] == now:
+                continue
+            last_decision_t[u] = now
+            rps = un_rps[u]
+            while (ok and not reloading[u] and free_channels[u] > 0
+                   and (un_unlimited[u] or magazine[u] >= rps)):
+                j, t_wake = select_target(
+                    u, now, fate, engaged_by, engagements_of, under_engagement,
+                    double_engagement, un_max_eng[u], engageable, known_t, un_reaction_s[u],
+                    win_a, win_b, early_until, early_t_star, pt_e, pt_n, pt_z, pt_t, bulge,
+                    n_pts, un_e[u], un_n[u],
+                    un_unlimited[u], un_delay_s[u], un_speed[u], un_dwell_s[u],
+                    un_dwell_ref_m[u], priority, t_impact, target_value)
+                if j < 0:
+                    if t_wake < math.inf:
+                        ok = request_decision(last_request_t, ht, hk, h1, h2, hn, u, t_wake)
+                    break
+                # Fire: shots_per_engagement, or what is left in the magazine.
+                n = un_shots[u, th_class[j]]
+                if not un_unlimited[u]:
+                    n = min(n, magazine[u] // rps)
+                    magazine[u] -= n * rps
+                e = engagement_count[j]
+                engagement_count[j] += 1
+                eng_unit[j, e] = u
+                eng_shots[j, e] = n
+                engagements_of[u, j] += 1
+                engaged_by[u, j] = True
+                under_engagement[j] += 1
+                shots[u] += n
+                rounds[u] += n * rps
+                engagements[u] += 1
+                t_intercept = intercept_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now,
+                                               un_e[u], un_n[u], un_unlimited[u], un_delay_s[u],
+                                               un_speed[u], un_dwell_s[u], un_dwell_ref_m[u])
+                t_free = channel_free_time_s(un_kind[u], un_hold[u], n, now, t_intercept,
+                                             un_cycle_s[u], un_burst_s[u], un_unlimited[u])
+                free_channels[u] -= 1
+                ok = push_event(ht, hk, h1, h2, hn, t_intercept, EV_INTERCEPT, j, e) and ok
+                ok = push_event(ht, hk, h1, h2, hn, t_intercept + un_assess_s[u], EV_FREE, u,
+                                (FREE_ASSESSMENT << FREE_SUB_SHIFT) | j) and ok
+                ok = push_event(ht, hk, h1, h2, hn, t_free + un_retarget_s[u], EV_FREE, u,
+                                FREE_CHANNEL << FREE_SUB_SHIFT) and ok
+                if not un_unlimited[u] and magazine[u] < rps and reserve[u] > 0:
+                    reloading[u] = True
+                    ok = push_event(ht, hk, h1, h2, hn, now + un_reload_s[u], EV_FREE, u,
+                                    FREE_RELOAD << FREE_SUB_SHIFT) and ok
+    return ok
+
+
+@njit(cache=True)
+def reset_state(sc, ws):
+    ws.heap_size[0] = 0
+    ws.fate[:] = ALIVE
+    ws.fate_t[:] = np.nan
+    ws.kill_unit[:] = -1
+    ws.engagement_count[:] = 0
+    ws.under_engagement[:] = 0
+    ws.free_channels[:] = sc.un_channels
+    ws.magazine[:] = sc.un_magazine
+    ws.reserve[:] = sc.un_reserve
+    ws.reloading[:] = False
+    ws.engaged_by[:, :] = False
+    ws.engagements_of[:, :] = 0
+    ws.early_until[:, :] = -np.inf
+    ws.shots[:] = 0
+    ws.rounds[:] = 0
+    ws.engagements[:] = 0
+    ws.kills[:] = 0
+    ws.last_decision_t[:] = -np.inf
+    ws.last_request_t[:] = np.nan
+
+
+@njit(cache=True)
+def simulate_replication(sc, seed, rep, ws):
+    """Run one replication into ws. Returns False if the event heap overflowed."""
+    prepare_replication(sc, seed, rep, ws.inst)
+    reset_state(sc, ws)
+    ok = run_events(sc, seed, rep, ws)
+    count_asset_hits(sc, ws.inst, ws.fate, ws.asset_hits)
+    return ok
+
+
+# ---------------------------------------------------------------------------- blocks
+@njit(cache=True, parallel=True)
+def run_block(sc, seed, rep0, n_reps, n_chunks, heap_capacity,
+              fate, fate_t, kill_unit, impact_e, impact_n,
+              shots, rounds, engagements, kills, asset_hits):
+    """Replications rep0 .. rep0+n_reps-1 into row r of the output arrays.
+
+    Returns the number of replications whose event heap overflowed (then rerun larger)."""
+    overflow = np.zeros(n_chunks, np.int64)
+    for c in prange(n_chunks):
+        lo = c * n_reps // n_chunks
+        hi = (c + 1) * n_reps // n_chunks
+        ws = new_workspace(sc, heap_capacity)
+        for r in range(lo, hi):
+            if not simulate_replication(sc, seed, rep0 + r, ws):
+                overflow[c] += 1
+            fate[r, :] = ws.fate
+            fate_t[r, :] = ws.fate_t
+            kill_unit[r, :] = ws.kill_unit
+            impact_e[r, :] = ws.inst.impact_e
+            impact_n[r, :] = ws.inst.impact_n
+            shots[r, :] = ws.shots
+            rounds[r, :] = ws.rounds
+            engagements[r, :] = ws.engagements
+            kills[r, :] = ws.kills
+            asset_hits[r, :] = ws.asset_hits
+    return overflow.sum()
+
+
+def heap_capacity_for(sc) -> int:
+    J, U = len(sc.th_raid), len(sc.un_e)
+    return 4 * (J + U * J) + 64 * U + 1024
