@@ -107,6 +107,8 @@ class ReferenceReplication:
         self.kills = np.zeros(U, np.int64)
         self.last_decision_t = [-math.inf] * U
         self.last_request_t = [math.nan] * U
+        # Every engagement as (unit, threat, engagement number, shot time, intercept time, shots)
+        self.engagement_log: list[tuple[int, int, int, float, float, int]] = []
 
     # ------------------------------------------------------------------ helpers
     def say(self, text: str, order: int = 5) -> None:
@@ -271,6 +273,7 @@ class ReferenceReplication:
         self.rounds[u] += n * rps
         self.engagements[u] += 1
         t_intercept = self.intercept_time(u, j, now)
+        self.engagement_log.append((u, j, e, now, t_intercept, n))
         self.say(f"{self.unit_name(u)} fires {n} at {self.threat_name(j)} "
                  f"(intercept at {t_intercept:.2f} s)", 4)
         if sc.un_hold[u] == 1 and not sc.un_unlimited[u] and sc.un_kind[u] == 0:

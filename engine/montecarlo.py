@@ -1,0 +1,159 @@
+"""Monte Carlo over replications, with either engine, in fixed-size blocks.
+
+Replications run in blocks (default 1,024): the numba engine fills a block in parallel, the
+reference engine one replication at a time; each block is folded into fixed-size accumulators
+(engine.results.Accumulator) and dropped, so memory does not grow with the number of
+replications unless per-replication outcomes are kept. Between blocks the driver draws a
+progress bar (terminal only, runs over ~2 s) and Ctrl-C stops cleanly.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Callable, Iterator, NamedTuple
+
+import numpy as np
+
+from .compile import CompiledScenario, Labels, compile_scenario
+from .results import Accumulator, Results
+
+BLOCK_REPS = 1024
+
+
+class Block(NamedTuple):
+    """Per-replication outputs of replications rep0 .. rep0 + n - 1 (rows)."""
+    rep0: int
+    fate: np.ndarray
+    fate_t: np.ndarray
+    kill_unit: np.ndarray
+    impact_e: np.ndarray
+    impact_n: np.ndarray
+    shots: np.ndarray
+    rounds: np.ndarray
+    engagements: np.ndarray
+    kills: np.ndarray
+    asset_hits: np.ndarray
+
+
+def empty_block(sc: CompiledScenario, rep0: int, n: int) -> Block:
+    J, U, A = len(sc.th_raid), len(sc.un_e), len(sc.as_value)
+    return Block(rep0, np.zeros((n, J), np.int8), np.zeros((n, J)), np.zeros((n, J), np.int64),
+                 np.zeros((n, J)), np.zeros((n, J)), np.zeros((n, U), np.int64),
+                 np.zeros((n, U), np.int64), np.zeros((n, U), np.int64),
+                 np.zeros((n, U), np.int64), np.zeros((n, A), np.int64))
+
+
+def available_threads() -> int:
+    import numba
+    return int(numba.config.NUMBA_NUM_THREADS)
+
+
+def run_block_numba(sc: CompiledScenario, seed: int, rep0: int, n: int, threads: int) -> Block:
+    import numba
+
+    from .kernel import heap_capacity_for, run_block
+    numba.set_num_threads(threads)
+    block = empty_block(sc, rep0, n)
+    capacity = heap_capacity_for(sc)
+    n_chunks = max(1, min(n, 4 * threads))
+    while run_block(sc, seed, rep0, n, n_chunks, capacity, *block[1:]) > 0:
+        capacity *= 2     # an event heap overflowed: rerun the block with a larger heap
+    return block
+
+
+def run_block_reference(sc: CompiledScenario, seed: int, rep0: int, n: int) -> Block:
+    from .reference import simulate_reference
+    block = empty_block(sc, rep0, n)
+    for r in range(n):
+        out = simulate_reference(sc, seed, rep0 + r)
+        for field in Block._fields[1:]:
+            getattr(block, field)[r] = getattr(out, field)
+    return block
+
+
+def iter_blocks(sc: CompiledScenario, reps: int, seed: int, engine: str = "numba",
+                threads: int | None = None, block_reps: int = BLOCK_REPS,
+                rep0: int = 0) -> Iterator[Block]:
+    """Blocks of replications rep0 .. rep0 + reps - 1 with the chosen engine."""
+    if engine not in ("numba", "reference"):
+        raise ValueError(f"unknown engine {engine!r}")
+    if engine == "numba":
+        threads = threads or available_threads()
+    if engine == "reference":
+        block_reps = min(block_reps, 64)
+    done = 0
+    while done < reps:
+        n = min(block_reps, reps - done)
+        if engine == "numba":
+            yield run_block_numba(sc, seed, rep0 + done, n, threads)
+        else:
+            yield run_block_reference(sc, seed, rep0 + done, n)
+        done += n
+
+
+class Progress:
+    """A one-line progress bar on stderr, shown only on a terminal and after ~2 s."""
+
+    def __init__(self, total: int, enabled: bool = True, delay_s: float = 2.0):
+        self.total, self.delay_s = total, delay_s
+        self.enabled = enabled and sys.stderr.isatty()
+        self.t0 = time.perf_counter()
+        self.shown = False
+
+    def update(self, done: int) -> None:
+        if not self.enabled:
+            return
+        elapsed = time.perf_counter() - self.t0
+        if elapsed < self.delay_s and not self.shown:
+            return
+        self.shown = True
+        frac = done / self.total
+        bar = "#" * int(30 * frac)
+        eta = elapsed / frac - elapsed if frac > 0 else 0.0
+        sys.stderr.write(f"\r[{bar:<30}] {done}/{self.total} replications "
+                         f"{elapsed:6.1f} s (eta {eta:5.1f} s)")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def run_compiled(sc: CompiledScenario, labels: Labels, reps: int, seed: int,
+                 engine: str = "numba", threads: int | None = None,
+                 keep_outcomes: bool = False, progress: bool = False,
+                 block_reps: int = BLOCK_REPS,
+                 on_block: Callable[[Block], None] | None = None) -> Results:
+    if threads is not None and engine == "numba" and threads > available_threads():
+        from .cli import UsageError
+        raise UsageError(f"--threads {threads}: this machine allows at most "
+                         f"{available_threads()} (NUMBA_NUM_THREADS)")
+    acc = Accumulator(sc, labels)
+    kept: list[Block] = []
+    bar = Progress(reps, enabled=progress)
+    t0 = time.perf_counter()
+    try:
+        for block in iter_blocks(sc, reps, seed, engine, threads, block_reps):
+            acc.add(block)
+            if keep_outcomes:
+                kept.append(block)
+            if on_block is not None:
+                on_block(block)
+            bar.update(acc.reps)
+    finally:
+        bar.close()
+    elapsed = time.perf_counter() - t0
+    return Results(acc=acc, seed=seed, engine=engine, elapsed_s=elapsed,
+                   threads=(threads or available_threads()) if engine == "numba" else 1,
+                   kept=kept if keep_outcomes else None)
+
+
+def run_scenario(scn, reps: int, seed: int, engine: str = "numba", threads: int | None = None,
+                 keep_outcomes: bool = False, progress: bool = False) -> Results:
+    sc, labels = compile_scenario(scn)
+    res = run_compiled(sc, labels, reps, seed, engine, threads, keep_outcomes, progress)
+    res.scenario_name = scn.name
+    res.scenario_file = os.path.relpath(scn.file) if os.path.isabs(scn.file) else scn.file
+    return res

@@ -1,0 +1,279 @@
+"""Aggregates over replications (MODEL.md §7): fixed-size accumulators, tables and JSON.
+
+Both engines produce the same per-replication block arrays; the Accumulator folds them into
+sums whose size does not depend on the number of replications: a leaker histogram, fates by
+threat type, shots/rounds/engagements/kills by unit, hits by asset, and sums and sums of
+squares of the per-replication leakers, asset value hit and interceptor cost.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .constants import FAILED, FATE_NAMES, KILLED, LEAKED, MISSED
+
+Z95 = 1.959963984540054
+
+
+def mean_ci95(total: float, total_sq: float, n: int) -> tuple[float, float, float]:
+    """Mean and normal-approximation 95% CI from a sum and a sum of squares."""
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    mean = total / n
+    var = max(total_sq / n - mean * mean, 0.0) * n / (n - 1) if n > 1 else 0.0
+    half = Z95 * math.sqrt(var / n)
+    return mean, mean - half, mean + half
+
+
+def wilson_ci95(k: int, n: int) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion k / n."""
+    if n == 0:
+        return math.nan, math.nan
+    p = k / n
+    denom = 1.0 + Z95 ** 2 / n
+    centre = (p + Z95 ** 2 / (2 * n)) / denom
+    half = Z95 * math.sqrt(p * (1 - p) / n + Z95 ** 2 / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def block_metrics(sc, block) -> dict[str, np.ndarray]:
+    """Per-replication figures of a block: leakers (real threats only), decoy leakers,
+    asset value hit, interceptor cost."""
+    real = ~sc.th_decoy
+    leaked = block.fate == LEAKED
+    return {
+        "leakers": (leaked & real).sum(axis=1).astype(np.int64),
+        "decoy_leakers": (leaked & ~real).sum(axis=1).astype(np.int64),
+        "value_hit": block.asset_hits @ sc.as_value,
+        "cost_usd": block.shots @ sc.un_cost_usd,
+    }
+
+
+@dataclass
+class Accumulator:
+    sc: object
+    labels: object
+    reps: int = 0
+    leak_hist: np.ndarray = None
+    fates_by_group: np.ndarray = None     # [G, 5] threat-replications by fate
+    unit_sums: np.ndarray = None          # [U, 4] shots, rounds, engagements, kills
+    asset_hits: np.ndarray = None         # [A] hits summed over replications
+    asset_reps_hit: np.ndarray = None     # [A] replications in which the asset was hit
+    sums: dict = field(default_factory=dict)
+    sums_sq: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        sc = self.sc
+        n_real = int((~sc.th_decoy).sum())
+        G = len(self.labels.groups)
+        self.leak_hist = np.zeros(n_real + 1, np.int64)
+        self.fates_by_group = np.zeros((G, 5), np.int64)
+        self.unit_sums = np.zeros((len(sc.un_e), 4), np.int64)
+        self.asset_hits = np.zeros(len(sc.as_value), np.int64)
+        self.asset_reps_hit = np.zeros(len(sc.as_value), np.int64)
+        self.group_of = sc.th_group
+
+    def add(self, block) -> None:
+        sc = self.sc
+        n = block.fate.shape[0]
+        self.reps += n
+        m = block_metrics(sc, block)
+        self.leak_hist += np.bincount(m["leakers"], minlength=len(self.leak_hist))
+        for fate in (KILLED, FAILED, LEAKED, MISSED):
+            per_threat = (block.fate == fate).sum(axis=0)
+            np.add.at(self.fates_by_group[:, fate], self.group_of, per_threat)
+        for k, arr in enumerate((block.shots, block.rounds, block.engagements, block.kills)):
+            self.unit_sums[:, k] += arr.sum(axis=0)
+        self.asset_hits += block.asset_hits.sum(axis=0)
+        self.asset_reps_hit += (block.asset_hits > 0).sum(axis=0)
+        for key, values in m.items():
+            values = values.astype(np.float64)
+            self.sums[key] = self.sums.get(key, 0.0) + float(values.sum())
+            self.sums_sq[key] = self.sums_sq.get(key, 0.0) + float((values * values).sum())
+
+    def mean_ci(self, key: str) -> tuple[float, float, float]:
+        return mean_ci95(self.sums.get(key, 0.0), self.sums_sq.get(key, 0.0), self.reps)
+
+
+@dataclass
+class Results:
+    acc: Accumulator
+    seed: int
+    engine: str
+    elapsed_s: float
+    threads: int = 1
+    kept: list | None = None
+    scenario_name: str = ""
+    scenario_file: str = ""
+
+    @property
+    def reps(self) -> int:
+        return self.acc.reps
+
+    # ------------------------------------------------------------------ figures
+    def leakers(self) -> dict:
+        acc = self.acc
+        mean, lo, hi = acc.mean_ci("leakers")
+        k_any = int(acc.reps - acc.leak_hist[0])
+        p_lo, p_hi = wilson_ci95(k_any, acc.reps)
+        hist = acc.leak_hist
+        last = int(np.nonzero(hist)[0].max()) + 1 if hist.any() else 1
+        return {"mean": mean, "ci95": [lo, hi], "p_any": k_any / acc.reps,
+                "p_any_ci95": [p_lo, p_hi], "histogram": [int(x) for x in hist[:last]],
+                "decoy_leakers_mean": acc.mean_ci("decoy_leakers")[0]}
+
+    def by_type(self) -> list[dict]:
+        acc, lab, sc = self.acc, self.acc.labels, self.acc.sc
+        n = acc.reps
+        rows = []
+        for g, name in enumerate(lab.groups):
+            launched = int((sc.th_group == g).sum())
+            f = acc.fates_by_group[g]
+            rows.append({"type": name, "decoy": bool(sc.th_decoy[sc.th_group == g][0]),
+                         "launched": launched, "failed": f[FAILED] / n, "killed": f[KILLED] / n,
+                         "leaked": f[LEAKED] / n, "missed": f[MISSED] / n,
+                         "cost_usd": launched * lab.group_cost_usd[g]})
+        return rows
+
+    def by_unit(self) -> list[dict]:
+        acc, lab, sc = self.acc, self.acc.labels, self.acc.sc
+        n = acc.reps
+        return [{"unit": name, "type": lab.unit_types[u], "shots": acc.unit_sums[u, 0] / n,
+                 "rounds": acc.unit_sums[u, 1] / n, "engagements": acc.unit_sums[u, 2] / n,
+                 "kills": acc.unit_sums[u, 3] / n,
+                 "cost_usd": acc.unit_sums[u, 0] / n * sc.un_cost_usd[u]}
+                for u, name in enumerate(lab.units)]
+
+    def by_asset(self) -> list[dict]:
+        acc, lab, sc = self.acc, self.acc.labels, self.acc.sc
+        n = acc.reps
+        return [{"asset": name, "hits": acc.asset_hits[a] / n,
+                 "p_hit": acc.asset_reps_hit[a] / n,
+                 "value_hit": acc.asset_hits[a] / n * sc.as_value[a]}
+                for a, name in enumerate(lab.assets)]
+
+    def cost(self) -> dict:
+        interceptors = self.acc.mean_ci("cost_usd")
+        threats = float(sum(r["cost_usd"] for r in self.by_type()))
+        return {"interceptors_usd": interceptors[0],
+                "interceptors_usd_ci95": [interceptors[1], interceptors[2]],
+                "threats_usd": threats,
+                "exchange_ratio": interceptors[0] / threats if threats > 0 else math.nan}
+
+    def outcomes_arrays(self) -> dict[str, np.ndarray]:
+        """Per-replication, per-threat outcomes (with --keep-outcomes)."""
+        if not self.kept:
+            return {}
+        lab = self.acc.labels
+        out = {f: np.concatenate([getattr(b, f) for b in self.kept]) for f in
+               ("fate", "fate_t", "kill_unit", "impact_e", "impact_n", "shots", "rounds",
+                "engagements", "kills", "asset_hits")}
+        out["fate_names"] = np.array(FATE_NAMES)
+        out["threat_names"] = np.array(lab.threat_names)
+        out["unit_names"] = np.array(lab.units)
+        out["asset_names"] = np.array(lab.assets)
+        out["threat_group"] = self.acc.sc.th_group
+        out["group_names"] = np.array(lab.groups)
+        return out
+
+
+def _clean(x):
+    """JSON-safe values: numpy scalars to Python, NaN to None."""
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (np.floating, float)):
+        x = float(x)
+        return None if math.isnan(x) or math.isinf(x) else x
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+def results_json(res: Results) -> dict:
+    """Machine-readable results. Identical for the same scenario and seed (no timings)."""
+    value = res.acc.mean_ci("value_hit")
+    return _clean({
+        "scenario": res.scenario_name, "file": res.scenario_file, "seed": res.seed,
+        "replications": res.reps, "engine": res.engine,
+        "leakers": res.leakers(), "by_type": res.by_type(), "by_unit": res.by_unit(),
+        "by_asset": res.by_asset(),
+        "asset_value_hit": {"mean": value[0], "ci95": [value[1], value[2]]},
+        "cost": res.cost(),
+    })
+
+
+def _table(headers: list[str], rows: list[list], aligns: str) -> list[str]:
+    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    out = []
+    for k, r in enumerate(cells):
+        out.append("  ".join(c.ljust(w) if a == "l" else c.rjust(w)
+                             for c, w, a in zip(r, widths, aligns)).rstrip())
+        if k == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return out
+
+
+def _usd(x: float) -> str:
+    if abs(x) >= 1e6:
+        return f"${x / 1e6:,.2f} M"
+    if abs(x) >= 1e3:
+        return f"${x / 1e3:,.1f} k"
+    return f"${x:,.0f}"
+
+
+def results_text(res: Results) -> str:
+    lk = res.leakers()
+    lines = [f"{res.scenario_name} — {res.reps} replications, seed {res.seed}, "
+             f"{res.engine} engine"
+             + (f" ({res.threads} threads)" if res.engine == "numba" else "")
+             + f", {res.elapsed_s:.2f} s", ""]
+    lines.append(f"Leakers per raid (real threats): mean {lk['mean']:.2f} "
+                 f"[95% CI {lk['ci95'][0]:.2f} – {lk['ci95'][1]:.2f}]; "
+                 f"P(>= 1 leaker) = {lk['p_any']:.3f} "
+                 f"[{lk['p_any_ci95'][0]:.3f} – {lk['p_any_ci95'][1]:.3f}]")
+    if any(r["decoy"] for r in res.by_type()):
+        lines.append(f"Decoys reaching the defended area: mean {lk['decoy_leakers_mean']:.2f}")
+    value = res.acc.mean_ci("value_hit")
+    lines.append(f"Asset value hit per raid: mean {value[0]:.2f} "
+                 f"[95% CI {value[1]:.2f} – {value[2]:.2f}]")
+    lines.append("")
+    lines.append("By threat type (mean per raid)")
+    lines += _table(["type", "launched", "failed", "killed", "leaked", "missed"],
+                    [[r["type"], r["launched"], f"{r['failed']:.2f}", f"{r['killed']:.2f}",
+                      f"{r['leaked']:.2f}", f"{r['missed']:.2f}"] for r in res.by_type()],
+                    "lrrrrr")
+    lines.append("")
+    lines.append("By fire unit (mean per raid)")
+    lines += _table(["unit", "type", "engagements", "shots", "rounds", "kills", "cost"],
+                    [[r["unit"], r["type"], f"{r['engagements']:.2f}", f"{r['shots']:.2f}",
+                      f"{r['rounds']:.1f}", f"{r['kills']:.2f}", _usd(r["cost_usd"])]
+                     for r in res.by_unit()], "llrrrrr")
+    hit = [r for r in res.by_asset() if r["hits"] > 0]
+    lines.append("")
+    lines.append("Assets hit (mean hits per raid, P(hit))")
+    if hit:
+        lines += _table(["asset", "hits", "P(hit)", "value hit"],
+                        [[r["asset"], f"{r['hits']:.2f}", f"{r['p_hit']:.3f}",
+                          f"{r['value_hit']:.2f}"]
+                         for r in sorted(hit, key=lambda r: -r["value_hit"])], "lrrr")
+    else:
+        lines.append("  none")
+    c = res.cost()
+    lines.append("")
+    lines.append(f"Interceptor cost per raid {_usd(c['interceptors_usd'])} vs threats "
+                 f"{_usd(c['threats_usd'])}: cost-exchange ratio {c['exchange_ratio']:.2f}")
+    hist = lk["histogram"]
+    lines.append("")
+    lines.append("Leaker distribution (replications with k leakers)")
+    peak = max(hist) if hist else 1
+    for k, count in enumerate(hist):
+        if count:
+            lines.append(f"  {k:3d} {count:8d} {'#' * max(1, round(40 * count / peak))}")
+    return "\n".join(lines)

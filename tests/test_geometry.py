@@ -1,0 +1,154 @@
+"""The shared geometry core against hand-computed cases (MODEL.md §3-5, §9)."""
+import math
+
+import numpy as np
+import pytest
+
+from engine.constants import HORIZON_K_M
+from engine.envelope import engagement_window
+from engine.intercept import earliest_shot_time_s, intercept_time_s
+from engine.rng import key_normal, key_uniform
+from engine.sensors import detection_time_s
+from engine.trajectory import MAX_PTS, build_ballistic, build_cruise, position_at
+
+
+def arrays(J=1):
+    return [np.zeros((J, MAX_PTS)) for _ in range(5)] + [np.zeros(J, np.int64)]
+
+
+def ballistic(launch=(-8000.0, 0.0), impact=(0.0, 0.0), speed=300.0, apogee=1600.0, t0=0.0):
+    tr = arrays()
+    build_ballistic(*tr, 0, t0, launch[0], launch[1], impact[0], impact[1], speed, apogee)
+    return tr
+
+
+def cruise(launch=(-20000.0, 0.0), impact=(0.0, 0.0), speed=50.0, alt=100.0, dive=500.0,
+           ingress=None):
+    tr = arrays()
+    has, brg, dist = (False, 0.0, 0.0) if ingress is None else (True, math.radians(ingress[0]),
+                                                                ingress[1])
+    build_cruise(*tr, 0, 0.0, launch[0], launch[1], impact[0], impact[1], speed, alt, dive,
+                 has, brg, dist)
+    return tr
+
+
+# ---------------------------------------------------------------------------- random numbers
+def test_keyed_uniforms_are_pure_functions_of_their_key():
+    assert key_uniform(1, 2, 3, 4, 5) == key_uniform(1, 2, 3, 4, 5)
+    keys = {key_uniform(1, r, s, e, k) for r in range(3) for s in range(3) for e in range(3)
+            for k in range(3)}
+    assert len(keys) == 81
+
+
+def test_keyed_uniforms_are_uniform_and_normals_standard():
+    u = np.array([key_uniform(9, 0, 1, e, 0) for e in range(20000)])
+    assert 0.0 <= u.min() and u.max() < 1.0
+    assert abs(u.mean() - 0.5) < 4 * math.sqrt(1 / 12 / u.size)
+    z = np.array([key_normal(9, 0, 2, e) for e in range(20000)])
+    assert abs(z.mean()) < 4 / math.sqrt(z.size)
+    assert abs(z.var() - 1.0) < 4 * math.sqrt(2 / z.size)
+    # neighbouring keys are uncorrelated
+    assert abs(np.corrcoef(u[:-1], u[1:])[0, 1]) < 4 / math.sqrt(u.size)
+
+
+# ---------------------------------------------------------------------------- trajectories
+def test_ballistic_flight_time_is_range_over_speed_and_apogee_is_at_mid_flight():
+    tr = ballistic()
+    assert tr[3][0, 1] == pytest.approx(8000.0 / 300.0)
+    e, n, z = position_at(*tr, 0, 8000.0 / 600.0)
+    assert (e, n, z) == pytest.approx((-4000.0, 0.0, 1600.0))
+    assert position_at(*tr, 0, 8000.0 / 300.0)[2] == pytest.approx(0.0)
+
+
+def test_cruise_flies_at_altitude_then_dives_straight_to_the_impact_point():
+    tr = cruise()
+    pt_e, pt_n, pt_z, pt_t = tr[0][0], tr[1][0], tr[2][0], tr[3][0]
+    assert tr[5][0] == 3
+    assert pt_e[1] == pytest.approx(-500.0) and pt_z[1] == pytest.approx(100.0)
+    assert pt_t[1] == pytest.approx(19500.0 / 50.0)
+    assert pt_t[2] - pt_t[1] == pytest.approx(math.hypot(500.0, 100.0) / 50.0)
+
+
+def test_ingress_waypoint_makes_the_threat_arrive_from_the_ingress_bearing():
+    tr = cruise(ingress=(0.0, 10000.0))       # arrive from the north
+    assert tr[5][0] == 4
+    assert (tr[0][0, 1], tr[1][0, 1]) == pytest.approx((0.0, 10000.0))
+    assert (tr[0][0, 2], tr[1][0, 2]) == pytest.approx((0.0, 500.0))
+
+
+# ---------------------------------------------------------------------------- windows
+def test_window_of_a_rocket_against_a_gun_is_bounded_by_max_then_min_range():
+    tr = ballistic()
+    buf = np.zeros(32)
+    a, b = engagement_window(*tr, 0, 1e9, 0.0, 0.0, 200.0, 2000.0, 0.0, 1500.0, 0.0, 360.0, buf)
+    assert a == pytest.approx(6000.0 / 300.0)      # ground range 2 km
+    assert b == pytest.approx(7800.0 / 300.0)      # ground range 200 m
+
+
+def test_window_start_waits_for_the_altitude_floor_and_ends_at_failure():
+    tr = ballistic()
+    buf = np.zeros(32)
+    # z = 4 H s (1 - s) = 1000 m on the way up at s = (1 - sqrt(1 - 1000/1600)) / 2
+    s_up = (1 - math.sqrt(1 - 1000.0 / 1600.0)) / 2
+    a, b = engagement_window(*tr, 0, 10.0, 0.0, 0.0, 0.0, 1e6, 1000.0, 1e6, 0.0, 360.0, buf)
+    assert a == pytest.approx(s_up * 8000.0 / 300.0) and b == pytest.approx(10.0)
+
+
+def test_window_is_empty_outside_the_sector():
+    tr = ballistic()                                 # comes from the west
+    buf = np.zeros(32)
+    a, _ = engagement_window(*tr, 0, 1e9, 0.0, 0.0, 200.0, 2000.0, 0.0, 1500.0, 90.0, 120.0, buf)
+    assert math.isnan(a)
+    a, _ = engagement_window(*tr, 0, 1e9, 0.0, 0.0, 200.0, 2000.0, 0.0, 1500.0, 270.0, 120.0, buf)
+    assert a == pytest.approx(20.0)
+
+
+# ---------------------------------------------------------------------------- detection
+@pytest.mark.parametrize("h_s,z", [(5.0, 30.0), (5.0, 100.0), (20.0, 150.0), (8.0, 3000.0)])
+def test_radar_horizon_sets_the_first_detection_range_of_a_low_drone(h_s, z):
+    tr = cruise(launch=(-400000.0, 0.0), alt=z, speed=50.0)
+    t = detection_time_s(*tr, 0, 1e9, 0.0, 0.0, h_s, 1e7, 0.0, 360.0, np.zeros(32))
+    e, _, _ = position_at(*tr, 0, t)
+    assert -e == pytest.approx(HORIZON_K_M * (math.sqrt(h_s) + math.sqrt(z)), abs=1e-3)
+
+
+def test_detection_range_limits_when_inside_the_horizon():
+    tr = cruise(launch=(-100000.0, 0.0), alt=3000.0)
+    t = detection_time_s(*tr, 0, 1e9, 0.0, 0.0, 10.0, 20000.0, 0.0, 360.0, np.zeros(32))
+    e, _, z = position_at(*tr, 0, t)
+    assert math.hypot(e, z - 10.0) == pytest.approx(20000.0, abs=1e-6)
+
+
+def test_ballistic_detection_is_bisected_to_a_millisecond():
+    tr = ballistic(launch=(-60000.0, 0.0), speed=1000.0, apogee=15000.0)
+    t = detection_time_s(*tr, 0, 1e9, 0.0, 0.0, 5.0, 30000.0, 0.0, 360.0, np.zeros(32))
+    seen = lambda tt: math.hypot(position_at(*tr, 0, tt)[0], position_at(*tr, 0, tt)[2] - 5.0)  # noqa: E731
+    assert seen(t) <= 30000.0 < seen(t - 1e-3)
+
+
+# ---------------------------------------------------------------------------- intercepts
+def test_intercept_of_a_head_on_drone_matches_the_closed_form():
+    tr = cruise(launch=(-20000.0, 0.0), alt=0.001, dive=0.0)   # practically on the ground
+    t_shot, v_int, delay = 100.0, 1000.0, 1.0
+    t_i = intercept_time_s(*tr, 0, t_shot, 0.0, 0.0, False, delay, v_int, 0.0, 1.0)
+    # range at t: 20000 - 50 t; t_i = t_s + delay + (20000 - 50 t_i) / v
+    exact = (t_shot + delay + 20000.0 / v_int) / (1 + 50.0 / v_int)
+    assert t_i == pytest.approx(exact, abs=1e-3)
+
+
+def test_earliest_shot_arrives_at_the_window_start():
+    tr = cruise(launch=(-20000.0, 0.0), alt=100.0)
+    buf = np.zeros(32)
+    a, b = engagement_window(*tr, 0, 1e9, 0.0, 0.0, 500.0, 5000.0, 0.0, 4000.0, 0.0, 360.0, buf)
+    t_s = earliest_shot_time_s(*tr, 0, 0.0, a, b, 0.0, 0.0, False, 0.5, 150.0, 0.0, 1.0)
+    t_i = intercept_time_s(*tr, 0, t_s, 0.0, 0.0, False, 0.5, 150.0, 0.0, 1.0)
+    assert t_i == pytest.approx(a, abs=2e-3)
+    assert earliest_shot_time_s(*tr, 0, t_s, a, b, 0.0, 0.0, False, 0.5, 150.0, 0.0, 1.0) == t_s
+
+
+def test_laser_dwell_grows_with_range_squared():
+    tr = cruise(launch=(-20000.0, 0.0), alt=0.001, dive=0.0)
+    t_at = lambda r: (20000.0 - r) / 50.0   # noqa: E731  time at which the range is r
+    for r in (1000.0, 2000.0):
+        t_i = intercept_time_s(*tr, 0, t_at(r), 0.0, 0.0, True, 0.0, 1.0, 5.0, 1000.0)
+        assert t_i - t_at(r) == pytest.approx(5.0 * (r / 1000.0) ** 2, rel=1e-6)
