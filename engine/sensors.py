@@ -4,8 +4,9 @@ Threat j is detected at the first time t at which its class is tracked, slant ra
 ground range <= 4120 (sqrt(h_s) + sqrt(z)), z > 0 and the bearing is inside the sector.
 On constant-altitude segments (cruise legs) every condition is a circle or a sector edge, so
 the first time is exact (line-circle roots). Where the altitude varies (ballistic arcs, dives)
-the part of the segment that comes within detection range (and horizon) is sampled uniformly
-(step min(0.5 s, T/400), T the time of flight) and the first crossing bisected to 1 ms. Both engines call these functions.
+the pieces of the segment within detection range (and horizon) and inside the sector are
+sampled uniformly (step min(0.5 s, T/400), T the time of flight) and the first crossing
+bisected to 1 ms. Both engines call these functions.
 """
 import math
 
@@ -49,10 +50,35 @@ def _sees_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, se, sn, sh, r_det, fa
 
 
 @njit(cache=True)
+def first_sighting_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_lo, t_hi, step_s,
+                     se, sn, sh, r_det, facing, width):
+    """Uniform samples over [t_lo, t_hi], then bisection of the first crossing to 1 ms."""
+    n_steps = int(math.ceil((t_hi - t_lo) / step_s))
+    t_prev = t_lo
+    for i in range(n_steps + 1):
+        t_i = min(t_lo + i * step_s, t_hi)
+        if _sees_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_i, se, sn, sh, r_det, facing, width):
+            if i == 0:
+                return t_i
+            lo, hi = t_prev, t_i
+            while hi - lo > BISECT_TOL_S:
+                mid = 0.5 * (lo + hi)
+                if _sees_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, mid, se, sn, sh, r_det,
+                            facing, width):
+                    hi = mid
+                else:
+                    lo = mid
+            return hi
+        t_prev = t_i
+    return math.inf
+
+
+@njit(cache=True)
 def detection_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
                      sensor_e, sensor_n, sensor_h_m, r_det_m, facing_deg, width_deg, buf):
     """First time <= t_end at which the sensor sees threat j, or +inf."""
     flight_s = pt_t[j, n_pts[j] - 1] - pt_t[j, 0]
+    step = min(0.5, flight_s / 400.0)
     for k in range(n_pts[j] - 1):
         tk = pt_t[j, k]
         dur = pt_t[j, k + 1] - tk
@@ -60,73 +86,39 @@ def detection_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
         if t_stop <= tk:
             break
         z0, z1, h = pt_z[j, k], pt_z[j, k + 1], bulge[j, k]
-        if z0 == z1 and h == 0.0:
-            # Constant altitude: one circle (range and horizon) and the sector edges.
-            if z0 <= 0.0:
-                continue
+        level = z0 == z1 and h == 0.0
+        if level:
+            # Constant altitude: range and horizon make one circle; the answer is exact.
             r2 = r_det_m * r_det_m - (z0 - sensor_h_m) ** 2
-            if r2 < 0.0:
+            if z0 <= 0.0 or r2 < 0.0:
                 continue
             radius = min(math.sqrt(r2), radar_horizon_m(sensor_h_m, z0))
-            s_stop = (t_stop - tk) / dur
-            e0, n0 = pt_e[j, k], pt_n[j, k]
-            de, dn = pt_e[j, k + 1] - e0, pt_n[j, k + 1] - n0
-            d0e, d0n = e0 - sensor_e, n0 - sensor_n
-            buf[0] = 0.0
-            buf[1] = s_stop
-            m = add_circle_crossings(buf, 2, d0e, d0n, de, dn, radius, s_stop)
-            m = add_sector_crossings(buf, m, d0e, d0n, de, dn, facing_deg, width_deg, s_stop)
-            sort_prefix(buf, m)
-            for i in range(m - 1):
-                s_lo, s_hi = buf[i], buf[i + 1]
-                if s_hi - s_lo <= 1e-12:
-                    continue
-                s_mid = 0.5 * (s_lo + s_hi)
-                ge, gn = d0e + de * s_mid, d0n + dn * s_mid
-                if math.hypot(ge, gn) <= radius and in_sector(ge, gn, facing_deg, width_deg):
-                    return tk + s_lo * dur
         else:
-            # Sample only the part of the segment whose ground track is within the detection
-            # range and the horizon for the segment's highest point: nowhere else can the
-            # sensor see the threat (slant range >= ground range).
+            # Varying altitude: slant range >= ground range, and no point is higher than
+            # `top`, so only pieces within this circle (and the sector) need sampling.
             top = max(z0, z1) + max(h, 0.0)
             radius = min(r_det_m, radar_horizon_m(sensor_h_m, top))
-            s_stop = (t_stop - tk) / dur
-            e0, n0 = pt_e[j, k], pt_n[j, k]
-            de, dn = pt_e[j, k + 1] - e0, pt_n[j, k + 1] - n0
-            d0e, d0n = e0 - sensor_e, n0 - sensor_n
-            buf[0] = 0.0
-            buf[1] = s_stop
-            m = add_circle_crossings(buf, 2, d0e, d0n, de, dn, radius, s_stop)
-            sort_prefix(buf, m)
-            s_in, s_out = -1.0, -1.0
-            for i in range(m - 1):
-                s_mid = 0.5 * (buf[i] + buf[i + 1])
-                if math.hypot(d0e + de * s_mid, d0n + dn * s_mid) <= radius:
-                    if s_in < 0.0:
-                        s_in = buf[i]
-                    s_out = buf[i + 1]
-            if s_in < 0.0:
+        s_stop = (t_stop - tk) / dur
+        e0, n0 = pt_e[j, k], pt_n[j, k]
+        de, dn = pt_e[j, k + 1] - e0, pt_n[j, k + 1] - n0
+        d0e, d0n = e0 - sensor_e, n0 - sensor_n
+        buf[0] = 0.0
+        buf[1] = s_stop
+        m = add_circle_crossings(buf, 2, d0e, d0n, de, dn, radius, s_stop)
+        m = add_sector_crossings(buf, m, d0e, d0n, de, dn, facing_deg, width_deg, s_stop)
+        sort_prefix(buf, m)
+        for i in range(m - 1):
+            s_lo, s_hi = buf[i], buf[i + 1]
+            s_mid = 0.5 * (s_lo + s_hi)
+            ge, gn = d0e + de * s_mid, d0n + dn * s_mid
+            if (s_hi - s_lo <= 1e-12 or math.hypot(ge, gn) > radius
+                    or not in_sector(ge, gn, facing_deg, width_deg)):
                 continue
-            t_lo, t_hi = tk + s_in * dur, min(tk + s_out * dur, t_stop)
-            step = min(0.5, flight_s / 400.0)
-            n_steps = int(math.ceil((t_hi - t_lo) / step))
-            t_prev = t_lo
-            for i in range(n_steps + 1):
-                t_i = min(t_lo + i * step, t_hi)
-                if _sees_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_i,
-                            sensor_e, sensor_n, sensor_h_m, r_det_m, facing_deg, width_deg):
-                    if i == 0:
-                        return t_i
-                    lo, hi = t_prev, t_i
-                    while hi - lo > BISECT_TOL_S:
-                        mid = 0.5 * (lo + hi)
-                        if _sees_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, mid,
-                                    sensor_e, sensor_n, sensor_h_m, r_det_m, facing_deg,
-                                    width_deg):
-                            hi = mid
-                        else:
-                            lo = mid
-                    return hi
-                t_prev = t_i
+            if level:
+                return tk + s_lo * dur
+            t_hit = first_sighting_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, tk + s_lo * dur,
+                                     min(tk + s_hi * dur, t_stop), step, sensor_e, sensor_n,
+                                     sensor_h_m, r_det_m, facing_deg, width_deg)
+            if t_hit < math.inf:
+                return t_hit
     return math.inf
