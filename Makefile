@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SCENARIO ?= scenarios/al_asad_drone_raid.toml
 
-.PHONY: run test bench bench-quick clean
+.PHONY: run test bench clean clean-cache
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,5 +24,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pytest -q bench --benchmark-only --benchmark-columns=min,mean,stddev,rounds
 
-clean:
+# Numba's cache does not notice a change in a function another module inlined: after editing
+# engine/ geometry code, drop the cache (CI always starts without one).
+clean-cache:
+	find engine threats defenses bases -name '*.nbi' -delete -o -name '*.nbc' -delete
+
+clean: clean-cache
 	rm -rf $(VENV) .pytest_cache .benchmarks
