@@ -64,6 +64,39 @@ def slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, t_to_s, uni
 
 
 @njit(cache=True)
+def ground_floor_m(pt_e, pt_n, pt_t, n_pts, j, t_from_s, t_to_s, unit_e, unit_n):
+    """Lower bound of the unit-threat distance between two times: the least ground distance
+    from the unit to the pieces of ground track flown then (slant range >= ground range)."""
+    floor = math.inf
+    for k in range(n_pts[j] - 1):
+        t0, t1 = pt_t[j, k], pt_t[j, k + 1]
+        if t1 < t_from_s or t0 > t_to_s or t1 <= t0:
+            continue
+        s0 = max(0.0, (t_from_s - t0) / (t1 - t0))
+        s1 = min(1.0, (t_to_s - t0) / (t1 - t0))
+        de, dn = pt_e[j, k + 1] - pt_e[j, k], pt_n[j, k + 1] - pt_n[j, k]
+        ae, an = pt_e[j, k] + de * s0 - unit_e, pt_n[j, k] + dn * s0 - unit_n
+        be, bn = de * (s1 - s0), dn * (s1 - s0)
+        len2 = be * be + bn * bn
+        f = 0.0
+        if len2 > 0.0:
+            f = min(1.0, max(0.0, -(ae * be + an * bn) / len2))
+        floor = min(floor, math.hypot(ae + f * be, an + f * bn))
+    return floor
+
+
+@njit(cache=True)
+def always_too_late(pt_e, pt_n, pt_t, n_pts, j, t_from_s, window_end_s, unit_e, unit_n,
+                    launch_delay_s, speed_mps):
+    """True when no shot fired at t_from or later can arrive by the window end b.
+
+    Every fixed-point iterate is t_s + delay + r/v with r at least the distance floor over
+    [t_s, b], so it exceeds b; the floor only grows as t_s grows, so this stays true."""
+    floor = ground_floor_m(pt_e, pt_n, pt_t, n_pts, j, t_from_s, window_end_s, unit_e, unit_n)
+    return t_from_s + launch_delay_s + floor / speed_mps > window_end_s
+
+
+@njit(cache=True)
 def early_shot_bound(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_start_s,
                      unit_e, unit_n, launch_delay_s, speed_mps):
     """(until, t_star): every shot fired in [t_from, until) arrives before the window opens,
@@ -102,6 +135,16 @@ def earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
                                          speed_mps)
         if t_from_s < until:
             return max(t_star, t_from_s + MIN_WAKE_STEP_S)
+    return earliest_shot_by_intercept_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
+                                        window_start_s, window_end_s, unit_e, unit_n, is_laser,
+                                        launch_delay_s, speed_mps, dwell_s, dwell_ref_m)
+
+
+@njit(cache=True)
+def earliest_shot_by_intercept_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
+                                 window_start_s, window_end_s, unit_e, unit_n,
+                                 is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):
+    """earliest_shot_time_s once the quick answers are ruled out: solve the intercept now."""
     t_i = intercept_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, unit_e, unit_n,
                            is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m)
     if t_i > window_end_s:

@@ -20,7 +20,7 @@ from .constants import (ALIVE, EV_DECIDE, EV_FREE, EV_IMPACT, EV_INTERCEPT, EV_K
                         KIND_GUN, KIND_MISSILE, LEAKED, MIN_WAKE_STEP_S, MISSED, PRIORITY_NEAREST,
                         PRIORITY_TIME_TO_IMPACT, S_SHOT)
 from .instances import Instances, count_asset_hits, prepare_replication
-from .intercept import (early_shot_bound, earliest_shot_time_s, intercept_time_s,
+from .intercept import (always_too_late, early_shot_bound, earliest_shot_by_intercept_s, intercept_time_s,
                         slant_range_m)
 from .rng import key_uniform
 from .trajectory import MAX_PTS
@@ -53,6 +53,9 @@ class Workspace(NamedTuple):
     reloading: np.ndarray
     engaged_by: np.ndarray        # [U, J]
     engagements_of: np.ndarray    # [U, J]
+    out_of_reach: np.ndarray      # [U, J] no later shot of u can reach j in its window
+    cand_list: np.ndarray         # [U, J] threats u may still engage, in index order
+    cand_count: np.ndarray        # [U] length of each list
     early_until: np.ndarray       # [U, J] cache of intercept.early_shot_bound (see select_target)
     early_t_star: np.ndarray      # [U, J]
     shots: np.ndarray
@@ -83,7 +86,9 @@ def new_workspace(sc, heap_capacity):
                      np.zeros((J, E), np.int64), np.zeros((J, E), np.int64),
                      np.zeros(U, np.int64), np.zeros(U, np.int64), np.zeros(U, np.int64),
                      np.zeros(U, np.bool_), np.zeros((U, J), np.bool_),
-                     np.zeros((U, J), np.int64), np.zeros((U, J)), np.zeros((U, J)),
+                     np.zeros((U, J), np.int64), np.zeros((U, J), np.bool_),
+                     np.zeros((U, J), np.int64), np.zeros(U, np.int64), np.zeros((U, J)),
+                     np.zeros((U, J)),
                      np.zeros(U, np.int64), np.zeros(U, np.int64),
                      np.zeros(U, np.int64), np.zeros(U, np.int64), np.zeros(U), np.zeros(U),
                      np.zeros(A, np.int64))
@@ -187,36 +192,59 @@ def priority_score(priority, t_impact_s, target_value, now, slant_m):
 
 @njit(cache=True)
 def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, double_engagement,
-                  max_engagements, engageable, known_t, reaction_s, win_a, win_b,
+                  max_engagements, cand_list, cand_count, out_of_reach, known_t, reaction_s,
+                  win_a, win_b,
                   early_until, early_t_star,
                   pt_e, pt_n, pt_z, pt_t, bulge, n_pts, unit_e, unit_n, is_laser,
                   launch_delay_s, speed_mps, dwell_s, dwell_ref_m, priority, t_impact,
                   target_value):
-    """The best threat for unit u to shoot now (or -1), and the earliest later shot time."""
+    """The best threat for unit u to shoot now (or -1), and the earliest later shot time.
+
+    u's candidate list drops, as it is scanned, every threat u can never engage again (dead,
+    engaged max_engagements times, or past its window); order and ties stay by index."""
     best, best_score, wake = -1, math.inf, math.inf
-    for j in range(len(fate)):
-        if (fate[j] != ALIVE or not engageable[u, j] or engaged_by[u, j]
-                or (under_engagement[j] > 0 and not double_engagement)
-                or engagements_of[u, j] >= max_engagements):
+    kept = 0
+    for k in range(cand_count[u]):
+        j = cand_list[u, k]
+        if (fate[j] != ALIVE or engagements_of[u, j] >= max_engagements or now > win_b[u, j]
+                or out_of_reach[u, j]):
+            continue
+        cand_list[u, kept] = j
+        kept += 1
+        if engaged_by[u, j] or (under_engagement[j] > 0 and not double_engagement):
             continue
         t_ready = known_t[u, j] + reaction_s
         if t_ready > now and t_ready >= wake:
             continue    # cannot be shot now nor wake the unit earlier (t_shot >= t_ready)
         t_from = max(now, t_ready)
         if t_from < early_until[u, j]:
-            # Still too early for any shot to reach the window: the cached answer holds
-            # (intercept.early_shot_bound), identical to earliest_shot_time_s.
+            # Still too early for any shot to reach the window: the cached answer holds and
+            # equals earliest_shot_time_s (intercept.early_shot_bound; lasers: shot at a).
             t_shot = max(early_t_star[u, j], t_from + MIN_WAKE_STEP_S)
+        elif t_from > win_b[u, j]:
+            t_shot = math.inf
+        elif is_laser and t_from < win_a[u, j]:
+            early_until[u, j] = win_a[u, j] - MIN_WAKE_STEP_S
+            early_t_star[u, j] = win_a[u, j]
+            t_shot = win_a[u, j]
         else:
-            if not is_laser and t_from <= win_b[u, j]:
+            if not is_laser:
                 until, t_star = early_shot_bound(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from,
                                                  win_a[u, j], unit_e, unit_n, launch_delay_s,
                                                  speed_mps)
                 early_until[u, j] = until
                 early_t_star[u, j] = t_star
-            t_shot = earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from,
-                                          win_a[u, j], win_b[u, j], unit_e, unit_n, is_laser,
-                                          launch_delay_s, speed_mps, dwell_s, dwell_ref_m)
+            if t_from < early_until[u, j]:
+                t_shot = max(early_t_star[u, j], t_from + MIN_WAKE_STEP_S)
+            elif not is_laser and always_too_late(pt_e, pt_n, pt_t, n_pts, j, t_from,
+                                                  win_b[u, j], unit_e, unit_n, launch_delay_s,
+                                                  speed_mps):
+                out_of_reach[u, j] = True     # earliest_shot_time_s is +inf now and later
+                t_shot = math.inf
+            else:
+                t_shot = earliest_shot_by_intercept_s(
+                    pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from, win_a[u, j], win_b[u, j],
+                    unit_e, unit_n, is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m)
         if t_shot == now:
             slant = 0.0
             if priority == PRIORITY_NEAREST:
@@ -226,6 +254,7 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
                 best, best_score = j, score
         elif t_shot < wake:
             wake = t_shot
+    cand_count[u] = kept
     return best, wake
 
 
@@ -259,6 +288,7 @@ def run_events(sc, seed, rep, ws):
     known_t, win_a, win_b, engageable = inst.known_t, inst.win_a, inst.win_b, inst.engageable
     target_value = inst.target_value
     early_until, early_t_star = ws.early_until, ws.early_t_star
+    cand_list, cand_count = ws.cand_list, ws.cand_count
     th_class = sc.th_class
     un_e, un_n, un_pk, un_shots = sc.un_e, sc.un_n, sc.un_pk, sc.un_shots
     un_unlimited, un_rps, un_kind, un_hold = (sc.un_unlimited, sc.un_rounds_per_shot, sc.un_kind,
@@ -276,9 +306,13 @@ def run_events(sc, seed, rep, ws):
     for j in range(J):
         ok = push_event(ht, hk, h1, h2, hn, t_end[j], EV_IMPACT, j, 0) and ok
     for u in range(U):
+        n = 0
         for j in range(J):
             if engageable[u, j]:
                 ok = push_event(ht, hk, h1, h2, hn, known_t[u, j], EV_KNOWN, u, j) and ok
+                cand_list[u, n] = j
+                n += 1
+        cand_count[u] = n
 
     while ok and hn[0] > 0:
         now, kind, i1, i2 = pop_event(ht, hk, h1, h2, hn)
@@ -321,7 +355,9 @@ def run_events(sc, seed, rep, ws):
                    and (un_unlimited[u] or magazine[u] >= rps)):
                 j, t_wake = select_target(
                     u, now, fate, engaged_by, engagements_of, under_engagement,
-                    double_engagement, un_max_eng[u], engageable, known_t, un_reaction_s[u],
+                    double_engagement, un_max_eng[u], cand_list, cand_count, ws.out_of_reach,
+                    known_t,
+                    un_reaction_s[u],
                     win_a, win_b, early_until, early_t_star, pt_e, pt_n, pt_z, pt_t, bulge,
                     n_pts, un_e[u], un_n[u],
                     un_unlimited[u], un_delay_s[u], un_speed[u], un_dwell_s[u],
@@ -378,6 +414,7 @@ def reset_state(sc, ws):
     ws.engaged_by[:, :] = False
     ws.engagements_of[:, :] = 0
     ws.early_until[:, :] = -np.inf
+    ws.out_of_reach[:, :] = False
     ws.shots[:] = 0
     ws.rounds[:] = 0
     ws.engagements[:] = 0

@@ -152,3 +152,40 @@ def test_laser_dwell_grows_with_range_squared():
     for r in (1000.0, 2000.0):
         t_i = intercept_time_s(*tr, 0, t_at(r), 0.0, 0.0, True, 0.0, 1.0, 5.0, 1000.0)
         assert t_i - t_at(r) == pytest.approx(5.0 * (r / 1000.0) ** 2, rel=1e-6)
+
+
+# ---------------------------------------------------------------------------- shortcuts
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from engine.intercept import (always_too_late, early_shot_bound,  # noqa: E402
+                              earliest_shot_by_intercept_s)
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(["cruise", "ballistic"]), bearing=st.floats(0, 359),
+       dist_km=st.floats(3, 60), unit_e=st.floats(-3000, 3000), unit_n=st.floats(-3000, 3000),
+       rmax=st.floats(1000, 20000), speed=st.floats(100, 2000), delay=st.floats(0, 2),
+       frac=st.floats(0, 1))
+def test_early_and_late_shortcuts_agree_with_solving_the_intercept(kind, bearing, dist_km, unit_e,
+                                                                   unit_n, rmax, speed, delay,
+                                                                   frac):
+    """The exact shortcuts the Numba engine caches never change earliest_shot_time_s."""
+    launch = (dist_km * 1000 * math.sin(math.radians(bearing)),
+              dist_km * 1000 * math.cos(math.radians(bearing)))
+    tr = cruise(launch=launch) if kind == "cruise" else ballistic(launch=launch, speed=800.0,
+                                                                  apogee=dist_km * 200)
+    buf = np.zeros(32)
+    a, b = engagement_window(*tr, 0, 1e9, unit_e, unit_n, 200.0, rmax, 0.0, 20000.0, 0.0, 360.0,
+                             buf)
+    if math.isnan(a):
+        return
+    t_from = frac * b
+    until, t_star = early_shot_bound(*tr[:4], tr[4], tr[5], 0, t_from, a, unit_e, unit_n,
+                                     delay, speed)
+    full = earliest_shot_by_intercept_s(*tr, 0, t_from, a, b, unit_e, unit_n, False, delay,
+                                        speed, 0.0, 1.0)
+    if t_from < until:
+        assert full == max(t_star, t_from + 1e-3)
+    if always_too_late(tr[0], tr[1], tr[3], tr[5], 0, t_from, b, unit_e, unit_n, delay, speed):
+        assert full == math.inf
