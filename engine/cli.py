@@ -124,7 +124,45 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("file", metavar="FILE")
     t.add_argument("--rep", type=_non_negative_int, default=0, help="replication number")
     t.add_argument("--seed", type=_seed, default=None)
+
+    k = sub.add_parser("compare", help="paired comparison of defense mixes ([[variants]] or "
+                       "several files) on common random numbers")
+    k.add_argument("files", nargs="+", metavar="FILE")
+    _add_run_options(k, "the first file's")
+    k.add_argument("--json", metavar="PATH", help="write the comparison as JSON")
+
+    w = sub.add_parser("sweep", help="results over a grid of scenario values; saturation points")
+    w.add_argument("file", metavar="FILE")
+    w.add_argument("--vary", action="append", required=True, metavar="KEY=START:STOP:STEP",
+                   help="key path and values (STOP included), e.g. raids.0.count=10:200:10; "
+                        "or KEY=V1,V2,...; repeat for a grid")
+    _add_run_options(w, "the scenario's")
+    w.add_argument("--out", metavar="PREFIX", default=None,
+                   help="write PREFIX.csv and PREFIX.json (default: sweep_<file stem>)")
+    w.add_argument("--resume", action="store_true",
+                   help="continue the sweep in PREFIX.json, skipping finished points")
+    w.add_argument("--plot", metavar="PNG|SVG", help="draw the saturation curves")
+
+    h = sub.add_parser("report", help="one self-contained HTML report of a scenario")
+    h.add_argument("file", metavar="FILE")
+    h.add_argument("-o", "--output", required=True, metavar="HTML")
+    _add_run_options(h, "the scenario's")
+    h.add_argument("--sweep-reps", type=_positive_int, default=None,
+                   help="replications per point of the saturation curve (default: 100)")
+    h.add_argument("--vary", metavar="KEY=START:STOP:STEP", default=None,
+                   help="the saturation curve's sweep (default: raids.0.count from about 1/4 "
+                        "to 8 times the file's count)")
     return p
+
+
+def _add_run_options(parser, default_of: str) -> None:
+    parser.add_argument("--reps", type=_positive_int, default=None,
+                        help=f"replications (default: {default_of} `replications`)")
+    parser.add_argument("--seed", type=_seed, default=None,
+                        help=f"seed (default: {default_of})")
+    parser.add_argument("--engine", choices=("numba", "reference"), default="numba")
+    parser.add_argument("--threads", type=_positive_int, default=None,
+                        help="numba threads (default: all cores)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,8 +285,84 @@ def cmd_trace(args) -> int:
     return 0
 
 
+def _check_out_dir(path: str, option: str) -> None:
+    parent = Path(path).resolve().parent
+    if not parent.is_dir():
+        raise UsageError(f"{option} {path}: directory {parent} does not exist")
+
+
+def cmd_compare(args) -> int:
+    from .analysis import (check_threads, comparison_json, comparison_text, comparison_variants,
+                           run_paired)
+    from .scenario import load_scenario
+    scenarios = [load_scenario(f) for f in args.files]
+    check_threads(args.engine, args.threads)
+    if args.json:
+        _check_out_dir(args.json, "--json")
+    seed = scenarios[0].header.seed if args.seed is None else args.seed
+    reps = args.reps or scenarios[0].header.replications
+    variants = comparison_variants(scenarios, seed)
+    run = run_paired(variants, reps, seed, args.engine, args.threads)
+    cmp = comparison_json(run)
+    print(comparison_text(run, cmp))
+    if args.json:
+        write_atomic(args.json, json.dumps(cmp, indent=2))
+        print(f"wrote {args.json}")
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    from .analysis import (check_threads, default_sweep_prefix, parse_vary_list, plan_sweep,
+                           run_sweep, saturation_text)
+    from .scenario import load_scenario
+    scn = load_scenario(args.file)
+    check_threads(args.engine, args.threads)
+    prefix = args.out or default_sweep_prefix(scn)
+    _check_out_dir(prefix + ".json", "--out")
+    if args.plot:
+        _check_image_suffix(args.plot)
+        _check_out_dir(args.plot, "--plot")
+    specs = parse_vary_list(args.vary)
+    plan = plan_sweep(scn, specs, args.seed, args.reps)
+    print(f"{scn.name}: {len(plan.grid)} points x {len(plan.names)} mixes, {plan.reps} "
+          f"replications each, {args.engine} engine")
+    try:
+        record = run_sweep(plan, prefix, args.engine, args.threads, resume=args.resume,
+                           print_line=lambda line: print(line, flush=True))
+    except KeyboardInterrupt:
+        if Path(prefix + ".json").exists():
+            print(f"salvosim: the finished points are in {prefix}.json; continue with --resume",
+                  file=sys.stderr)
+        raise
+    print(f"wrote {prefix}.json and {prefix}.csv")
+    print()
+    print(saturation_text(record))
+    if args.plot:
+        from .plots import saturation_figure, save_figure
+        save_figure(saturation_figure(record), args.plot)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .analysis import check_threads
+    from .report import build_report
+    from .scenario import load_scenario
+    scn = load_scenario(args.file)
+    check_threads(args.engine, args.threads)
+    if Path(args.output).suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"{args.output}: output must end in .html")
+    _check_out_dir(args.output, "-o")
+    html = build_report(scn, reps=args.reps, seed=args.seed, engine=args.engine,
+                        threads=args.threads, sweep_reps=args.sweep_reps, vary=args.vary,
+                        progress=lambda line: print(line, flush=True))
+    write_atomic(args.output, html)
+    print(f"wrote {args.output}")
+    return 0
+
+
 COMMANDS = {"validate": cmd_validate, "catalog": cmd_catalog, "map": cmd_map, "run": cmd_run,
-            "trace": cmd_trace}
+            "trace": cmd_trace, "compare": cmd_compare, "sweep": cmd_sweep, "report": cmd_report}
 
 
 if __name__ == "__main__":

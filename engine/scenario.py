@@ -214,9 +214,15 @@ def scenario_from_dict(data: dict, file: str) -> Scenario:
     variants = data.get("variants", [])
     if not isinstance(variants, list):
         raise where.at("variants").error("expected an array of [[variants]] tables")
-    return Scenario(file=file, header=header, base=base, sensors=tuple(s for s, _ in sensors),
-                    units=tuple(u for u, _ in units), c2=c2, raids=raids, defended_area=defended,
-                    raw=copy.deepcopy(data))
+    scn = Scenario(file=file, header=header, base=base, sensors=tuple(s for s, _ in sensors),
+                   units=tuple(u for u, _ in units), c2=c2, raids=raids, defended_area=defended,
+                   raw=copy.deepcopy(data))
+    if variants:
+        # Build every defense mix once, so that a mistake in [[variants]] is found on loading
+        # (engine.analysis applies them; a mix has no [[variants]] of its own: no recursion).
+        from .analysis import variants_of
+        variants_of(scn)
+    return scn
 
 
 # ----------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from threats import ThreatType
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-DOCUMENTED_COMMANDS = ("validate", "catalog", "map", "run", "trace")
+DOCUMENTED_COMMANDS = ("validate", "catalog", "map", "run", "trace", "compare", "sweep", "report")
 
 
 def _section(title: str) -> str:
@@ -70,3 +70,13 @@ def test_the_readme_lists_every_bundled_scenario():
     bundled = _section("Bundled scenarios")
     for path in sorted((ROOT / "scenarios").glob("*.toml")):
         assert f"scenarios/{path.name}" in bundled
+
+
+def test_the_readme_documents_every_variant_key_and_key_path_section():
+    from engine.analysis import SECTIONS, VARIANT_KEYS
+    variants = _section("Scenario files")
+    missing = [key for key in VARIANT_KEYS if f"| `{key}` |" not in variants]
+    assert not missing
+    commands = _section("Commands")
+    for section in SECTIONS:
+        assert f"`{section}." in commands, section

@@ -1,0 +1,1045 @@
+"""Analyst workflows: defense mixes (variants), key paths, paired comparisons and sweeps.
+
+- **Variants.** A scenario's `[[variants]]` tables are named defense mixes. Each is applied to
+  a copy of the scenario's TOML data with the scenario's own merge rules (units and sensors
+  merged by name, `remove = true` drops one, `layout` switches the layout, `c2` overrides keys)
+  and validated by engine.scenario, so a mistake names the file and the key path
+  (`variants[1].units[0].type`). Without `[[variants]]` the scenario is the one variant
+  "baseline".
+- **Key paths** (`raids.0.count`, `units.cram_north.magazine`, `units.cram.count`,
+  `c2.latency_s`, `scenario.seed`) address one value of a scenario; `--vary` sweeps them.
+- **Paired comparisons.** Random numbers are keyed by (seed, replication, stream, threat, k)
+  and never depend on the defense (MODEL.md §9), so every mix run on the same seed and the same
+  replication numbers meets the same threats: differences are paired (common random numbers).
+  Mixes run in lockstep, block by block; per-replication figures are folded into sums and sums
+  of squares (and of the differences to the first mix), so memory does not grow with
+  replications.
+- **Sweeps.** A grid of key-path values, every mix at every point, written after every point
+  (atomically) so that an interrupted sweep can be resumed, and the saturation point of each
+  mix: the smallest swept value where P(>= 1 leaker) >= 0.5, and where leakers exceed 10 % of
+  the real threats launched.
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import dataclasses
+import hashlib
+import io
+import itertools
+import json
+import math
+import re
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+import bases as bases_pkg
+import defenses
+import threats
+from defenses import FireUnitType, SensorType
+from threats import ThreatType
+
+from .cli import UsageError, write_atomic
+from .compile import compile_scenario
+from .montecarlo import BLOCK_REPS, Block, available_threads, iter_blocks
+from .results import Z95, Accumulator, Results, _clean, _table, _usd, block_metrics, wilson_ci95
+from .scenario import (C2, PLACEMENT_KEYS, POSITION_KEYS, UNIT_ONLY_KEYS, RaidTiming, Scenario,
+                       ScenarioHeader, scenario_from_dict)
+from .schema import InputError, Where, allowed_list, key_of, suggest
+
+BASELINE = "baseline"
+MAX_GRID_POINTS = 500
+SATURATION_P_ANY = 0.5          # P(>= 1 leaker) at or above this: saturated
+SATURATION_LEAK_FRACTION = 0.10  # leakers / real threats launched above this: saturated
+SWEEP_FORMAT = 1
+
+VARIANT_KEYS = {
+    "name": "variant (defense mix) name, unique in the file",
+    "description": "free text",
+    "layout": "switch to this layout of the base",
+    "c2": "table of [c2] keys to override",
+    "sensors": "array of sensor tables merged by name with the scenario's (as [[sensors]])",
+    "units": "array of fire-unit tables merged by name with the scenario's (as [[units]]); "
+             "`count = N` places N identical units there (0 removes it)",
+}
+
+
+# ----------------------------------------------------------------------------------------
+# Variants
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """One defense mix: its name and the validated scenario it makes."""
+    name: str
+    description: str
+    scenario: Scenario
+    data: dict               # the scenario data of this mix (no [[variants]], counts applied)
+
+
+def base_data(scn: Scenario) -> dict:
+    """A copy of the scenario's TOML data without its [[variants]]."""
+    data = copy.deepcopy(scn.raw)
+    data.pop("variants", None)
+    return data
+
+
+def variants_of(scn: Scenario, seed: int | None = None) -> list[Variant]:
+    """The scenario's defense mixes (or the scenario itself as 'baseline').
+
+    seed: if given, replaces the [scenario] seed of every mix."""
+    data = base_data(scn)
+    if seed is not None:
+        data.setdefault("scenario", {})["seed"] = seed
+    tables = scn.raw.get("variants", [])
+    if not tables:
+        s = scn if seed is None else scenario_from_dict(data, scn.file)
+        return [Variant(BASELINE, "the scenario as it is", s, data)]
+    check_variant_tables(tables, Where(scn.file).at("variants"))
+    out = []
+    for i, table in enumerate(tables):
+        vdata, counts = apply_variant(data, table, i)
+        scenario, vdata = build_scenario(vdata, counts, scn.file, variant=(i, table, data))
+        out.append(Variant(table["name"], table.get("description", ""), scenario, vdata))
+    return out
+
+
+def check_variant_tables(tables, where: Where) -> None:
+    """The shape of [[variants]]: keys, names, types (their content is checked when built)."""
+    if not isinstance(tables, list):
+        raise where.error("expected an array of [[variants]] tables")
+    names: list[str] = []
+    for i, table in enumerate(tables):
+        w = where.at(i)
+        if not isinstance(table, dict):
+            raise w.error(f"expected a table, got {table!r}")
+        for key in table:
+            if key not in VARIANT_KEYS:
+                raise w.at(key).error(f"unknown key '{key}'{suggest(key, VARIANT_KEYS)}; "
+                                      f"allowed: {allowed_list(VARIANT_KEYS)}")
+        name = table.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise (w.at("name") if "name" in table else w).error(
+                "every variant needs a non-empty string 'name'")
+        if name in names:
+            raise w.at("name").error(f"duplicate variant name '{name}'")
+        names.append(name)
+        for key in ("description", "layout"):
+            if key in table and not isinstance(table[key], str):
+                raise w.at(key).error(f"expected a string, got {table[key]!r}")
+        if "c2" in table and not isinstance(table["c2"], dict):
+            raise w.at("c2").error(f"expected a table of [c2] keys, got {table['c2']!r}")
+        for section in ("sensors", "units"):
+            entries = table.get(section, [])
+            if not isinstance(entries, list):
+                raise w.at(section).error("expected an array of tables")
+            seen: list[str] = []
+            for k, entry in enumerate(entries):
+                we = w.at(section).at(k)
+                if not isinstance(entry, dict):
+                    raise we.error(f"expected a table, got {entry!r}")
+                if not isinstance(entry.get("name"), str) or not entry.get("name"):
+                    raise we.error("missing required key 'name'")
+                if entry["name"] in seen:
+                    raise we.at("name").error(f"duplicate name '{entry['name']}' in this variant")
+                seen.append(entry["name"])
+                if "count" in entry:
+                    if section != "units":
+                        raise we.at("count").error("'count' applies to fire units only")
+                    c = entry["count"]
+                    if isinstance(c, bool) or not isinstance(c, int) or not 0 <= c <= 100:
+                        raise we.at("count").error(f"{c!r}: expected a whole number 0 .. 100 "
+                                                   f"(identical units at this placement)")
+
+
+def _layout_names(data: dict, section: str) -> set:
+    """Names of the sensors or units of the layout `data` selects (empty if it is unknown)."""
+    head = data.get("scenario", {})
+    try:
+        base = bases_pkg.load_base(head.get("base"))
+        return {t.get("name") for t in getattr(base.layouts[head.get("layout")], section)}
+    except Exception:   # an unknown base or layout is reported by scenario_from_dict
+        return set()
+
+
+def _combine(entry: dict, change: dict) -> dict:
+    """A scenario table `entry` changed by `change` with the layout merge rules: only the keys
+    given change, a new `type` starts again from the catalog, a position replaces a position."""
+    own = set(PLACEMENT_KEYS) | set(UNIT_ONLY_KEYS)
+    merged = dict(entry)
+    merged.pop("remove", None)
+    if "type" in change:
+        merged = {k: v for k, v in merged.items() if k in own}
+    if any(k in change for k in POSITION_KEYS):
+        merged = {k: v for k, v in merged.items() if k not in POSITION_KEYS}
+    merged.update(change)
+    return merged
+
+
+def merge_placements(data: dict, section: str, changes: list[dict],
+                     origin: str | None = None) -> dict[int, str]:
+    """Merge placement tables into data[section] by name; returns {merged index: origin path}
+    for the entries that came from `changes` (origin like 'variants[1].units')."""
+    entries = list(data.get(section, []))
+    from_change: dict[str, str] = {}
+    layout = _layout_names(data, section)
+    for k, change in enumerate(changes):
+        name = change["name"]
+        at = next((i for i, e in enumerate(entries) if isinstance(e, dict) and e.get("name") == name),
+                  None)
+        if origin is not None:
+            from_change[name] = f"{origin}[{k}]"
+        if at is None:
+            entries.append(dict(change))
+        elif change.get("remove") is True:
+            if name in layout:
+                entries[at] = {"name": name, "remove": True}
+            else:
+                entries.pop(at)
+        elif entries[at].get("remove") is True:
+            entries[at] = dict(change)           # the mix puts back what the scenario removed
+        else:
+            entries[at] = _combine(entries[at], change)
+    data[section] = entries
+    return {i: from_change[e["name"]] for i, e in enumerate(entries)
+            if isinstance(e, dict) and e.get("name") in from_change}
+
+
+def apply_variant(data: dict, table: dict, index: int) -> tuple[dict, dict]:
+    """(scenario data of the mix, unit counts {name: (count, key path)})."""
+    data = copy.deepcopy(data)
+    origin = f"variants[{index}]"
+    if "layout" in table:
+        data.setdefault("scenario", {})["layout"] = table["layout"]
+    if "c2" in table:
+        data["c2"] = {**data.get("c2", {}), **table["c2"]}
+    counts = {}
+    for section in ("sensors", "units"):
+        changes = []
+        for k, entry in enumerate(table.get(section, [])):
+            entry = dict(entry)
+            if "count" in entry:
+                counts[entry["name"]] = (entry.pop("count"), f"{origin}.{section}[{k}].count")
+            changes.append(entry)
+        merge_placements(data, section, changes, f"{origin}.{section}")
+    return data, counts
+
+
+def _variant_path(key_path: str, data: dict, table: dict, index: int, base: dict) -> str:
+    """Map a key path of the merged data back to the table that caused it: the variant's own
+    entry, or the scenario's entry of that name (its index in the file)."""
+    origin = f"variants[{index}]"
+    m = re.match(r"^(units|sensors)\[(\d+)\](.*)$", key_path)
+    if m:
+        section, i, rest = m.group(1), int(m.group(2)), m.group(3)
+        entries = data.get(section, [])
+        name = entries[i].get("name") if i < len(entries) and isinstance(entries[i], dict) else None
+        key = re.match(r"^\.([^.\[]+)", rest)
+        for k, entry in enumerate(table.get(section, [])):
+            if entry.get("name") == name and (key is None or key.group(1) in entry
+                                              or "type" in entry):
+                return f"{origin}.{section}[{k}]{rest}"
+        for k, entry in enumerate(base.get(section, [])):
+            if isinstance(entry, dict) and entry.get("name") == name:
+                return f"{section}[{k}]{rest}"
+        return key_path
+    m = re.match(r"^c2\.([^.\[]+)(.*)$", key_path)
+    if m and m.group(1) in table.get("c2", {}):
+        return f"{origin}.c2.{m.group(1)}{m.group(2)}"
+    if key_path == "scenario.layout" and "layout" in table:
+        return f"{origin}.layout"
+    return key_path
+
+
+def build_scenario(data: dict, counts: dict, file: str,
+                   variant: tuple[int, dict, dict] | None = None) -> tuple[Scenario, dict]:
+    """Validate scenario data, then place the unit counts. Errors in a mix name the mix."""
+    try:
+        scn = scenario_from_dict(data, file)
+        if counts:
+            data = apply_unit_counts(data, scn, counts)
+            scn = scenario_from_dict(data, file)
+        return scn, data
+    except InputError as exc:
+        if variant is None:
+            raise
+        index, table, base = variant
+        path = _variant_path(exc.key_path, data, table, index, base)
+        message = exc.message
+        if not path.startswith("variants["):
+            message += f" (in variant '{table['name']}')"
+        raise InputError(exc.file, path, message) from None
+
+
+def _unit_copy_table(unit, name: str) -> dict:
+    """A complete [[units]] table that places another unit identical to `unit`."""
+    table = {"name": name, "type": unit.spec.id, "east_m": unit.east_m, "north_m": unit.north_m,
+             "facing_deg": unit.facing_deg}
+    if unit.sensor is not None:
+        table["sensor"] = unit.sensor
+    for key in defenses.UNIT_OVERRIDABLE:
+        value = getattr(unit.spec, key)
+        table[key] = copy.deepcopy(value)
+    return table
+
+
+def apply_unit_counts(data: dict, scn: Scenario, counts: dict) -> dict:
+    """Place `count` identical fire units for each {unit name or unit type: (count, key path)}.
+
+    A unit name: that unit and count - 1 copies at its placement (0 removes it). A catalog type
+    (no unit of that name): the first `count` units of that type in layout order are kept, or
+    copies are added at their placements in turn."""
+    data = copy.deepcopy(data)
+    for selector, (count, path) in counts.items():
+        units = [u for u in scn.units if u.name == selector]
+        if not units:
+            units = [u for u in scn.units if u.spec.id == selector]
+        if not units:
+            names = [u.name for u in scn.units] + sorted({u.spec.id for u in scn.units})
+            raise InputError(scn.file, path, f"no fire unit or fire-unit type '{selector}' in "
+                             f"this scenario{suggest(selector, names)}; allowed: "
+                             f"{allowed_list(names)}")
+        if count < len(units):
+            merge_placements(data, "units", [{"name": u.name, "remove": True}
+                                             for u in units[count:]])
+        taken = {u.name for u in scn.units}
+        for k in range(count - len(units)):
+            source = units[k % len(units)]
+            n = 2
+            while f"{source.name}_{n}" in taken:
+                n += 1
+            taken.add(f"{source.name}_{n}")
+            data.setdefault("units", []).append(_unit_copy_table(source, f"{source.name}_{n}"))
+    return data
+
+
+# ----------------------------------------------------------------------------------------
+# Key paths
+SECTIONS = ("scenario", "c2", "raids", "units", "sensors")
+KEY_PATH_HELP = ("raids.<index or name>.<key>, units.<name or type>.<key>, "
+                 "sensors.<name or type>.<key>, c2.<key> or scenario.<key>")
+
+
+@dataclasses.dataclass(frozen=True)
+class KeyPath:
+    """A parsed key path: section, selector (raid index / name, unit or sensor name / type)
+    and the keys below it."""
+    text: str
+    section: str
+    selector: int | str | None
+    keys: tuple
+    kind: str       # 'int' | 'float'
+
+
+def _field_kinds(cls) -> dict[str, str]:
+    return {key_of(f): f.metadata["kind"] for f in dataclasses.fields(cls) if "doc" in f.metadata}
+
+
+def _section_kinds(section: str) -> dict[str, str]:
+    """Numeric keys of a section and their kind (other keys cannot be swept)."""
+    position = {k: "float" for k in POSITION_KEYS}
+    if section == "scenario":
+        return _field_kinds(ScenarioHeader)
+    if section == "c2":
+        return _field_kinds(C2)
+    if section == "raids":
+        return {**{k: v for k, v in _field_kinds(ThreatType).items()
+                   if k in threats.OVERRIDABLE or k == "class"},
+                **_field_kinds(RaidTiming), "count": "int", "launch_spread_m": "float",
+                "aim_spread_m": "float", "ingress_bearing_deg": "float",
+                "ingress_distance_m": "float", "launch": "position", "aim": "position"}
+    if section == "units":
+        kinds = {k: v for k, v in _field_kinds(FireUnitType).items()
+                 if k in defenses.UNIT_OVERRIDABLE}
+        return {**kinds, **position, "facing_deg": "float", "count": "int"}
+    kinds = {k: v for k, v in _field_kinds(SensorType).items() if k in defenses.SENSOR_OVERRIDABLE}
+    return {**kinds, **position, "facing_deg": "float"}
+
+
+def parse_key_path(text: str) -> KeyPath:
+    """Parse a dotted key path; raises ValueError with what is allowed."""
+    parts = text.split(".")
+    if not text or any(not p for p in parts):
+        raise ValueError(f"'{text}' is not a key path; expected {KEY_PATH_HELP}")
+    section = parts[0]
+    if section not in SECTIONS:
+        raise ValueError(f"unknown key path '{text}'{suggest(section, SECTIONS)}: it must start "
+                         f"with scenario, c2, raids, units or sensors ({KEY_PATH_HELP})")
+    if section in ("scenario", "c2"):
+        selector, keys = None, tuple(parts[1:])
+    else:
+        if len(parts) < 3:
+            example = {"raids": "raids.0.count", "units": "units.cram_north.magazine",
+                       "sensors": "sensors.kurfs_north.range_m"}[section]
+            raise ValueError(f"'{text}': a {section} key path names the entry and a key, "
+                             f"e.g. {example}")
+        sel = parts[1]
+        selector = int(sel) if re.fullmatch(r"\d+", sel) else sel
+        if section != "raids" and isinstance(selector, int):
+            raise ValueError(f"'{text}': {section} are named, not numbered: use "
+                             f"{section}.<name or type>.<key>")
+        keys = tuple(parts[2:])
+    if not keys:
+        raise ValueError(f"'{text}': give a key after '{section}' ({KEY_PATH_HELP})")
+    kinds = _section_kinds(section)
+    key = keys[0]
+    if key not in kinds:
+        raise ValueError(f"unknown key '{key}' in '{text}'{suggest(key, kinds)}; numeric keys "
+                         f"of {section}: {allowed_list(k for k, v in kinds.items() if v in ('int', 'float'))}")
+    kind = kinds[key]
+    if kind == "position":
+        if len(keys) != 2 or keys[1] not in POSITION_KEYS:
+            raise ValueError(f"'{text}': {key} takes one of {', '.join(POSITION_KEYS)}, e.g. "
+                             f"raids.0.{key}.range_km")
+        kind = "float"
+    elif kind in ("class_map", "class_int_map"):
+        from .constants import THREAT_CLASSES
+        if len(keys) != 2 or keys[1] not in THREAT_CLASSES:
+            raise ValueError(f"'{text}': {key} takes a threat class: "
+                             f"{', '.join(THREAT_CLASSES)}, e.g. units.cram.{key}.drone")
+        kind = "float" if kind == "class_map" else "int"
+    elif len(keys) > 1:
+        raise ValueError(f"'{text}': '{key}' has no keys below it")
+    if kind not in ("int", "float"):
+        raise ValueError(f"'{text}' is not a number ({kind}) and cannot be swept")
+    return KeyPath(text, section, selector, keys, kind)
+
+
+def _set_nested(table: dict, keys: tuple, value, seed: Callable[[str], Any] | None = None) -> None:
+    for k in keys[:-1]:
+        if not isinstance(table.get(k), dict):
+            start = seed(k) if seed is not None else None
+            table[k] = dict(start) if isinstance(start, dict) else {}
+        table = table[k]
+    table[keys[-1]] = value
+
+
+def apply_key(data: dict, kp: KeyPath, value, scn: Scenario, counts: dict) -> None:
+    """Set the value at key path `kp` in scenario data `data` (validated as `scn`).
+
+    Units and sensors are found by name, else every one of that catalog type; one that comes
+    only from the layout gets an override table {name = ..., key = value}."""
+    if kp.section in ("scenario", "c2"):
+        _set_nested(data.setdefault(kp.section, {}), kp.keys, value)
+        return
+    if kp.section == "raids":
+        raids = data.get("raids", [])
+        if isinstance(kp.selector, int):
+            if kp.selector >= len(raids):
+                raise ValueError(f"'{kp.text}': raid {kp.selector} does not exist; this scenario "
+                                 f"has {len(raids)} raid(s), numbered 0 .. {len(raids) - 1}")
+            raid = raids[kp.selector]
+        else:
+            names = [r.get("name", r.get("type")) for r in raids]
+            if kp.selector not in names:
+                raise ValueError(f"'{kp.text}': no raid named '{kp.selector}'"
+                                 f"{suggest(kp.selector, names)}; raids: {allowed_list(names)} "
+                                 f"(or their numbers 0 .. {len(raids) - 1})")
+            raid = raids[names.index(kp.selector)]
+        _set_nested(raid, kp.keys, value)
+        return
+    placements = scn.units if kp.section == "units" else scn.sensors
+    if kp.section == "units" and kp.keys == ("count",):
+        counts[kp.selector] = (value, kp.text)
+        return
+    chosen = [p for p in placements if p.name == kp.selector]
+    if not chosen:
+        chosen = [p for p in placements if p.spec.id == kp.selector]
+    if not chosen:
+        names = [p.name for p in placements] + sorted({p.spec.id for p in placements})
+        what, kind = ("fire unit", "fire-unit type") if kp.section == "units" else ("sensor", "sensor type")
+        raise ValueError(f"'{kp.text}': no {what} or {kind} '{kp.selector}' in this "
+                         f"scenario{suggest(kp.selector, names)}; allowed: {allowed_list(names)}")
+    entries = data.setdefault(kp.section, [])
+    for p in chosen:
+        entry = next((e for e in entries if e.get("name") == p.name), None)
+        if entry is None:
+            entry = {"name": p.name}
+            entries.append(entry)
+        _set_nested(entry, kp.keys, value, seed=lambda k, p=p: getattr(p.spec, k, None))
+
+
+# ----------------------------------------------------------------------------------------
+# --vary specifications
+@dataclasses.dataclass(frozen=True)
+class VarySpec:
+    """One --vary option: a key path and the values it takes."""
+    text: str
+    path: KeyPath
+    values: tuple
+
+
+def _number(token: str) -> int | float:
+    token = token.strip()
+    if re.fullmatch(r"[+-]?\d+", token):
+        return int(token)
+    value = float(token)          # ValueError for junk
+    if not math.isfinite(value):
+        raise ValueError(token)
+    return value
+
+
+def parse_vary(text: str) -> VarySpec:
+    """KEY=START:STOP:STEP (STOP included) or KEY=V1,V2,...; raises UsageError."""
+    usage = ("expected KEY=START:STOP:STEP (STOP included, e.g. raids.0.count=10:200:10) or "
+             "KEY=V1,V2,...")
+    if "=" not in text:
+        raise UsageError(f"--vary {text!r}: {usage}")
+    key, _, spec = text.partition("=")
+    key, spec = key.strip(), spec.strip()
+    try:
+        kp = parse_key_path(key)
+    except ValueError as exc:
+        raise UsageError(f"--vary {text}: {exc}") from None
+    if not spec:
+        raise UsageError(f"--vary {text}: no values; {usage}")
+    if ":" in spec:
+        parts = spec.split(":")
+        if len(parts) != 3:
+            raise UsageError(f"--vary {text}: '{spec}' is not a range; {usage}")
+        try:
+            start, stop, step = (_number(p) for p in parts)
+        except ValueError:
+            raise UsageError(f"--vary {text}: START, STOP and STEP must be numbers; {usage}") from None
+        if step <= 0:
+            raise UsageError(f"--vary {text}: STEP must be > 0, got {step}")
+        if stop < start:
+            raise UsageError(f"--vary {text}: STOP ({stop}) is below START ({start}); "
+                             f"allowed: START <= STOP")
+        n = int(math.floor((stop - start) / step + 1e-9)) + 1
+        if n > MAX_GRID_POINTS:
+            raise UsageError(f"--vary {text}: {n} values; at most {MAX_GRID_POINTS} grid points "
+                             f"are allowed (use a larger STEP)")
+        exact = all(isinstance(x, int) for x in (start, stop, step))
+        values = [start + i * step if exact else round(start + i * step, 10) for i in range(n)]
+    else:
+        try:
+            values = [_number(p) for p in spec.split(",")]
+        except ValueError:
+            raise UsageError(f"--vary {text}: values must be numbers; {usage}") from None
+        if len(set(values)) != len(values):
+            raise UsageError(f"--vary {text}: a value is repeated")
+    if kp.kind == "int":
+        if any(float(v) != int(v) for v in values):
+            raise UsageError(f"--vary {text}: {key} takes whole numbers, got "
+                             f"{next(v for v in values if float(v) != int(v))}")
+        values = [int(v) for v in values]
+    return VarySpec(text=f"{key}={spec}", path=kp, values=tuple(values))
+
+
+def parse_vary_list(texts: list[str]) -> list[VarySpec]:
+    specs = [parse_vary(t) for t in texts]
+    keys = [s.path.text for s in specs]
+    for k in keys:
+        if keys.count(k) > 1:
+            raise UsageError(f"--vary {k}: given more than once")
+    n = math.prod(len(s.values) for s in specs)
+    if n > MAX_GRID_POINTS:
+        raise UsageError(f"--vary: {n} grid points ({' x '.join(str(len(s.values)) for s in specs)}); "
+                         f"at most {MAX_GRID_POINTS} are allowed")
+    return specs
+
+
+def point_scenarios(scn: Scenario, specs: list[VarySpec], values: tuple,
+                    seed: int | None = None) -> list[Variant]:
+    """Every defense mix of the scenario with the swept keys set to `values`.
+
+    A swept key is set after the mix is applied, so it holds in every mix."""
+    out = []
+    for v in variants_of(scn, seed):
+        data = copy.deepcopy(v.data)
+        counts: dict = {}
+        for spec, value in zip(specs, values):
+            try:
+                apply_key(data, spec.path, value, v.scenario, counts)
+            except ValueError as exc:
+                raise UsageError(f"--vary {spec.text}: {exc}"
+                                 + (f" (variant '{v.name}')" if v.name != BASELINE else "")) from None
+        try:
+            s, data = build_scenario(data, counts, scn.file)
+        except InputError as exc:
+            label = ", ".join(f"{sp.path.text} = {val}" for sp, val in zip(specs, values))
+            raise UsageError(f"--vary: value rejected at {label}"
+                             + (f" in variant '{v.name}'" if v.name != BASELINE else "")
+                             + f": {exc.key_path}: {exc.message}") from None
+        out.append(Variant(v.name, v.description, s, data))
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# Paired runs
+METRICS = ("leakers", "any_leaker", "value_hit", "asset_hits", "shots", "cost_usd")
+METRIC_LABELS = {"leakers": "leakers", "any_leaker": "P(>=1 leaker)", "value_hit": "value hit",
+                 "asset_hits": "assets hit", "shots": "shots", "cost_usd": "cost"}
+
+
+def replication_metrics(sc, block: Block) -> np.ndarray:
+    """[n, len(METRICS)] per-replication figures of a block."""
+    m = block_metrics(sc, block)
+    return np.stack([m["leakers"].astype(np.float64), (m["leakers"] > 0).astype(np.float64),
+                     m["value_hit"].astype(np.float64),
+                     block.asset_hits.sum(axis=1).astype(np.float64),
+                     block.shots.sum(axis=1).astype(np.float64),
+                     m["cost_usd"].astype(np.float64)], axis=1)
+
+
+class PairedAccumulator:
+    """Sums and sums of squares of each mix's per-replication figures and of their
+    differences to the first mix. Fixed size: [mixes, metrics]."""
+
+    def __init__(self, n_variants: int):
+        shape = (n_variants, len(METRICS))
+        self.n = 0
+        self.sum, self.sum_sq = np.zeros(shape), np.zeros(shape)
+        self.diff_sum, self.diff_sum_sq = np.zeros(shape), np.zeros(shape)
+
+    def add(self, per_variant: list[np.ndarray]) -> None:
+        ref = per_variant[0]
+        self.n += ref.shape[0]
+        for v, x in enumerate(per_variant):
+            d = x - ref
+            self.sum[v] += x.sum(axis=0)
+            self.sum_sq[v] += (x * x).sum(axis=0)
+            self.diff_sum[v] += d.sum(axis=0)
+            self.diff_sum_sq[v] += (d * d).sum(axis=0)
+
+    def _var(self, total, total_sq) -> float:
+        n = self.n
+        if n < 2:
+            return 0.0
+        mean = total / n
+        return max(total_sq / n - mean * mean, 0.0) * n / (n - 1)
+
+    def mean_ci(self, v: int, metric: str) -> tuple[float, float, float]:
+        m = METRICS.index(metric)
+        mean = self.sum[v, m] / self.n
+        half = Z95 * math.sqrt(self._var(self.sum[v, m], self.sum_sq[v, m]) / self.n)
+        return mean, mean - half, mean + half
+
+    def paired(self, v: int, metric: str) -> tuple[float, float, float]:
+        """Mean difference (mix v - first mix) and its 95% CI from paired replications."""
+        m = METRICS.index(metric)
+        mean = self.diff_sum[v, m] / self.n
+        half = Z95 * math.sqrt(self._var(self.diff_sum[v, m], self.diff_sum_sq[v, m]) / self.n)
+        return mean, mean - half, mean + half
+
+    def unpaired(self, v: int, metric: str) -> tuple[float, float, float]:
+        """The same difference with a 95% CI that ignores the pairing (independent samples)."""
+        m = METRICS.index(metric)
+        mean = (self.sum[v, m] - self.sum[0, m]) / self.n
+        var = self._var(self.sum[v, m], self.sum_sq[v, m]) + self._var(self.sum[0, m], self.sum_sq[0, m])
+        half = Z95 * math.sqrt(var / self.n)
+        return mean, mean - half, mean + half
+
+
+@dataclasses.dataclass
+class PairedRun:
+    names: list
+    variants: list            # Variant
+    compiled: list            # (CompiledScenario, Labels)
+    paired: PairedAccumulator
+    accs: list                # engine.results.Accumulator per mix
+    seed: int
+    reps: int
+    engine: str
+    threads: int
+    elapsed_s: float
+    kept: list | None = None  # blocks of the first mix (keep_first=True)
+
+    def results(self, v: int = 0) -> Results:
+        res = Results(acc=self.accs[v], seed=self.seed, engine=self.engine,
+                      elapsed_s=self.elapsed_s, threads=self.threads,
+                      kept=self.kept if v == 0 else None)
+        res.scenario_name = self.variants[v].scenario.name
+        res.scenario_file = self.variants[v].scenario.file
+        return res
+
+
+def check_threads(engine: str, threads: int | None) -> None:
+    if threads is not None and engine == "reference":
+        raise UsageError("--threads applies to the numba engine only")
+    if threads is not None and threads > available_threads():
+        raise UsageError(f"--threads {threads}: this machine allows at most "
+                         f"{available_threads()} (NUMBA_NUM_THREADS)")
+
+
+def run_paired(variants: list[Variant], reps: int, seed: int, engine: str = "numba",
+               threads: int | None = None, keep_first: bool = False,
+               block_reps: int = BLOCK_REPS) -> PairedRun:
+    """Run every mix on the same seed and replication numbers, block by block in lockstep."""
+    check_threads(engine, threads)
+    compiled = [compile_scenario(v.scenario) for v in variants]
+    paired = PairedAccumulator(len(variants))
+    accs = [Accumulator(sc, labels) for sc, labels in compiled]
+    kept: list[Block] = []
+    if engine == "reference":
+        block_reps = min(block_reps, 64)
+    t0 = time.perf_counter()
+    done = 0
+    while done < reps:
+        n = min(block_reps, reps - done)
+        per_variant = []
+        for v, (sc, _labels) in enumerate(compiled):
+            blocks = list(iter_blocks(sc, n, seed, engine, threads, block_reps=n, rep0=done))
+            for b in blocks:
+                accs[v].add(b)
+            if keep_first and v == 0:
+                kept.extend(blocks)
+            per_variant.append(np.concatenate([replication_metrics(sc, b) for b in blocks]))
+        paired.add(per_variant)
+        done += n
+    used_threads = (threads or available_threads()) if engine == "numba" else 1
+    return PairedRun([v.name for v in variants], variants, compiled, paired, accs, seed, reps,
+                     engine, used_threads, time.perf_counter() - t0,
+                     kept if keep_first else None)
+
+
+def real_threats(sc) -> int:
+    return int((~sc.th_decoy).sum())
+
+
+def variant_summary(run: PairedRun, v: int) -> dict:
+    """Figures of one mix (JSON-ready)."""
+    p, n = run.paired, run.paired.n
+    n_real = real_threats(run.compiled[v][0])
+    leak = p.mean_ci(v, "leakers")
+    k_any = int(round(p.sum[v, METRICS.index("any_leaker")]))
+    lo, hi = wilson_ci95(k_any, n)
+    frac = [x / n_real if n_real else math.nan for x in leak]
+
+    def mci(metric):
+        mean, a, b = p.mean_ci(v, metric)
+        return {"mean": mean, "ci95": [a, b]}
+
+    return {"variant": run.names[v], "threats": n_real,
+            "leakers": {"mean": leak[0], "ci95": [leak[1], leak[2]]},
+            "p_any": {"value": k_any / n if n else math.nan, "ci95": [lo, hi]},
+            "leak_fraction": {"mean": frac[0], "ci95": [frac[1], frac[2]]},
+            "value_hit": mci("value_hit"), "asset_hits": mci("asset_hits"),
+            "shots": mci("shots"), "cost_usd": mci("cost_usd")}
+
+
+def variant_differences(run: PairedRun, v: int) -> dict:
+    """Differences of mix v to the first mix: paired and unpaired 95% CIs."""
+    out = {}
+    for metric in METRICS:
+        mean, plo, phi = run.paired.paired(v, metric)
+        _, ulo, uhi = run.paired.unpaired(v, metric)
+        out[metric] = {"mean": mean, "paired_ci95": [plo, phi], "unpaired_ci95": [ulo, uhi]}
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# compare
+def comparison_variants(scenarios: list[Scenario], seed: int | None) -> list[Variant]:
+    """The mixes of one or more scenario files, named '<file stem>: <mix>' for several files."""
+    out: list[Variant] = []
+    stems = [Path(s.file).stem for s in scenarios]
+    for i, s in enumerate(scenarios):
+        label = stems[i] if stems.count(stems[i]) == 1 else s.file
+        for v in variants_of(s, seed):
+            if len(scenarios) == 1:
+                name = v.name
+            else:
+                name = label if v.name == BASELINE else f"{label}: {v.name}"
+            out.append(Variant(name, v.description, v.scenario, v.data))
+    names = [v.name for v in out]
+    for n in names:
+        if names.count(n) > 1:
+            raise UsageError(f"two mixes are both named '{n}'; give the files different names")
+    return out
+
+
+def same_threats(a, b) -> bool:
+    """True if two compiled scenarios launch the same threats (needed for pairing)."""
+    fields = [f for f in a._fields if f.startswith(("th_", "rd_"))]
+    return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in fields)
+
+
+def comparison_json(run: PairedRun) -> dict:
+    ref_sc = run.compiled[0][0]
+    rows = []
+    for v in range(len(run.names)):
+        row = variant_summary(run, v)
+        row["file"] = run.variants[v].scenario.file
+        row["description"] = run.variants[v].description
+        row["same_threats_as_reference"] = same_threats(ref_sc, run.compiled[v][0])
+        row["vs_reference"] = variant_differences(run, v) if v > 0 else None
+        rows.append(row)
+    return _clean({"reference": run.names[0], "seed": run.seed, "replications": run.reps,
+                   "engine": run.engine, "variants": rows})
+
+
+def _ci(x: dict, fmt: str = "{:.2f}") -> str:
+    return f"{fmt.format(x['mean'])} [{fmt.format(x['ci95'][0])}, {fmt.format(x['ci95'][1])}]"
+
+
+def comparison_text(run: PairedRun, cmp: dict) -> str:
+    lines = [f"Comparison of {len(run.names)} defense mixes — {run.reps} replications, seed "
+             f"{run.seed}, {run.engine} engine, {run.elapsed_s:.1f} s",
+             "Same seed and replications for every mix: common random numbers, so the "
+             "differences are paired.", ""]
+    rows = []
+    for r in cmp["variants"]:
+        p = r["p_any"]
+        rows.append([r["variant"], r["threats"], _ci(r["leakers"]),
+                     f"{p['value']:.3f} [{p['ci95'][0]:.3f}, {p['ci95'][1]:.3f}]",
+                     _ci(r["asset_hits"]), f"{r['shots']['mean']:.1f}",
+                     _usd(r["cost_usd"]["mean"])])
+    lines += _table(["mix", "threats", "leakers [95% CI]", "P(>=1 leaker) [95% CI]",
+                     "assets hit [95% CI]", "shots", "cost"], rows, "lrrrrrr")
+    if len(run.names) > 1:
+        lines += ["", f"Differences to '{run.names[0]}' (mix minus reference, per raid): the "
+                      f"paired 95% CI, and the unpaired one for contrast"]
+        rows = []
+        for r in cmp["variants"][1:]:
+            d = r["vs_reference"]
+            for k, (metric, fmt) in enumerate((("leakers", "{:+.2f}"), ("any_leaker", "{:+.3f}"),
+                                               ("asset_hits", "{:+.2f}"), ("shots", "{:+.1f}"),
+                                               ("cost_usd", None))):
+                x = d[metric]
+                show = _signed_usd if fmt is None else fmt.format
+                rows.append([r["variant"] if k == 0 else "", METRIC_LABELS[metric],
+                             show(x["mean"]),
+                             f"[{show(x['paired_ci95'][0])}, {show(x['paired_ci95'][1])}]",
+                             f"[{show(x['unpaired_ci95'][0])}, {show(x['unpaired_ci95'][1])}]"])
+        lines += _table(["mix", "figure", "difference", "paired 95% CI", "unpaired 95% CI"],
+                        rows, "llrrr")
+        odd = [r["variant"] for r in cmp["variants"] if not r["same_threats_as_reference"]]
+        if odd:
+            lines += ["", f"Note: {', '.join(odd)} launch(es) other threats than "
+                          f"'{run.names[0]}': those differences are not common-random-number "
+                          f"pairs of the same raid."]
+    return "\n".join(lines)
+
+
+def _signed_usd(x: float) -> str:
+    return ("+" if x >= 0 else "-") + _usd(abs(x))
+
+
+# ----------------------------------------------------------------------------------------
+# sweep
+def file_sha256(path: str | Path) -> str:
+    """Hash of a scenario file's content ('' for a scenario that is not a file)."""
+    path = Path(path)
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+
+
+@dataclasses.dataclass
+class SweepPlan:
+    scn: Scenario
+    specs: list
+    grid: list               # tuples of values, first key slowest
+    variants: list           # [point][mix] Variant
+    names: list
+    seed: int
+    reps: int
+
+
+def plan_sweep(scn: Scenario, specs: list[VarySpec], seed: int | None,
+               reps: int | None) -> SweepPlan:
+    """Every grid point and mix, validated before anything runs (UsageError on a bad value).
+
+    seed: replaces the scenario's seed (a swept `scenario.seed` replaces it at its points)."""
+    grid = list(itertools.product(*(s.values for s in specs)))
+    points = [point_scenarios(scn, specs, values, seed) for values in grid]
+    return SweepPlan(scn, specs, grid, points, [v.name for v in points[0]],
+                     seed if seed is not None else scn.header.seed,
+                     reps or scn.header.replications)
+
+
+def point_record(index: int, plan: SweepPlan, run: PairedRun) -> dict:
+    values = {s.path.text: v for s, v in zip(plan.specs, plan.grid[index])}
+    results = []
+    for v in range(len(run.names)):
+        row = variant_summary(run, v)
+        if v > 0:
+            d = run.paired.paired(v, "leakers")
+            row["leakers_vs_first"] = {"mean": d[0], "ci95": [d[1], d[2]]}
+        results.append(row)
+    return _clean({"index": index, "values": values, "seed": run.seed, "results": results})
+
+
+def saturation_points(record: dict) -> list[dict]:
+    """For each mix (and each combination of the other swept keys): the smallest value of the
+    first swept key with P(>= 1 leaker) >= 0.5, and with leak fraction > 10 % (None: not
+    reached within the sweep)."""
+    keys = record["keys"]
+    first, others = keys[0], keys[1:]
+    groups: dict = {}
+    for point in sorted(record["points"], key=lambda p: p["index"]):
+        fixed = tuple(point["values"][k] for k in others)
+        for row in point["results"]:
+            groups.setdefault((row["variant"], fixed), []).append((point["values"][first], row))
+    out = []
+    for (variant, fixed), rows in groups.items():
+        rows.sort(key=lambda x: x[0])
+        p_sat = next((x for x, r in rows if r["p_any"]["value"] is not None
+                      and r["p_any"]["value"] >= SATURATION_P_ANY), None)
+        f_sat = next((x for x, r in rows if r["leak_fraction"]["mean"] is not None
+                      and r["leak_fraction"]["mean"] > SATURATION_LEAK_FRACTION), None)
+        out.append({"variant": variant, "fixed": dict(zip(others, fixed)), "key": first,
+                    "p_any_ge_0_5": p_sat, "leak_fraction_gt_0_1": f_sat,
+                    "swept": [rows[0][0], rows[-1][0]]})
+    return out
+
+
+CSV_FIELDS = ("variant", "reps", "seed", "threats", "leakers_mean", "leakers_lo", "leakers_hi",
+              "p_any", "p_any_lo", "p_any_hi", "leak_fraction", "leak_fraction_lo",
+              "leak_fraction_hi", "value_hit_mean", "value_hit_lo", "value_hit_hi",
+              "assets_hit_mean", "shots_mean", "cost_usd_mean", "cost_usd_lo", "cost_usd_hi",
+              "leakers_vs_first", "leakers_vs_first_lo", "leakers_vs_first_hi")
+
+
+def sweep_csv(record: dict) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["point", *record["keys"], *CSV_FIELDS])
+    for point in sorted(record["points"], key=lambda p: p["index"]):
+        for r in point["results"]:
+            d = r.get("leakers_vs_first") or {"mean": 0.0, "ci95": [0.0, 0.0]}
+            w.writerow([point["index"], *(point["values"][k] for k in record["keys"]),
+                        r["variant"], record["replications"], point["seed"], r["threats"],
+                        r["leakers"]["mean"], *r["leakers"]["ci95"],
+                        r["p_any"]["value"], *r["p_any"]["ci95"],
+                        r["leak_fraction"]["mean"], *r["leak_fraction"]["ci95"],
+                        r["value_hit"]["mean"], *r["value_hit"]["ci95"],
+                        r["asset_hits"]["mean"], r["shots"]["mean"],
+                        r["cost_usd"]["mean"], *r["cost_usd"]["ci95"],
+                        d["mean"], *d["ci95"]])
+    return buf.getvalue()
+
+
+def sweep_header(plan: SweepPlan, file_hash: str) -> dict:
+    return {"salvosim_sweep": SWEEP_FORMAT, "scenario": plan.scn.name, "file": plan.scn.file,
+            "file_sha256": file_hash, "vary": [s.text for s in plan.specs],
+            "keys": [s.path.text for s in plan.specs], "seed": plan.seed,
+            "replications": plan.reps, "variants": plan.names, "grid_points": len(plan.grid)}
+
+
+RESUME_CHECKS = (("file_sha256", "the scenario file's content"), ("vary", "the --vary options"),
+                 ("seed", "the seed"), ("replications", "the replications (--reps)"))
+
+
+def load_for_resume(path: Path, header: dict) -> dict[int, dict]:
+    """Finished points of an earlier sweep with the same file, --vary, seed and reps."""
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"--resume: cannot read {path}: {exc}") from None
+    if not isinstance(old, dict) or old.get("salvosim_sweep") != SWEEP_FORMAT:
+        raise UsageError(f"--resume: {path} is not a salvosim sweep file")
+    for key, what in RESUME_CHECKS:
+        if old.get(key) != header[key]:
+            raise UsageError(f"--resume: {path} was made with different {what} "
+                             f"({old.get(key)!r}, now {header[key]!r}); run without --resume "
+                             f"to start again, or give another --out")
+    done = {}
+    for point in old.get("points", []):
+        i = point.get("index")
+        if isinstance(i, int) and 0 <= i < header["grid_points"]:
+            done[i] = point
+    return done
+
+
+def iter_points(plan: SweepPlan, engine: str = "numba", threads: int | None = None,
+                skip: set = frozenset()):
+    """(index, point record) of every grid point not in `skip`, in grid order."""
+    for i in range(len(plan.grid)):
+        if i in skip:
+            continue
+        variants = plan.variants[i]
+        run = run_paired(variants, plan.reps, variants[0].scenario.header.seed, engine, threads)
+        yield i, point_record(i, plan, run)
+
+
+def sweep_in_memory(plan: SweepPlan, engine: str = "numba", threads: int | None = None,
+                    progress: Callable[[str], None] | None = None) -> dict:
+    """A sweep record (as in PREFIX.json) without writing files."""
+    record = dict(sweep_header(plan, file_sha256(plan.scn.file)), engine=engine, points=[])
+    for i, point in iter_points(plan, engine, threads):
+        record["points"].append(point)
+        if progress is not None:
+            progress(f"  point {i + 1}/{len(plan.grid)} done")
+    record["complete"] = True
+    record["saturation"] = saturation_points(record)
+    return _clean(record)
+
+
+def run_sweep(plan: SweepPlan, out_prefix: str, engine: str = "numba",
+              threads: int | None = None, resume: bool = False,
+              print_line: Callable[[str], None] = print,
+              after_point: Callable[[int], None] | None = None) -> dict:
+    """Run every unfinished point; rewrite PREFIX.json and PREFIX.csv after each one."""
+    check_threads(engine, threads)
+    json_path, csv_path = Path(f"{out_prefix}.json"), Path(f"{out_prefix}.csv")
+    header = sweep_header(plan, file_sha256(plan.scn.file))
+    done: dict[int, dict] = {}
+    if resume:
+        if json_path.exists():
+            done = load_for_resume(json_path, header)
+            print_line(f"resuming {json_path}: {len(done)} of {len(plan.grid)} points done")
+        else:
+            print_line(f"no {json_path} to resume: starting a new sweep")
+    record = dict(header, engine=engine, points=[], saturation=[], complete=False)
+
+    def write() -> None:
+        record["points"] = [done[i] for i in sorted(done)]
+        record["complete"] = len(done) == len(plan.grid)
+        record["saturation"] = saturation_points(record) if done else []
+        write_atomic(json_path, json.dumps(_clean(record), indent=1))
+        write_atomic(csv_path, sweep_csv(record))
+
+    keys = [s.path.text for s in plan.specs]
+    widths = [max(len(k), 6) for k in keys]
+    name_w = max(len(n) for n in plan.names)
+    print_line("  ".join(k.rjust(w) for k, w in zip(keys, widths)) + "  "
+               + "mix".ljust(name_w) + "  threats  leakers [95% CI]        P(>=1) [95% CI]       "
+               "leak %    shots        cost")
+    for i in sorted(done):
+        _print_point(done[i], keys, widths, name_w, print_line, cached=True)
+    ran_any = False
+    for i, point in iter_points(plan, engine, threads, skip=set(done)):
+        ran_any = True
+        done[i] = point
+        write()
+        _print_point(done[i], keys, widths, name_w, print_line)
+        if after_point is not None:
+            after_point(i)
+    if not ran_any:
+        write()
+    return _clean(record)
+
+
+def _print_point(point: dict, keys, widths, name_w, print_line, cached: bool = False) -> None:
+    for k, r in enumerate(point["results"]):
+        vals = "  ".join((str(point["values"][key]) if k == 0 else "").rjust(w)
+                         for key, w in zip(keys, widths))
+        p = r["p_any"]
+        print_line(f"{vals}  {r['variant'].ljust(name_w)}  {r['threats']:7d}  "
+                   f"{r['leakers']['mean']:7.2f} [{r['leakers']['ci95'][0]:6.2f}, "
+                   f"{r['leakers']['ci95'][1]:6.2f}]  {p['value']:5.3f} [{p['ci95'][0]:5.3f}, "
+                   f"{p['ci95'][1]:5.3f}]  {100 * r['leak_fraction']['mean']:6.1f} %  "
+                   f"{r['shots']['mean']:7.1f}  {_usd(r['cost_usd']['mean']):>10}"
+                   + ("  (done earlier)" if cached and k == 0 else ""))
+
+
+def saturation_text(record: dict) -> str:
+    key = record["keys"][0]
+    lines = [f"Saturation points along {key} (smallest swept value reaching the threshold; "
+             f"'not reached' within {record['points'][0]['values'][key] if record['points'] else '?'}"
+             f" .. {max(p['values'][key] for p in record['points']) if record['points'] else '?'}):"]
+    rows = []
+    for s in record["saturation"]:
+        fixed = ", ".join(f"{k} = {v}" for k, v in s["fixed"].items())
+        rows.append([s["variant"] + (f" ({fixed})" if fixed else ""),
+                     "not reached" if s["p_any_ge_0_5"] is None else str(s["p_any_ge_0_5"]),
+                     "not reached" if s["leak_fraction_gt_0_1"] is None
+                     else str(s["leak_fraction_gt_0_1"])])
+    lines += _table(["mix", "P(>=1 leaker) >= 0.5", "leakers > 10 % of threats"], rows, "lrr")
+    return "\n".join(lines)
+
+
+def default_sweep_prefix(scn: Scenario) -> str:
+    return f"sweep_{Path(scn.file).stem}"
