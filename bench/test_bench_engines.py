@@ -24,7 +24,7 @@ def test_numba_engine_flagship(benchmark, flagship, threads):
 def test_reference_engine_flagship(benchmark, flagship):
     sc, _ = flagship
     block = benchmark.pedantic(run_block_reference, args=(sc, 1, 0, REFERENCE_REPS),
-                               rounds=3, warmup_rounds=0)
+                               rounds=5, warmup_rounds=1)
     assert (block.fate > 0).all()
     record(benchmark, "reference", REFERENCE_REPS)
 

@@ -58,7 +58,7 @@ def new_instances(sc) -> Instances:
                      np.zeros((U, J), np.bool_), np.zeros(32))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def draw_launch_times(sc, seed, rep, t_launch):
     """Fixed schedule with optional uniform jitter, or Poisson arrivals (MODEL.md §3)."""
     for k in range(len(sc.rd_first)):
@@ -73,14 +73,14 @@ def draw_launch_times(sc, seed, rep, t_launch):
                 t_launch[j] = t_prev
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def draw_threats(sc, seed, rep, inst):
     """Launch point, aim point, impact point, trajectory and failure of every threat."""
     for j in range(len(sc.th_raid)):
         draw_threat(sc, seed, rep, j, inst)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def draw_threat(sc, seed, rep, j, inst):
     spread = sc.th_launch_spread_m[j]
     launch_e = sc.th_site_e[j] + spread * key_normal(seed, rep, S_LAUNCH_X, j)
@@ -134,14 +134,14 @@ def draw_threat(sc, seed, rep, j, inst):
     inst.target_value[j] = value
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def sense_and_window(sc, inst):
     """For every threat: detections, when each unit knows it, and each unit's window."""
     for j in range(len(sc.th_raid)):
         sense_and_window_one(sc, j, inst)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def sense_and_window_one(sc, j, inst):
     c = sc.th_class[j]
     t_end = inst.t_end[j]
@@ -181,14 +181,14 @@ def sense_and_window_one(sc, j, inst):
                                  and (not sc.un_defended_only[u] or inst.in_defended[j]))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def prepare_replication(sc, seed, rep, inst):
     draw_launch_times(sc, seed, rep, inst.t_launch)
     draw_threats(sc, seed, rep, inst)
     sense_and_window(sc, inst)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def count_asset_hits(sc, inst, fate, asset_hits):
     """Assets hit by leakers: every asset whose polygon lies within the lethal radius of I."""
     asset_hits[:] = 0

@@ -13,13 +13,13 @@ from .constants import (FIXED_POINT_MAX_ITER, FIXED_POINT_TOL_S, MIN_WAKE_STEP_S
 from .trajectory import position_at
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, unit_e, unit_n):
     e, n, z = position_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s)
     return math.sqrt((e - unit_e) ** 2 + (n - unit_n) ** 2 + z * z)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def intercept_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit_n,
                      is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):
     """Time at which a shot fired at t_shot reaches (or, for a laser, finishes) threat j."""
@@ -37,14 +37,14 @@ def intercept_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, 
     return t_i
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def shot_is_feasible(t_shot_s, t_intercept_s, window_start_s, window_end_s, is_laser):
     if is_laser and t_shot_s < window_start_s:
         return False
     return window_start_s - WINDOW_TOL_S <= t_intercept_s <= window_end_s
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, t_to_s, unit_e, unit_n):
     """Upper bound of the unit-threat distance over the flight between two times.
 
@@ -63,7 +63,7 @@ def slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, t_to_s, uni
     return math.hypot(ground, top)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def ground_floor_m(pt_e, pt_n, pt_t, n_pts, j, t_from_s, t_to_s, unit_e, unit_n):
     """Lower bound of the unit-threat distance between two times: the least ground distance
     from the unit to the pieces of ground track flown then (slant range >= ground range)."""
@@ -85,7 +85,7 @@ def ground_floor_m(pt_e, pt_n, pt_t, n_pts, j, t_from_s, t_to_s, unit_e, unit_n)
     return floor
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def always_too_late(pt_e, pt_n, pt_t, n_pts, j, t_from_s, window_end_s, unit_e, unit_n,
                     launch_delay_s, speed_mps):
     """True when no shot fired at t_from or later can arrive by the window end b.
@@ -96,7 +96,7 @@ def always_too_late(pt_e, pt_n, pt_t, n_pts, j, t_from_s, window_end_s, unit_e, 
     return t_from_s + launch_delay_s + floor / speed_mps > window_end_s
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def early_shot_bound(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_start_s,
                      unit_e, unit_n, launch_delay_s, speed_mps):
     """(until, t_star): every shot fired in [t_from, until) arrives before the window opens,
@@ -115,7 +115,7 @@ def early_shot_bound(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_s
     return until, window_start_s - launch_delay_s - r_a / speed_mps
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
                          window_start_s, window_end_s, unit_e, unit_n,
                          is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):
@@ -140,7 +140,7 @@ def earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
                                         launch_delay_s, speed_mps, dwell_s, dwell_ref_m)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def earliest_shot_by_intercept_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
                                  window_start_s, window_end_s, unit_e, unit_n,
                                  is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):

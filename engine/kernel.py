@@ -67,7 +67,7 @@ class Workspace(NamedTuple):
     asset_hits: np.ndarray
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def new_workspace(sc, heap_capacity):
     J, S, U, A = len(sc.th_raid), len(sc.se_e), len(sc.un_e), len(sc.as_value)
     E = max(1, int(np.sum(sc.un_max_engagements)))
@@ -97,7 +97,7 @@ def new_workspace(sc, heap_capacity):
 # ---------------------------------------------------------------------------- event heap
 # Hot functions take plain arrays and scalars: passing the scenario or workspace tuple into a
 # small function costs a reference-count update per member array on every call.
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _before(ht, hk, h1, h2, a, b):
     """Is heap slot a ordered before slot b? (time, kind, index, sub) lexicographically."""
     if ht[a] != ht[b]:
@@ -109,7 +109,7 @@ def _before(ht, hk, h1, h2, a, b):
     return h2[a] < h2[b]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _swap(ht, hk, h1, h2, a, b):
     ht[a], ht[b] = ht[b], ht[a]
     hk[a], hk[b] = hk[b], hk[a]
@@ -117,7 +117,7 @@ def _swap(ht, hk, h1, h2, a, b):
     h2[a], h2[b] = h2[b], h2[a]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def push_event(ht, hk, h1, h2, hn, t_s, kind, i1, i2):
     """Returns False when the heap is full (the caller reruns with a larger one)."""
     n = hn[0]
@@ -134,7 +134,7 @@ def push_event(ht, hk, h1, h2, hn, t_s, kind, i1, i2):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def pop_event(ht, hk, h1, h2, hn):
     t_s, kind, i1, i2 = ht[0], hk[0], h1[0], h2[0]
     n = hn[0] - 1
@@ -156,7 +156,7 @@ def pop_event(ht, hk, h1, h2, hn):
     return t_s, kind, i1, i2
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def request_decision(last_request_t, ht, hk, h1, h2, hn, u, t_s):
     """Schedule a decision of unit u at t (once per time: repeats are idempotent)."""
     if last_request_t[u] == t_s:
@@ -166,7 +166,7 @@ def request_decision(last_request_t, ht, hk, h1, h2, hn, u, t_s):
 
 
 # ---------------------------------------------------------------------------- the model
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def resolve_intercept(fate, fate_t, kill_unit, kills, pk, seed, rep, j, e, u, n_shots, t_s):
     """Each interceptor kills independently with its Pk; the threat dies if any does."""
     if fate[j] != ALIVE:
@@ -180,7 +180,7 @@ def resolve_intercept(fate, fate_t, kill_unit, kills, pk, seed, rep, j, e, u, n_
             return
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def priority_score(priority, t_impact_s, target_value, now, slant_m):
     """Lower is more urgent (MODEL.md §6)."""
     if priority == PRIORITY_TIME_TO_IMPACT:
@@ -190,7 +190,7 @@ def priority_score(priority, t_impact_s, target_value, now, slant_m):
     return -target_value / max(t_impact_s - now, 1e-3)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, double_engagement,
                   max_engagements, cand_list, cand_count, out_of_reach, known_t, reaction_s,
                   win_a, win_b,
@@ -258,7 +258,7 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
     return best, wake
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def channel_free_time_s(kind, hold, n_shots, now, t_intercept, cycle_s, burst_s, is_laser):
     """When the channel is free again, before retargeting (MODEL.md §5)."""
     if hold == HOLD_LAUNCH and not is_laser and kind == KIND_MISSILE:
@@ -268,7 +268,7 @@ def channel_free_time_s(kind, hold, n_shots, now, t_intercept, cycle_s, burst_s,
     return t_intercept                       # guided to intercept, laser dwell
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def run_events(sc, seed, rep, ws):
     """The event loop of one replication (after prepare_replication)."""
     inst = ws.inst
@@ -399,7 +399,7 @@ def run_events(sc, seed, rep, ws):
     return ok
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def reset_state(sc, ws):
     ws.heap_size[0] = 0
     ws.fate[:] = ALIVE
@@ -423,7 +423,7 @@ def reset_state(sc, ws):
     ws.last_request_t[:] = np.nan
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def simulate_replication(sc, seed, rep, ws):
     """Run one replication into ws. Returns False if the event heap overflowed."""
     prepare_replication(sc, seed, rep, ws.inst)
@@ -434,7 +434,7 @@ def simulate_replication(sc, seed, rep, ws):
 
 
 # ---------------------------------------------------------------------------- blocks
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def run_block(sc, seed, rep0, n_reps, n_chunks, heap_capacity,
               fate, fate_t, kill_unit, impact_e, impact_n,
               shots, rounds, engagements, kills, asset_hits):
