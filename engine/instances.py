@@ -189,14 +189,15 @@ def prepare_replication(sc, seed, rep, inst):
 
 
 @njit(cache=True, error_model="numpy")
-def count_asset_hits(sc, inst, fate, asset_hits):
+def count_asset_hits(fate, decoy, lethal_m, impact_e, impact_n, vert_e, vert_n, vert_start,
+                     asset_hits):
     """Assets hit by leakers: every asset whose polygon lies within the lethal radius of I."""
-    asset_hits[:] = 0
-    for j in range(len(sc.th_raid)):
-        if fate[j] != LEAKED or sc.th_decoy[j]:
+    for a in range(len(asset_hits)):
+        asset_hits[a] = 0
+    for j in range(len(fate)):
+        if fate[j] != LEAKED or decoy[j]:
             continue
-        for a in range(len(sc.as_value)):
-            if distance_to_polygon_m(inst.impact_e[j], inst.impact_n[j], sc.as_vert_e,
-                                     sc.as_vert_n, sc.as_start[a],
-                                     sc.as_start[a + 1]) <= sc.th_lethal_m[j]:
+        for a in range(len(asset_hits)):
+            if distance_to_polygon_m(impact_e[j], impact_n[j], vert_e, vert_n, vert_start[a],
+                                     vert_start[a + 1]) <= lethal_m[j]:
                 asset_hits[a] += 1

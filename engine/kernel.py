@@ -3,9 +3,9 @@
 Same model as engine.reference (MODEL.md), same geometry core (engine.instances), same event
 keys: (time, kind, index, sub), processed in lexicographic order (MODEL.md §8). No Python
 objects and no allocation per event: all state lives in a Workspace of flat arrays allocated
-once per worker and reused for every replication. `run_block` runs replications in parallel
-with prange; every replication writes only its own output rows, so results are identical for
-any number of threads.
+once per worker and reused for every replication. `run_chunk` runs a range of replications
+without the GIL; engine.montecarlo runs chunks on threads, and since every replication writes
+only its own output rows, results are identical for any number of threads.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .constants import (ALIVE, EV_DECIDE, EV_FREE, EV_IMPACT, EV_INTERCEPT, EV_KNOWN, FAILED,
                         FREE_ASSESSMENT, FREE_CHANNEL, FREE_RELOAD, HOLD_LAUNCH, KILLED,
@@ -401,65 +401,67 @@ def run_events(sc, seed, rep, ws):
 
 @njit(cache=True, error_model="numpy")
 def reset_state(sc, ws):
+    """Fresh dynamic state for a replication (plain loops: cheaper to compile than slices)."""
     ws.heap_size[0] = 0
-    ws.fate[:] = ALIVE
-    ws.fate_t[:] = np.nan
-    ws.kill_unit[:] = -1
-    ws.engagement_count[:] = 0
-    ws.under_engagement[:] = 0
-    ws.free_channels[:] = sc.un_channels
-    ws.magazine[:] = sc.un_magazine
-    ws.reserve[:] = sc.un_reserve
-    ws.reloading[:] = False
-    ws.engaged_by[:, :] = False
-    ws.engagements_of[:, :] = 0
-    ws.early_until[:, :] = -np.inf
-    ws.out_of_reach[:, :] = False
-    ws.shots[:] = 0
-    ws.rounds[:] = 0
-    ws.engagements[:] = 0
-    ws.kills[:] = 0
-    ws.last_decision_t[:] = -np.inf
-    ws.last_request_t[:] = np.nan
+    J, U = len(ws.fate), len(ws.shots)
+    for j in range(J):
+        ws.fate[j] = ALIVE
+        ws.fate_t[j] = np.nan
+        ws.kill_unit[j] = -1
+        ws.engagement_count[j] = 0
+        ws.under_engagement[j] = 0
+    for u in range(U):
+        ws.free_channels[u] = sc.un_channels[u]
+        ws.magazine[u] = sc.un_magazine[u]
+        ws.reserve[u] = sc.un_reserve[u]
+        ws.reloading[u] = False
+        ws.shots[u] = 0
+        ws.rounds[u] = 0
+        ws.engagements[u] = 0
+        ws.kills[u] = 0
+        ws.last_decision_t[u] = -np.inf
+        ws.last_request_t[u] = np.nan
+        for j in range(J):
+            ws.engaged_by[u, j] = False
+            ws.engagements_of[u, j] = 0
+            ws.early_until[u, j] = -np.inf
+            ws.out_of_reach[u, j] = False
 
 
-@njit(cache=True, error_model="numpy")
-def simulate_replication(sc, seed, rep, ws):
-    """Run one replication into ws. Returns False if the event heap overflowed."""
-    prepare_replication(sc, seed, rep, ws.inst)
-    reset_state(sc, ws)
-    ok = run_events(sc, seed, rep, ws)
-    count_asset_hits(sc, ws.inst, ws.fate, ws.asset_hits)
-    return ok
-
-
-# ---------------------------------------------------------------------------- blocks
-@njit(cache=True, error_model="numpy", parallel=True)
-def run_block(sc, seed, rep0, n_reps, n_chunks, heap_capacity,
-              fate, fate_t, kill_unit, impact_e, impact_n,
+# ---------------------------------------------------------------------------- chunks
+@njit(cache=True, error_model="numpy", nogil=True)
+def run_chunk(sc, seed, rep0, lo, hi, heap_capacity, fate, fate_t, kill_unit, impact_e, impact_n,
               shots, rounds, engagements, kills, asset_hits):
-    """Replications rep0 .. rep0+n_reps-1 into row r of the output arrays.
+    """Replications rep0+lo .. rep0+hi-1 into rows lo .. hi-1, reusing one workspace.
 
+    Releases the GIL, so chunks run in parallel on threads (engine.montecarlo); every
+    replication writes only its own rows, so results do not depend on the thread count.
     Returns the number of replications whose event heap overflowed (then rerun larger)."""
-    overflow = np.zeros(n_chunks, np.int64)
-    for c in prange(n_chunks):
-        lo = c * n_reps // n_chunks
-        hi = (c + 1) * n_reps // n_chunks
-        ws = new_workspace(sc, heap_capacity)
-        for r in range(lo, hi):
-            if not simulate_replication(sc, seed, rep0 + r, ws):
-                overflow[c] += 1
-            fate[r, :] = ws.fate
-            fate_t[r, :] = ws.fate_t
-            kill_unit[r, :] = ws.kill_unit
-            impact_e[r, :] = ws.inst.impact_e
-            impact_n[r, :] = ws.inst.impact_n
-            shots[r, :] = ws.shots
-            rounds[r, :] = ws.rounds
-            engagements[r, :] = ws.engagements
-            kills[r, :] = ws.kills
-            asset_hits[r, :] = ws.asset_hits
-    return overflow.sum()
+    ws = new_workspace(sc, heap_capacity)
+    overflow = 0
+    J, U, A = fate.shape[1], shots.shape[1], asset_hits.shape[1]
+    inst = ws.inst
+    for r in range(lo, hi):
+        prepare_replication(sc, seed, rep0 + r, inst)
+        reset_state(sc, ws)
+        if not run_events(sc, seed, rep0 + r, ws):
+            overflow += 1
+        count_asset_hits(ws.fate, sc.th_decoy, sc.th_lethal_m, inst.impact_e, inst.impact_n,
+                         sc.as_vert_e, sc.as_vert_n, sc.as_start, ws.asset_hits)
+        for j in range(J):
+            fate[r, j] = ws.fate[j]
+            fate_t[r, j] = ws.fate_t[j]
+            kill_unit[r, j] = ws.kill_unit[j]
+            impact_e[r, j] = ws.inst.impact_e[j]
+            impact_n[r, j] = ws.inst.impact_n[j]
+        for u in range(U):
+            shots[r, u] = ws.shots[u]
+            rounds[r, u] = ws.rounds[u]
+            engagements[r, u] = ws.engagements[u]
+            kills[r, u] = ws.kills[u]
+        for a in range(A):
+            asset_hits[r, a] = ws.asset_hits[a]
+    return overflow
 
 
 def heap_capacity_for(sc) -> int:

@@ -303,7 +303,8 @@ class ReferenceReplication:
             self._log_precomputed()
         self.env.run()
         asset_hits = np.zeros(len(sc.as_value), np.int64)
-        count_asset_hits(sc, inst, self.fate, asset_hits)
+        count_asset_hits(self.fate, sc.th_decoy, sc.th_lethal_m, inst.impact_e, inst.impact_n,
+                         sc.as_vert_e, sc.as_vert_n, sc.as_start, asset_hits)
         return ReplicationOutcome(self.fate, self.fate_t, self.kill_unit, inst.impact_e.copy(),
                                   inst.impact_n.copy(), self.shots, self.rounds,
                                   self.engagements, self.kills, asset_hits)
