@@ -82,3 +82,22 @@ def test_progress_bar_is_silent_off_a_terminal(capsys):
     bar.update(50)
     bar.close()
     assert capsys.readouterr().err == ""       # pytest's stderr is not a terminal
+
+
+def test_ctrl_c_stops_a_long_run_cleanly_without_partial_output(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    out = tmp_path / "never.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "run", "scenarios/al_asad_drone_raid.toml",
+         "--reps", "1000000", "--json", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted" in err.decode() and "Traceback" not in err.decode()
+    assert not out.exists()
