@@ -40,7 +40,7 @@ class Instances(NamedTuple):
     target_value: np.ndarray  # [J] asset value within lethal radius of the predicted impact
     detect_t: np.ndarray    # [S, J] first detection, s (inf: never)
     known_t: np.ndarray     # [U, J] time unit u knows threat j (inf: never)
-    win_a: np.ndarray       # [U, J] engagement window start (nan: none)
+    win_a: np.ndarray       # [U, J] engagement window start (nan: none, or not engageable)
     win_b: np.ndarray       # [U, J] engagement window end
     engageable: np.ndarray  # [U, J] bool: u may ever engage j (class, known in time, window,
                             #   defended-area rule); the dynamic rules are the engines'
@@ -171,14 +171,15 @@ def sense_and_window_one(sc, j, inst):
         if s >= 0:
             own = inst.detect_t[s, j] + sc.se_track_delay_s[s]
         inst.known_t[u, j] = min(own, shared)
+        if inst.known_t[u, j] >= t_end or (sc.un_defended_only[u] and not inst.in_defended[j]):
+            continue    # never engageable: its window is not needed
         a, b = engagement_window(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge,
                                  inst.n_pts, j, t_end, sc.un_e[u], sc.un_n[u], sc.un_rmin_m[u],
                                  sc.un_rmax_m[u], sc.un_zmin_m[u], sc.un_zmax_m[u],
                                  sc.un_facing_deg[u], sc.un_width_deg[u], inst.buf)
         inst.win_a[u, j] = a
         inst.win_b[u, j] = b
-        inst.engageable[u, j] = (inst.known_t[u, j] < t_end and not math.isnan(a)
-                                 and (not sc.un_defended_only[u] or inst.in_defended[j]))
+        inst.engageable[u, j] = not math.isnan(a)
 
 
 @njit(cache=True, error_model="numpy")
