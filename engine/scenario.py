@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from shapely.geometry import Point, Polygon
+from shapely.geometry import Polygon
 
 import bases as bases_pkg
 import defenses
@@ -23,7 +23,7 @@ from defenses import FireUnitType, SensorType
 from threats import ThreatType
 
 from .geo import bearing_range_to_en, latlon_to_en
-from .schema import InputError, Where, build, check_keys, check_value, read_toml, spec, suggest, allowed_list
+from .schema import Where, allowed_list, build, check_keys, check_value, read_toml, spec, suggest
 
 MAP_MARGIN_M = 10_000.0   # aim points must lie within the perimeter's box grown by this
 MAX_SEED = 2 ** 63 - 1

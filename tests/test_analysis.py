@@ -12,7 +12,7 @@ from engine import analysis
 from engine.analysis import (PairedAccumulator, apply_key, comparison_json, parse_key_path,
                              parse_vary, parse_vary_list, plan_sweep, point_scenarios,
                              run_paired, run_sweep, saturation_points, variants_of)
-from engine.cli import UsageError, main
+from engine.cli import UsageError
 from engine.compile import compile_scenario
 from engine.montecarlo import iter_blocks
 from engine.scenario import load_scenario, scenario_from_dict
@@ -27,13 +27,7 @@ def mixes():
     return load_scenario(MIXES)
 
 
-def _run(argv, capsys):
-    try:
-        rc = main(argv)
-    except SystemExit as exc:
-        rc = exc.code
-    out, err = capsys.readouterr()
-    return rc, out, err
+from tests.cli_kit import run_cli as _run  # noqa: E402
 
 
 def _with_variants(scn, variants):

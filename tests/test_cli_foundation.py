@@ -9,20 +9,13 @@ import bases
 import defenses
 import threats
 from engine.catalog_view import catalog_json, catalog_text
-from engine.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted(str(p) for p in (ROOT / "scenarios").glob("*.toml"))
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def _run(argv, capsys):
-    try:
-        rc = main(argv)
-    except SystemExit as exc:
-        rc = exc.code
-    out, err = capsys.readouterr()
-    return rc, out, err
+from tests.cli_kit import run_cli as _run  # noqa: E402
 
 
 def test_validate_accepts_every_bundled_scenario(capsys):

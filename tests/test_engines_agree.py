@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from engine.compile import compile_scenario
 from engine.montecarlo import run_block_numba, run_block_reference
 from engine.scenario import load_scenario
-from tests.scenario_kit import compile_dict, missile_unit, oracle_scenario, radar
+from tests.scenario_kit import compile_dict, oracle_scenario, radar
 
 pytestmark = pytest.mark.usefixtures("warm_jit")
 

@@ -62,7 +62,7 @@ def test_ballistic_flight_time_is_range_over_speed_and_apogee_is_at_mid_flight()
 
 def test_cruise_flies_at_altitude_then_dives_straight_to_the_impact_point():
     tr = cruise()
-    pt_e, pt_n, pt_z, pt_t = tr[0][0], tr[1][0], tr[2][0], tr[3][0]
+    pt_e, pt_z, pt_t = tr[0][0], tr[2][0], tr[3][0]
     assert tr[5][0] == 3
     assert pt_e[1] == pytest.approx(-500.0) and pt_z[1] == pytest.approx(100.0)
     assert pt_t[1] == pytest.approx(19500.0 / 50.0)

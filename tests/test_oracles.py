@@ -11,7 +11,7 @@ import pytest
 from engine.constants import KILLED, LEAKED
 from engine.instances import new_instances, prepare_replication
 from engine.montecarlo import iter_blocks
-from tests.scenario_kit import compile_dict, drone_raid, missile_unit, oracle_scenario, radar
+from tests.scenario_kit import compile_dict, drone_raid, missile_unit, oracle_scenario
 
 pytestmark = pytest.mark.usefixtures("warm_jit")
 

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from engine.analysis import variants_of
-from engine.cli import main
 from engine.compile import compile_scenario
 from engine.constants import KILLED
 from engine.montecarlo import iter_blocks, run_scenario
@@ -23,13 +22,7 @@ TOWER22 = str(ROOT / "scenarios" / "tower22_drone.toml")
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def _run(argv, capsys):
-    try:
-        rc = main(argv)
-    except SystemExit as exc:
-        rc = exc.code
-    out, err = capsys.readouterr()
-    return rc, out, err
+from tests.cli_kit import run_cli as _run  # noqa: E402
 
 
 @pytest.fixture(scope="module")
