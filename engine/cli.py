@@ -243,6 +243,10 @@ def cmd_run(args) -> int:
         _check_plot_dir(args.plots)
     if args.threads is not None and args.engine == "reference":
         raise UsageError("--threads applies to the numba engine only")
+    if scn.raw.get("variants"):
+        print(f"note: {args.file} defines {len(scn.raw['variants'])} [[variants]]; `run` "
+              f"simulates the scenario as written — use `salvosim compare {args.file}` to run "
+              f"the variants", file=sys.stderr)
     reps = args.reps or scn.header.replications
     seed = scn.header.seed if args.seed is None else args.seed
     res = run_scenario(scn, reps=reps, seed=seed, engine=args.engine, threads=args.threads,

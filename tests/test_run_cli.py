@@ -101,3 +101,8 @@ def test_ctrl_c_stops_a_long_run_cleanly_without_partial_output(tmp_path):
     assert proc.returncode == 130
     assert "interrupted" in err.decode() and "Traceback" not in err.decode()
     assert not out.exists()
+
+
+def test_run_on_a_file_with_variants_points_to_compare(capsys):
+    assert main(["run", "scenarios/al_asad_mixes.toml", "--reps", "2", "--quiet"]) == 0
+    assert "salvosim compare" in capsys.readouterr().err
