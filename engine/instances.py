@@ -15,7 +15,8 @@ from numba import njit
 from .areas import distance_to_polygon_m, point_in_polygon
 from .constants import (AIM_POINT, AIM_RANDOM_ASSET, ARRIVAL_FIXED, CEP_TO_SIGMA,
                         S_AIM_ASSET, S_AIM_X, S_AIM_Y, S_CEP_X, S_CEP_Y, S_FAIL, S_FAIL_TIME,
-                        S_LAUNCH_JITTER, S_LAUNCH_X, S_LAUNCH_Y, S_POISSON_GAP, LEAKED)
+                        S_LAUNCH_JITTER, S_LAUNCH_X, S_LAUNCH_Y, S_POISSON_GAP, LEAKED,
+                        PRIORITY_VALUE)
 from .envelope import engagement_window
 from .rng import key_exponential, key_normal, key_uniform
 from .sensors import detection_range_m, detection_time_s
@@ -38,6 +39,7 @@ class Instances(NamedTuple):
     impact_n: np.ndarray
     in_defended: np.ndarray  # [J] bool: predicted impact inside the defended area
     target_value: np.ndarray  # [J] asset value within lethal radius of the predicted impact
+                              #   (computed only for the `value` priority, its one use)
     detect_t: np.ndarray    # [S, J] first detection, s (inf: never)
     known_t: np.ndarray     # [U, J] time unit u knows threat j (inf: never)
     win_a: np.ndarray       # [U, J] engagement window start (nan: none, or not engageable)
@@ -127,7 +129,7 @@ def draw_threat(sc, seed, rep, j, inst):
 
     inst.in_defended[j] = point_in_polygon(impact_e, impact_n, sc.da_e, sc.da_n, 0, len(sc.da_e))
     value = 0.0
-    for a in range(len(sc.as_value)):
+    for a in range(len(sc.as_value) if sc.c2_priority == PRIORITY_VALUE else 0):
         if distance_to_polygon_m(impact_e, impact_n, sc.as_vert_e, sc.as_vert_n,
                                  sc.as_start[a], sc.as_start[a + 1]) <= sc.th_lethal_m[j]:
             value += sc.as_value[a]
