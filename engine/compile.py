@@ -147,7 +147,7 @@ def compile_scenario(scn: Scenario) -> tuple[CompiledScenario, Labels]:
     threat_names = []
     for k, raid in enumerate(scn.raids):
         t = raid.threat
-        group = t.id + (" (decoy)" if t.decoy and t.id != "decoy_drone" and "decoy" not in t.id else "")
+        group = t.id + (" (decoy)" if t.decoy and "decoy" not in t.id else "")
         if group not in groups:
             groups.append(group)
             group_cost.append(t.cost_usd)

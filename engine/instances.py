@@ -49,10 +49,12 @@ class Instances(NamedTuple):
     buf: np.ndarray         # float scratch for root finding
 
 
-def new_instances(sc) -> Instances:
+@njit(cache=True, error_model="numpy")
+def new_instances(sc):
+    """Arrays for one replication (one per worker; both engines allocate them here)."""
     J, S, U = len(sc.th_raid), len(sc.se_e), len(sc.un_e)
-    f2 = lambda: np.zeros((J, MAX_PTS))  # noqa: E731
-    return Instances(f2(), f2(), f2(), f2(), f2(), np.zeros(J, np.int64),
+    return Instances(np.zeros((J, MAX_PTS)), np.zeros((J, MAX_PTS)), np.zeros((J, MAX_PTS)),
+                     np.zeros((J, MAX_PTS)), np.zeros((J, MAX_PTS)), np.zeros(J, np.int64),
                      np.zeros(J), np.zeros(J), np.zeros(J), np.zeros(J, np.bool_),
                      np.zeros(J), np.zeros(J), np.zeros(J, np.bool_), np.zeros(J),
                      np.full((S, J), np.inf), np.full((U, J), np.inf),

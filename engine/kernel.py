@@ -16,14 +16,13 @@ import numpy as np
 from numba import njit
 
 from .constants import (ALIVE, EV_DECIDE, EV_FREE, EV_IMPACT, EV_INTERCEPT, EV_KNOWN, FAILED,
-                        FREE_ASSESSMENT, FREE_CHANNEL, FREE_RELOAD, HOLD_LAUNCH, KILLED,
-                        KIND_GUN, KIND_MISSILE, LEAKED, MIN_WAKE_STEP_S, MISSED, PRIORITY_NEAREST,
-                        PRIORITY_TIME_TO_IMPACT, S_SHOT)
-from .instances import Instances, count_asset_hits, prepare_replication
-from .intercept import (always_too_late, early_shot_bound, earliest_shot_by_intercept_s, intercept_time_s,
-                        slant_range_m)
+                        FREE_ASSESSMENT, FREE_CHANNEL, FREE_RELOAD, KILLED, LEAKED,
+                        MIN_WAKE_STEP_S, MISSED, PRIORITY_NEAREST, S_SHOT)
+from .instances import Instances, count_asset_hits, new_instances, prepare_replication
+from .intercept import (always_too_late, early_shot_bound, earliest_shot_by_intercept_s,
+                        intercept_time_s, slant_range_m)
 from .rng import key_uniform
-from .trajectory import MAX_PTS
+from .tewa import channel_free_time_s, priority_score
 
 SHOT_KEY_STRIDE = 64          # as engine.reference
 FREE_SUB_SHIFT = 19           # EV_FREE sub-index = sub_kind << 19 | threat (as engine.reference)
@@ -69,15 +68,9 @@ class Workspace(NamedTuple):
 
 @njit(cache=True, error_model="numpy")
 def new_workspace(sc, heap_capacity):
-    J, S, U, A = len(sc.th_raid), len(sc.se_e), len(sc.un_e), len(sc.as_value)
+    J, U, A = len(sc.th_raid), len(sc.un_e), len(sc.as_value)
     E = max(1, int(np.sum(sc.un_max_engagements)))
-    inst = Instances(np.zeros((J, MAX_PTS)), np.zeros((J, MAX_PTS)), np.zeros((J, MAX_PTS)),
-                     np.zeros((J, MAX_PTS)), np.zeros((J, MAX_PTS)), np.zeros(J, np.int64),
-                     np.zeros(J), np.zeros(J), np.zeros(J), np.zeros(J, np.bool_),
-                     np.zeros(J), np.zeros(J), np.zeros(J, np.bool_), np.zeros(J),
-                     np.full((S, J), np.inf), np.full((U, J), np.inf),
-                     np.full((U, J), np.nan), np.full((U, J), np.nan),
-                     np.zeros((U, J), np.bool_), np.zeros(32))
+    inst = new_instances(sc)
     return Workspace(inst, np.zeros(heap_capacity), np.zeros(heap_capacity, np.int64),
                      np.zeros(heap_capacity, np.int64), np.zeros(heap_capacity, np.int64),
                      np.zeros(1, np.int64),
@@ -181,16 +174,6 @@ def resolve_intercept(fate, fate_t, kill_unit, kills, pk, seed, rep, j, e, u, n_
 
 
 @njit(cache=True, error_model="numpy")
-def priority_score(priority, t_impact_s, target_value, now, slant_m):
-    """Lower is more urgent (MODEL.md §6)."""
-    if priority == PRIORITY_TIME_TO_IMPACT:
-        return t_impact_s
-    if priority == PRIORITY_NEAREST:
-        return slant_m
-    return -target_value / max(t_impact_s - now, 1e-3)
-
-
-@njit(cache=True, error_model="numpy")
 def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, double_engagement,
                   max_engagements, cand_list, cand_count, out_of_reach, known_t, reaction_s,
                   win_a, win_b,
@@ -256,16 +239,6 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
             wake = t_shot
     cand_count[u] = kept
     return best, wake
-
-
-@njit(cache=True, error_model="numpy")
-def channel_free_time_s(kind, hold, n_shots, now, t_intercept, cycle_s, burst_s, is_laser):
-    """When the channel is free again, before retargeting (MODEL.md §5)."""
-    if hold == HOLD_LAUNCH and not is_laser and kind == KIND_MISSILE:
-        return now + n_shots * cycle_s       # fire and forget
-    if kind == KIND_GUN:
-        return now + n_shots * burst_s       # gun bursts
-    return t_intercept                       # guided to intercept, laser dwell
 
 
 @njit(cache=True, error_model="numpy")

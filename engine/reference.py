@@ -25,10 +25,11 @@ import simpy
 
 from .constants import (ALIVE, EV_DECIDE, EV_FREE, EV_IMPACT, EV_INTERCEPT, EV_KNOWN,
                         FAILED, FATE_NAMES, FREE_ASSESSMENT, FREE_CHANNEL, FREE_RELOAD,
-                        KILLED, LEAKED, MISSED, PRIORITY_NEAREST, PRIORITY_TIME_TO_IMPACT,
+                        KILLED, LEAKED, MISSED, PRIORITY_NEAREST,
                         S_SHOT, THREAT_CLASSES)
 from .instances import count_asset_hits, new_instances, prepare_replication
 from .intercept import earliest_shot_time_s, intercept_time_s, slant_range_m
+from .tewa import channel_free_time_s, priority_score
 from .rng import key_uniform
 
 SHOT_KEY_STRIDE = 64   # interceptor m of engagement e of threat j has shot key e*64 + m
@@ -221,12 +222,11 @@ class ReferenceReplication:
     def priority_score(self, u: int, j: int, now: float) -> float:
         """Lower is more urgent."""
         sc, inst = self.sc, self.inst
-        if sc.c2_priority == PRIORITY_TIME_TO_IMPACT:
-            return inst.t_impact[j]
+        slant = 0.0
         if sc.c2_priority == PRIORITY_NEAREST:
-            return slant_range_m(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge,
-                                 inst.n_pts, j, now, sc.un_e[u], sc.un_n[u])
-        return -inst.target_value[j] / max(inst.t_impact[j] - now, 1e-3)
+            slant = slant_range_m(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge,
+                                  inst.n_pts, j, now, sc.un_e[u], sc.un_n[u])
+        return priority_score(sc.c2_priority, inst.t_impact[j], inst.target_value[j], now, slant)
 
     def select_target(self, u: int, now: float) -> tuple[int, float]:
         """The best threat to shoot now (or -1) and the earliest later shot time."""
@@ -276,12 +276,8 @@ class ReferenceReplication:
         self.engagement_log.append((u, j, e, now, t_intercept, n))
         self.say(f"{self.unit_name(u)} fires {n} at {self.threat_name(j)} "
                  f"(intercept at {t_intercept:.2f} s)", 4)
-        if sc.un_hold[u] == 1 and not sc.un_unlimited[u] and sc.un_kind[u] == 0:
-            t_free = now + n * sc.un_cycle_s[u]             # fire and forget
-        elif sc.un_kind[u] == 1:
-            t_free = now + n * sc.un_burst_s[u]             # gun bursts
-        else:
-            t_free = t_intercept                            # guided to intercept, laser dwell
+        t_free = channel_free_time_s(sc.un_kind[u], sc.un_hold[u], n, now, t_intercept,
+                                     sc.un_cycle_s[u], sc.un_burst_s[u], sc.un_unlimited[u])
         request = self.channels[u].request()                # granted at once: can_fire() held
         self.env.process(self.engagement(u, j, e, n, t_intercept))
         self.env.process(self.hold_channel(u, request, t_free + sc.un_retarget_s[u]))
