@@ -58,8 +58,15 @@ S_AIM_ASSET = 12
 
 # Numerical tolerances shared by both engines.
 BISECT_TOL_S = 1e-3        # detection instants by bisection (MODEL.md §4)
-FIXED_POINT_TOL_S = 1e-3   # intercept-time fixed point (MODEL.md §5)
-FIXED_POINT_MAX_ITER = 8
+BISECT_MAX_ITER = 64       # bisection steps at most (a bracket of 2^64 ms is beyond any flight)
+INTERCEPT_TOL_S = 1e-6     # intercept-time bracket width (MODEL.md §5 v2)
+INTERCEPT_MAX_ITER = 200   # bracket refinement steps at most (it halves every 4 steps)
+INTERCEPT_SCAN_MIN_STEP_S = 1e-4   # smallest forward step when a threat may outrun the interceptor
+INTERCEPT_SCAN_MAX_STEPS = 100_000
+OUTRUN_SAMPLES = 32        # samples of F(t) on (t_i, a] when a threat may outrun the interceptor
+LASER_STEP_S = 0.25        # Simpson step of the laser fluence integral (MODEL.md §5 v2)
+LASER_MAX_STEPS = 12_000_000   # 0.25 s steps over 30 days: bounds every dwell integral
+LASER_MIN_SLANT_M = 1.0    # the fluence rate (ref / slant)^2 is capped at slant = 1 m
 WINDOW_TOL_S = 1e-3        # an intercept within this of the window start counts as inside
 MIN_WAKE_STEP_S = 1e-3     # a wake-up is never scheduled closer than this to now
 R_EARTH_M = 6_371_000.0

@@ -1,15 +1,42 @@
-"""Intercept times and the earliest useful shot (MODEL.md §5).
+"""Intercept times, laser dwells and useful shot times (MODEL.md §5 v2).
 
-A missile or gun shot fired at t_s intercepts at t_i = t_s + launch_delay + slant(u, p_j(t_i)) / v,
-solved by fixed-point iteration from the range at t_s (<= 8 iterations, stop when the change is
-below 1 ms). A laser dwell fired at t_s ends at t_i = t_s + dwell (slant(t_s) / ref)^2 and needs
-the threat in the window for the whole dwell. A shot is feasible iff a <= t_i <= b.
+**Missiles and guns.** A shot fired at t_s intercepts at the earliest root t_i of
+
+    g(t) = t - t_s - launch_delay - slant(u, p_j(t)) / speed,   t in [t_s + launch_delay, t_impact]
+
+found by bracketing and a safeguarded Illinois (regula falsi) iteration to 1e-6 s. No fixed
+point: t <- t_s + delay + slant(t)/speed diverges whenever the threat closes faster than the
+interceptor flies (a diving ballistic missile against a PAC-3), which is how the first release
+never engaged one.
+
+Two facts carry every rule and shortcut below. Write F(t) = t - delay - slant(t)/speed, the
+shot time whose interceptor would arrive at t.
+1. g is Lipschitz with constant 1 + V/speed (V bounds the threat's speed), and strictly
+   increasing when V < speed: an inbound threat, however fast, or any threat slower than the
+   interceptor. Then the root is unique and [t_s + delay, t_s + delay + R/speed] brackets it
+   (R bounds the slant range): g < 0 at the left end, g >= 0 at the right.
+2. t_i(t_s) is the first time F reaches the level t_s (g(t) = F(t) - t_s and F(t) < t_s for
+   every t < t_s + delay), so t_i never decreases as t_s grows, for ANY trajectory. Hence: if
+   firing now lands after the window end b, no later shot lands by b; if firing now lands before
+   the window start a, every useful shot is fired at or after max_{t <= a} F(t) >= F(a), with
+   equality when F is monotone (V < speed): the closed form a - delay - slant(p(a))/speed.
+
+**Lasers.** A dwell started at t_s ends at the first t_e with
+∫_{t_s}^{t_e} (dwell_ref_range / slant(t))^2 dt = dwell_s (composite Simpson on <= 0.25 s
+steps, then bisection in the last step to 1e-6 s), and must lie inside the window. The dwell end
+grows with its start (d t_e / d t_s = w(t_s) / w(t_e) > 0 for the positive fluence rate w), so
+the earliest useful dwell starts at max(now, a) if that one ends by b, and never otherwise.
+
+Both engines call these functions; the Numba kernel caches two of their answers
+(early_shot_bound, always_too_late), whose proofs are in their docstrings.
 """
 import math
 
 from numba import njit
 
-from .constants import (FIXED_POINT_MAX_ITER, FIXED_POINT_TOL_S, MIN_WAKE_STEP_S, WINDOW_TOL_S)
+from .constants import (INTERCEPT_MAX_ITER, INTERCEPT_SCAN_MAX_STEPS, INTERCEPT_SCAN_MIN_STEP_S,
+                        INTERCEPT_TOL_S, LASER_MAX_STEPS, LASER_MIN_SLANT_M, LASER_STEP_S,
+                        MIN_WAKE_STEP_S, OUTRUN_SAMPLES, WINDOW_TOL_S)
 from .trajectory import position_at
 
 
@@ -20,28 +47,29 @@ def slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, unit_e, unit_n):
 
 
 @njit(cache=True, error_model="numpy")
-def intercept_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit_n,
-                     is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):
-    """Time at which a shot fired at t_shot reaches (or, for a laser, finishes) threat j."""
-    r0 = slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit_n)
-    if is_laser:
-        return t_shot_s + dwell_s * (r0 / dwell_ref_m) ** 2
-    t_i = t_shot_s + launch_delay_s + r0 / speed_mps
-    for _ in range(FIXED_POINT_MAX_ITER):
-        r = slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_i, unit_e, unit_n)
-        t_next = t_shot_s + launch_delay_s + r / speed_mps
-        change = abs(t_next - t_i)
-        t_i = t_next
-        if change < FIXED_POINT_TOL_S:
-            break
-    return t_i
+def arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, unit_e, unit_n,
+                        launch_delay_s, speed_mps):
+    """F(t): the shot time whose interceptor reaches threat j exactly at t."""
+    return t_s - launch_delay_s - slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s,
+                                                unit_e, unit_n) / speed_mps
 
 
 @njit(cache=True, error_model="numpy")
-def shot_is_feasible(t_shot_s, t_intercept_s, window_start_s, window_end_s, is_laser):
-    if is_laser and t_shot_s < window_start_s:
-        return False
-    return window_start_s - WINDOW_TOL_S <= t_intercept_s <= window_end_s
+def speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s):
+    """Upper bound of threat j's speed from t_from on.
+
+    On segment k the ground velocity is constant and the climb rate
+    (z1 - z0 + 4 H (1 - 2 s)) / duration is linear in s, so largest in magnitude at an end."""
+    v_max = 0.0
+    for k in range(n_pts[j] - 1):
+        dur = pt_t[j, k + 1] - pt_t[j, k]
+        if pt_t[j, k + 1] < t_from_s or dur <= 0.0:
+            continue
+        ground = math.hypot(pt_e[j, k + 1] - pt_e[j, k], pt_n[j, k + 1] - pt_n[j, k]) / dur
+        dz, h = pt_z[j, k + 1] - pt_z[j, k], bulge[j, k]
+        climb = max(abs(dz + 4.0 * h), abs(dz - 4.0 * h)) / dur
+        v_max = max(v_max, math.hypot(ground, climb))
+    return v_max
 
 
 @njit(cache=True, error_model="numpy")
@@ -63,6 +91,166 @@ def slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, t_to_s, uni
     return math.hypot(ground, top)
 
 
+@njit(cache=True, error_model="numpy")
+def _closing_gap_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, t_shot_s, unit_e, unit_n,
+                   launch_delay_s, speed_mps):
+    """g(t) = t - t_shot - delay - slant(t) / speed (< 0: the interceptor has not got there)."""
+    return t_s - t_shot_s - launch_delay_s - slant_range_m(
+        pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, unit_e, unit_n) / speed_mps
+
+
+@njit(cache=True, error_model="numpy")
+def intercept_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit_n,
+                     launch_delay_s, speed_mps):
+    """Earliest time an interceptor fired at t_shot reaches threat j (the earliest root of g),
+    or +inf if it never does before impact. Accurate to 1e-6 s (the returned time is the upper
+    end of the final bracket, so g >= 0 there)."""
+    t_lo = t_shot_s + launch_delay_s
+    t_stop = pt_t[j, n_pts[j] - 1]
+    if t_lo > t_stop:
+        return math.inf
+    g_lo = _closing_gap_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_lo, t_shot_s,
+                          unit_e, unit_n, launch_delay_s, speed_mps)
+    if g_lo >= 0.0:
+        return t_lo
+    v_max = speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_lo)
+    if v_max < speed_mps:
+        # g strictly increasing: one root, bracketed by the slant-range bound (fact 1).
+        r_max = slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_lo, t_stop,
+                              unit_e, unit_n)
+        t_hi = min(t_lo + r_max / speed_mps, t_stop)
+        g_hi = _closing_gap_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_hi, t_shot_s,
+                              unit_e, unit_n, launch_delay_s, speed_mps)
+        if g_hi < 0.0:
+            return math.inf
+    else:
+        # The threat may outrun the interceptor: g can fall as well as rise. March forward by
+        # the distance over which g provably has no root, -g / L with L = 1 + v_max / speed
+        # its Lipschitz constant (at least a 0.1 ms step), until g >= 0: the earliest root
+        # lies in the last step.
+        lipschitz = 1.0 + v_max / speed_mps
+        found = False
+        for _ in range(INTERCEPT_SCAN_MAX_STEPS):
+            t_hi = min(t_lo + max(-g_lo / lipschitz, INTERCEPT_SCAN_MIN_STEP_S), t_stop)
+            g_hi = _closing_gap_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_hi, t_shot_s,
+                                  unit_e, unit_n, launch_delay_s, speed_mps)
+            if g_hi >= 0.0:
+                found = True
+                break
+            if t_hi >= t_stop:
+                break
+            t_lo, g_lo = t_hi, g_hi
+        if not found:
+            return math.inf
+    return _refine_root(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit_n,
+                        launch_delay_s, speed_mps, t_lo, g_lo, t_hi, g_hi)
+
+
+@njit(cache=True, error_model="numpy")
+def _refine_root(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit_n,
+                 launch_delay_s, speed_mps, t_lo, g_lo, t_hi, g_hi):
+    """Shrink a bracket (g(t_lo) < 0 <= g(t_hi)) to INTERCEPT_TOL_S; return its upper end.
+
+    Illinois steps kept tol/2 inside the bracket (so once the estimate has converged the next
+    step lands on the other side and closes the bracket), and every fourth step a bisection, so
+    the bracket at least halves every four steps whatever g looks like."""
+    side = 0
+    for it in range(INTERCEPT_MAX_ITER):
+        width = t_hi - t_lo
+        if width <= INTERCEPT_TOL_S:
+            break
+        if it % 4 == 3:
+            t_x = 0.5 * (t_lo + t_hi)
+        else:
+            t_x = t_hi - g_hi * width / (g_hi - g_lo)
+            t_x = min(max(t_x, t_lo + 0.5 * INTERCEPT_TOL_S), t_hi - 0.5 * INTERCEPT_TOL_S)
+        g_x = _closing_gap_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_x, t_shot_s,
+                             unit_e, unit_n, launch_delay_s, speed_mps)
+        if g_x >= 0.0:
+            t_hi, g_hi = t_x, g_x
+            if side == 1:
+                g_lo *= 0.5
+            side = 1
+        else:
+            t_lo, g_lo = t_x, g_x
+            if side == -1:
+                g_hi *= 0.5
+            side = -1
+    return t_hi
+
+
+# ---------------------------------------------------------------------------- lasers
+@njit(cache=True, error_model="numpy")
+def _fluence_rate(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, unit_e, unit_n, dwell_ref_m):
+    """(dwell_ref / slant)^2: dwell seconds completed per second at time t."""
+    r = max(slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, unit_e, unit_n),
+            LASER_MIN_SLANT_M)
+    return (dwell_ref_m / r) ** 2
+
+
+@njit(cache=True, error_model="numpy")
+def laser_dwell_end_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_start_s, unit_e, unit_n,
+                      dwell_s, dwell_ref_m, t_limit_s):
+    """End of a laser dwell started at t_start: the first t_e with
+    ∫ (dwell_ref / slant)^2 dt = dwell_s, or +inf if it would end after t_limit."""
+    if t_start_s > t_limit_s:
+        return math.inf
+    done = 0.0
+    t0 = t_start_s
+    w0 = _fluence_rate(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t0, unit_e, unit_n, dwell_ref_m)
+    for _ in range(LASER_MAX_STEPS):
+        t1 = min(t0 + LASER_STEP_S, t_limit_s)
+        h = t1 - t0
+        wm = _fluence_rate(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t0 + 0.5 * h, unit_e, unit_n,
+                           dwell_ref_m)
+        w1 = _fluence_rate(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t1, unit_e, unit_n,
+                           dwell_ref_m)
+        piece = h / 6.0 * (w0 + 4.0 * wm + w1)
+        if done + piece >= dwell_s:
+            # The dwell ends in this step: bisect on Simpson's rule over [t0, t0 + x].
+            lo, hi = 0.0, h
+            for _ in range(INTERCEPT_MAX_ITER):
+                if hi - lo <= INTERCEPT_TOL_S:
+                    break
+                x = 0.5 * (lo + hi)
+                part = x / 6.0 * (w0 + 4.0 * _fluence_rate(pt_e, pt_n, pt_z, pt_t, bulge, n_pts,
+                                                           j, t0 + 0.5 * x, unit_e, unit_n,
+                                                           dwell_ref_m)
+                                  + _fluence_rate(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j,
+                                                  t0 + x, unit_e, unit_n, dwell_ref_m))
+                if done + part >= dwell_s:
+                    hi = x
+                else:
+                    lo = x
+            return t0 + hi
+        done += piece
+        if t1 >= t_limit_s:
+            return math.inf
+        t0, w0 = t1, w1
+    return math.inf
+
+
+@njit(cache=True, error_model="numpy")
+def shot_end_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit_n,
+                    is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m, t_limit_s):
+    """When a shot fired at t_shot takes effect: the intercept, or the end of a laser dwell
+    (which must end by t_limit, the window end). +inf if never."""
+    if is_laser:
+        return laser_dwell_end_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e,
+                                 unit_n, dwell_s, dwell_ref_m, t_limit_s)
+    return intercept_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit_n,
+                            launch_delay_s, speed_mps)
+
+
+@njit(cache=True, error_model="numpy")
+def shot_is_feasible(t_shot_s, t_effect_s, window_start_s, window_end_s, is_laser):
+    """A shot is useful iff it takes effect inside the window (a laser also starts inside)."""
+    if is_laser and t_shot_s < window_start_s:
+        return False
+    return window_start_s - WINDOW_TOL_S <= t_effect_s <= window_end_s
+
+
+# ---------------------------------------------------------------------------- shot times
 @njit(cache=True, error_model="numpy")
 def ground_floor_m(pt_e, pt_n, pt_t, n_pts, j, t_from_s, t_to_s, unit_e, unit_n):
     """Lower bound of the unit-threat distance between two times: the least ground distance
@@ -90,8 +278,10 @@ def always_too_late(pt_e, pt_n, pt_t, n_pts, j, t_from_s, window_end_s, unit_e, 
                     launch_delay_s, speed_mps):
     """True when no shot fired at t_from or later can arrive by the window end b.
 
-    Every fixed-point iterate is t_s + delay + r/v with r at least the distance floor over
-    [t_s, b], so it exceeds b; the floor only grows as t_s grows, so this stays true."""
+    Proof: an intercept t_i <= b of a shot at t_from is a root of g, so
+    t_i = t_from + delay + slant(t_i)/speed with t_i in [t_from, b], where slant >= the ground
+    floor over [t_from, b]; so t_i >= t_from + delay + floor/speed > b, a contradiction. Later
+    shots intercept no earlier (fact 2 of the module docstring)."""
     floor = ground_floor_m(pt_e, pt_n, pt_t, n_pts, j, t_from_s, window_end_s, unit_e, unit_n)
     return t_from_s + launch_delay_s + floor / speed_mps > window_end_s
 
@@ -99,31 +289,34 @@ def always_too_late(pt_e, pt_n, pt_t, n_pts, j, t_from_s, window_end_s, unit_e, 
 @njit(cache=True, error_model="numpy")
 def early_shot_bound(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_start_s,
                      unit_e, unit_n, launch_delay_s, speed_mps):
-    """(until, t_star): every shot fired in [t_from, until) arrives before the window opens,
-    so its earliest useful shot is t_star = a - delay - range(p(a)) / v. until = -inf when
-    that cannot be shown at t_from.
+    """(until, t_star): every shot fired in [t_from, until) intercepts before the window opens,
+    and t_star = F(a) = a - delay - slant(p(a)) / speed is the wake-up time that
+    earliest_shot_time_s returns for it. until = -inf when that cannot be shown at t_from.
 
-    Proof: the fixed-point iterates are t_from + delay + r/v with r the distance at an earlier
-    iterate; if r <= R (the bound over [t_from, a]) they all stay before a - 1 ms. R over
-    [t, a] only shrinks as t grows, so `until` stays valid for later shot times."""
+    Proof: with R the slant bound over [t_from, a] and until = a - tol - delay - R/speed, a shot
+    at s < until has g(a - tol) = a - tol - s - delay - slant(a - tol)/speed > 0 while
+    g(s + delay) < 0, so its earliest root lies before a - tol: not useful. R over [t, a] only
+    shrinks as t grows, so `until` stays valid for later shot times (the kernel caches it), and
+    t_star > until because slant(p(a)) <= R."""
     r_bound = slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_start_s,
                             unit_e, unit_n)
     until = window_start_s - WINDOW_TOL_S - launch_delay_s - r_bound / speed_mps
     if t_from_s >= until:
         return -math.inf, math.nan
-    r_a = slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s, unit_e, unit_n)
-    return until, window_start_s - launch_delay_s - r_a / speed_mps
+    t_star = arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s,
+                                 unit_e, unit_n, launch_delay_s, speed_mps)
+    return until, t_star
 
 
 @njit(cache=True, error_model="numpy")
 def earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
                          window_start_s, window_end_s, unit_e, unit_n,
                          is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):
-    """Earliest time >= t_from at which a shot at threat j can be useful, or +inf.
+    """t_from if a shot now is useful; otherwise a wake-up time t_w > t_from never later than
+    the earliest useful shot (and equal to it for lasers and for threats that cannot outrun the
+    interceptor); +inf iff no shot at t_from or later is useful.
 
-    Returns t_from itself when a shot now is feasible. When a shot now would arrive before the
-    window opens, the shot time that arrives at its start, a - delay - range(p(a)) / v (lasers:
-    a), never closer than 1 ms to t_from so that a wake-up always moves time forward."""
+    A wake-up is never closer than 1 ms to t_from, so time always moves forward."""
     if math.isnan(window_start_s) or t_from_s > window_end_s:
         return math.inf
     if is_laser:
@@ -144,17 +337,73 @@ def earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
 def earliest_shot_by_intercept_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
                                  window_start_s, window_end_s, unit_e, unit_n,
                                  is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):
-    """earliest_shot_time_s once the quick answers are ruled out: solve the intercept now."""
-    t_i = intercept_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, unit_e, unit_n,
-                           is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m)
-    if t_i > window_end_s:
+    """earliest_shot_time_s once the quick answers are ruled out: solve the shot now.
+
+    For a laser t_from >= a here. +inf from this function means +inf at every later time too
+    (fact 2 of the module docstring; the dwell end grows with its start)."""
+    t_effect = shot_end_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, unit_e, unit_n,
+                               is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m,
+                               window_end_s)
+    if t_effect > window_end_s:
         return math.inf
-    if shot_is_feasible(t_from_s, t_i, window_start_s, window_end_s, is_laser):
+    if shot_is_feasible(t_from_s, t_effect, window_start_s, window_end_s, is_laser):
         return t_from_s
-    if is_laser:
-        t_shot = window_start_s
-    else:
-        r_a = slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s,
-                            unit_e, unit_n)
-        t_shot = window_start_s - launch_delay_s - r_a / speed_mps
-    return max(t_shot, t_from_s + MIN_WAKE_STEP_S)
+    # A missile that would intercept before the window opens: every useful shot is fired at or
+    # after max over t <= a of F(t) (fact 2); F(a) is that maximum when F is monotone.
+    t_star = arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s,
+                                 unit_e, unit_n, launch_delay_s, speed_mps)
+    if speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_effect) >= speed_mps:
+        # F may peak inside (t_effect, a): take the best of a few samples, a lower bound of the
+        # maximum (the next decision re-solves from there and moves on).
+        step = (window_start_s - t_effect) / OUTRUN_SAMPLES
+        for k in range(1, OUTRUN_SAMPLES):
+            t_star = max(t_star, arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j,
+                                                     t_effect + k * step, unit_e, unit_n,
+                                                     launch_delay_s, speed_mps))
+    return max(t_star, t_from_s + MIN_WAKE_STEP_S)
+
+
+@njit(cache=True, error_model="numpy")
+def first_useful_shot_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
+                        window_start_s, window_end_s, unit_e, unit_n,
+                        is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):
+    """The shot time the engines reach from t_from by asking earliest_shot_time_s again at each
+    wake-up (what a unit with nothing else to do would fire at), or +inf."""
+    t = t_from_s
+    for _ in range(INTERCEPT_SCAN_MAX_STEPS):
+        t_next = earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t, window_start_s,
+                                      window_end_s, unit_e, unit_n, is_laser, launch_delay_s,
+                                      speed_mps, dwell_s, dwell_ref_m)
+        if t_next == t or t_next == math.inf:
+            return t_next
+        t = t_next
+    return math.inf
+
+
+@njit(cache=True, error_model="numpy")
+def latest_useful_shot_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s, window_end_s,
+                         unit_e, unit_n, is_laser, launch_delay_s, speed_mps, dwell_s,
+                         dwell_ref_m):
+    """The last time a shot can still be useful (-inf if none): for missiles and guns the shot
+    that arrives at the window end, F(b) = b - delay - slant(p(b))/speed (exact when the threat
+    cannot outrun the interceptor); for lasers the latest start whose dwell ends by b
+    (bisection: the dwell end grows with its start)."""
+    if math.isnan(window_start_s):
+        return -math.inf
+    if not is_laser:
+        return arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_end_s,
+                                   unit_e, unit_n, launch_delay_s, speed_mps)
+    if laser_dwell_end_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s, unit_e, unit_n,
+                         dwell_s, dwell_ref_m, window_end_s) > window_end_s:
+        return -math.inf
+    lo, hi = window_start_s, window_end_s
+    for _ in range(INTERCEPT_MAX_ITER):
+        if hi - lo <= INTERCEPT_TOL_S:
+            break
+        mid = 0.5 * (lo + hi)
+        if laser_dwell_end_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, mid, unit_e, unit_n,
+                             dwell_s, dwell_ref_m, window_end_s) <= window_end_s:
+            lo = mid
+        else:
+            hi = mid
+    return lo

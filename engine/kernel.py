@@ -20,7 +20,7 @@ from .constants import (ALIVE, EV_DECIDE, EV_FREE, EV_IMPACT, EV_INTERCEPT, EV_K
                         MIN_WAKE_STEP_S, MISSED, PRIORITY_NEAREST, S_SHOT)
 from .instances import Instances, count_asset_hits, new_instances, prepare_replication
 from .intercept import (always_too_late, early_shot_bound, earliest_shot_by_intercept_s,
-                        intercept_time_s, slant_range_m)
+                        shot_end_time_s, slant_range_m)
 from .rng import key_uniform
 from .tewa import channel_free_time_s, priority_score
 
@@ -228,6 +228,8 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
                 t_shot = earliest_shot_by_intercept_s(
                     pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from, win_a[u, j], win_b[u, j],
                     unit_e, unit_n, is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m)
+                if t_shot == math.inf:
+                    out_of_reach[u, j] = True     # +inf here stays +inf (its docstring)
         if t_shot == now:
             slant = 0.0
             if priority == PRIORITY_NEAREST:
@@ -354,9 +356,10 @@ def run_events(sc, seed, rep, ws):
                 shots[u] += n
                 rounds[u] += n * rps
                 engagements[u] += 1
-                t_intercept = intercept_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now,
-                                               un_e[u], un_n[u], un_unlimited[u], un_delay_s[u],
-                                               un_speed[u], un_dwell_s[u], un_dwell_ref_m[u])
+                t_intercept = shot_end_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now,
+                                              un_e[u], un_n[u], un_unlimited[u], un_delay_s[u],
+                                              un_speed[u], un_dwell_s[u], un_dwell_ref_m[u],
+                                              win_b[u, j])
                 t_free = channel_free_time_s(un_kind[u], un_hold[u], n, now, t_intercept,
                                              un_cycle_s[u], un_burst_s[u], un_unlimited[u])
                 free_channels[u] -= 1

@@ -28,7 +28,7 @@ from .constants import (ALIVE, EV_DECIDE, EV_FREE, EV_IMPACT, EV_INTERCEPT, EV_K
                         KILLED, LEAKED, MISSED, PRIORITY_NEAREST,
                         S_SHOT, THREAT_CLASSES)
 from .instances import count_asset_hits, new_instances, prepare_replication
-from .intercept import earliest_shot_time_s, intercept_time_s, slant_range_m
+from .intercept import earliest_shot_time_s, shot_end_time_s, slant_range_m
 from .tewa import channel_free_time_s, priority_score
 from .rng import key_uniform
 
@@ -124,10 +124,10 @@ class ReferenceReplication:
 
     def intercept_time(self, u: int, j: int, t_shot: float) -> float:
         sc, i = self.sc, self.inst
-        return intercept_time_s(i.pt_e, i.pt_n, i.pt_z, i.pt_t, i.bulge, i.n_pts, j, t_shot,
-                                sc.un_e[u], sc.un_n[u], sc.un_unlimited[u],
-                                sc.un_launch_delay_s[u], sc.un_speed_mps[u], sc.un_dwell_s[u],
-                                sc.un_dwell_ref_m[u])
+        return shot_end_time_s(i.pt_e, i.pt_n, i.pt_z, i.pt_t, i.bulge, i.n_pts, j, t_shot,
+                               sc.un_e[u], sc.un_n[u], sc.un_unlimited[u],
+                               sc.un_launch_delay_s[u], sc.un_speed_mps[u], sc.un_dwell_s[u],
+                               sc.un_dwell_ref_m[u], i.win_b[u, j])
 
     def earliest_shot(self, u: int, j: int, t_from: float) -> float:
         sc, i = self.sc, self.inst

@@ -12,7 +12,7 @@ import math
 
 from numba import njit
 
-from .constants import BISECT_TOL_S, HORIZON_K_M
+from .constants import BISECT_MAX_ITER, BISECT_TOL_S, HORIZON_K_M
 from .envelope import add_circle_crossings, add_sector_crossings, in_sector, sort_prefix
 from .trajectory import position_at
 
@@ -61,7 +61,9 @@ def first_sighting_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_lo, t_hi, step_s
             if i == 0:
                 return t_i
             lo, hi = t_prev, t_i
-            while hi - lo > BISECT_TOL_S:
+            for _ in range(BISECT_MAX_ITER):
+                if hi - lo <= BISECT_TOL_S:
+                    break
                 mid = 0.5 * (lo + hi)
                 if _sees_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, mid, se, sn, sh, r_det,
                             facing, width):
