@@ -26,6 +26,22 @@ PRIORITY_TIME_TO_IMPACT, PRIORITY_VALUE, PRIORITY_NEAREST = 0, 1, 2
 PRIORITIES = {"time_to_impact": PRIORITY_TIME_TO_IMPACT, "value": PRIORITY_VALUE,
               "nearest": PRIORITY_NEAREST}
 
+# Why a threat was never engaged (MODEL.md §5-7; `trace` and `run`). Ordered by how far the
+# engagement got: a threat's reason is the largest over the units (the one that came closest).
+WHY_ENGAGED = 0           # it was engaged
+WHY_CLASS = 1             # no unit may engage its class
+WHY_NOT_TRACKED = 2       # no unit knew it before its end
+WHY_DEFENDED_AREA = 3     # predicted impact outside the defended area (defended_area_only)
+WHY_ENVELOPE = 4          # never inside an envelope
+WHY_NO_SHOT = 5           # inside an envelope, but no shot could arrive in the window
+WHY_LATE = 6              # a shot was possible, but not after track + reaction time
+WHY_MAGAZINE = 7          # the unit had no ammunition left when it could have fired
+WHY_BUSY = 8              # the unit could have fired but its channels were busy (saturation)
+WHY_NAMES = ("engaged", "class not engageable", "not tracked in time",
+             "impact predicted outside defended area", "outside every envelope",
+             "no feasible shot (intercept too late)", "tracked too late (track + reaction)",
+             "magazine empty", "channels busy (saturation)")
+
 # Arrival processes of a raid.
 ARRIVAL_FIXED, ARRIVAL_POISSON = 0, 1
 

@@ -15,7 +15,7 @@ from numba import njit
 from .areas import distance_to_polygon_m, point_in_polygon
 from .constants import (AIM_POINT, AIM_RANDOM_ASSET, ARRIVAL_FIXED, CEP_TO_SIGMA,
                         S_AIM_ASSET, S_AIM_X, S_AIM_Y, S_CEP_X, S_CEP_Y, S_FAIL, S_FAIL_TIME,
-                        S_LAUNCH_JITTER, S_LAUNCH_X, S_LAUNCH_Y, S_POISSON_GAP, LEAKED,
+                        S_LAUNCH_JITTER, S_LAUNCH_X, S_LAUNCH_Y, S_POISSON_GAP, LEAKED, MISSED,
                         PRIORITY_VALUE)
 from .envelope import engagement_window
 from .rng import key_exponential, key_normal, key_uniform
@@ -38,7 +38,7 @@ class Instances(NamedTuple):
     impact_e: np.ndarray    # [J] m
     impact_n: np.ndarray
     in_defended: np.ndarray  # [J] bool: predicted impact inside the defended area
-    target_value: np.ndarray  # [J] asset value within lethal radius of the predicted impact
+    target_value: np.ndarray  # [J] asset value within lethal radius of the aim point
                               #   (computed only for the `value` priority, its one use)
     detect_t: np.ndarray    # [S, J] first detection, s (inf: never)
     known_t: np.ndarray     # [U, J] time unit u knows threat j (inf: never)
@@ -130,9 +130,10 @@ def draw_threat(sc, seed, rep, j, inst):
         inst.t_end[j] = t0 + key_uniform(seed, rep, S_FAIL_TIME, j, 0) * (t_impact - t0)
 
     inst.in_defended[j] = point_in_polygon(impact_e, impact_n, sc.da_e, sc.da_n, 0, len(sc.da_e))
+    # The `value` priority scores the aim point: the defender does not know the miss distance.
     value = 0.0
     for a in range(len(sc.as_value) if sc.c2_priority == PRIORITY_VALUE else 0):
-        if distance_to_polygon_m(impact_e, impact_n, sc.as_vert_e, sc.as_vert_n,
+        if distance_to_polygon_m(aim_e, aim_n, sc.as_vert_e, sc.as_vert_n,
                                  sc.as_start[a], sc.as_start[a + 1]) <= sc.th_lethal_m[j]:
             value += sc.as_value[a]
     inst.target_value[j] = value
@@ -196,11 +197,12 @@ def prepare_replication(sc, seed, rep, inst):
 @njit(cache=True, error_model="numpy")
 def count_asset_hits(fate, decoy, lethal_m, impact_e, impact_n, vert_e, vert_n, vert_start,
                      asset_hits):
-    """Assets hit by leakers: every asset whose polygon lies within the lethal radius of I."""
+    """Impacts on each asset (MODEL.md §7 v2): every real threat that reached the ground,
+    leaked or missed, damages every asset whose polygon lies within its lethal radius of I."""
     for a in range(len(asset_hits)):
         asset_hits[a] = 0
     for j in range(len(fate)):
-        if fate[j] != LEAKED or decoy[j]:
+        if (fate[j] != LEAKED and fate[j] != MISSED) or decoy[j]:
             continue
         for a in range(len(asset_hits)):
             if distance_to_polygon_m(impact_e[j], impact_n[j], vert_e, vert_n, vert_start[a],

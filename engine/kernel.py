@@ -22,7 +22,7 @@ from .instances import Instances, count_asset_hits, new_instances, prepare_repli
 from .intercept import (always_too_late, early_shot_bound, earliest_shot_by_intercept_s,
                         shot_end_time_s, slant_range_m)
 from .rng import key_uniform
-from .tewa import channel_free_time_s, priority_score
+from .tewa import channel_free_time_s, not_engaged_reasons, priority_score
 
 SHOT_KEY_STRIDE = 64          # as engine.reference
 FREE_SUB_SHIFT = 19           # EV_FREE sub-index = sub_kind << 19 | threat (as engine.reference)
@@ -64,6 +64,8 @@ class Workspace(NamedTuple):
     last_decision_t: np.ndarray
     last_request_t: np.ndarray
     asset_hits: np.ndarray
+    out_of_ammo_t: np.ndarray     # [U] when the unit fired its last round (inf: never)
+    why: np.ndarray               # [J] int8 why never engaged (constants.WHY_*)
 
 
 @njit(cache=True, error_model="numpy")
@@ -84,7 +86,7 @@ def new_workspace(sc, heap_capacity):
                      np.zeros((U, J)),
                      np.zeros(U, np.int64), np.zeros(U, np.int64),
                      np.zeros(U, np.int64), np.zeros(U, np.int64), np.zeros(U), np.zeros(U),
-                     np.zeros(A, np.int64))
+                     np.zeros(A, np.int64), np.zeros(U), np.zeros(J, np.int8))
 
 
 # ---------------------------------------------------------------------------- event heap
@@ -368,6 +370,8 @@ def run_events(sc, seed, rep, ws):
                                 (FREE_ASSESSMENT << FREE_SUB_SHIFT) | j) and ok
                 ok = push_event(ht, hk, h1, h2, hn, t_free + un_retarget_s[u], EV_FREE, u,
                                 FREE_CHANNEL << FREE_SUB_SHIFT) and ok
+                if not un_unlimited[u] and magazine[u] < rps and reserve[u] == 0:
+                    ws.out_of_ammo_t[u] = now
                 if not un_unlimited[u] and magazine[u] < rps and reserve[u] > 0:
                     reloading[u] = True
                     ok = push_event(ht, hk, h1, h2, hn, now + un_reload_s[u], EV_FREE, u,
@@ -397,6 +401,7 @@ def reset_state(sc, ws):
         ws.kills[u] = 0
         ws.last_decision_t[u] = -np.inf
         ws.last_request_t[u] = np.nan
+        ws.out_of_ammo_t[u] = np.inf
         for j in range(J):
             ws.engaged_by[u, j] = False
             ws.engagements_of[u, j] = 0
@@ -407,7 +412,7 @@ def reset_state(sc, ws):
 # ---------------------------------------------------------------------------- chunks
 @njit(cache=True, error_model="numpy", nogil=True)
 def run_chunk(sc, seed, rep0, lo, hi, heap_capacity, fate, fate_t, kill_unit, impact_e, impact_n,
-              shots, rounds, engagements, kills, asset_hits):
+              shots, rounds, engagements, kills, asset_hits, threat_engagements, why):
     """Replications rep0+lo .. rep0+hi-1 into rows lo .. hi-1, reusing one workspace.
 
     Releases the GIL, so chunks run in parallel on threads (engine.montecarlo); every
@@ -424,7 +429,10 @@ def run_chunk(sc, seed, rep0, lo, hi, heap_capacity, fate, fate_t, kill_unit, im
             overflow += 1
         count_asset_hits(ws.fate, sc.th_decoy, sc.th_lethal_m, inst.impact_e, inst.impact_n,
                          sc.as_vert_e, sc.as_vert_n, sc.as_start, ws.asset_hits)
+        not_engaged_reasons(sc, inst, ws.engagement_count, ws.out_of_ammo_t, ws.why)
         for j in range(J):
+            threat_engagements[r, j] = ws.engagement_count[j]
+            why[r, j] = ws.why[j]
             fate[r, j] = ws.fate[j]
             fate_t[r, j] = ws.fate_t[j]
             kill_unit[r, j] = ws.kill_unit[j]

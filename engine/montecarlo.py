@@ -35,6 +35,8 @@ class Block(NamedTuple):
     engagements: np.ndarray
     kills: np.ndarray
     asset_hits: np.ndarray
+    threat_engagements: np.ndarray   # [n, J] engagements of each threat, all units
+    why: np.ndarray                  # [n, J] int8 why never engaged (constants.WHY_*)
 
 
 def empty_block(sc: CompiledScenario, rep0: int, n: int) -> Block:
@@ -42,7 +44,8 @@ def empty_block(sc: CompiledScenario, rep0: int, n: int) -> Block:
     return Block(rep0, np.zeros((n, J), np.int8), np.zeros((n, J)), np.zeros((n, J), np.int64),
                  np.zeros((n, J)), np.zeros((n, J)), np.zeros((n, U), np.int64),
                  np.zeros((n, U), np.int64), np.zeros((n, U), np.int64),
-                 np.zeros((n, U), np.int64), np.zeros((n, A), np.int64))
+                 np.zeros((n, U), np.int64), np.zeros((n, A), np.int64),
+                 np.zeros((n, J), np.int64), np.zeros((n, J), np.int8))
 
 
 def available_threads() -> int:

@@ -26,10 +26,11 @@ import simpy
 from .constants import (ALIVE, EV_DECIDE, EV_FREE, EV_IMPACT, EV_INTERCEPT, EV_KNOWN,
                         FAILED, FATE_NAMES, FREE_ASSESSMENT, FREE_CHANNEL, FREE_RELOAD,
                         KILLED, LEAKED, MISSED, PRIORITY_NEAREST,
-                        S_SHOT, THREAT_CLASSES)
+                        S_SHOT, THREAT_CLASSES, WHY_NAMES)
 from .instances import count_asset_hits, new_instances, prepare_replication
 from .intercept import earliest_shot_time_s, shot_end_time_s, slant_range_m
-from .tewa import channel_free_time_s, priority_score
+from .tewa import (channel_free_time_s, not_engaged_reasons, priority_score,
+                   unit_not_engaged_reason)
 from .rng import key_uniform
 
 SHOT_KEY_STRIDE = 64   # interceptor m of engagement e of threat j has shot key e*64 + m
@@ -75,7 +76,9 @@ class ReplicationOutcome(NamedTuple):
     rounds: np.ndarray       # [U] rounds (guns) or interceptors fired
     engagements: np.ndarray  # [U]
     kills: np.ndarray        # [U]
-    asset_hits: np.ndarray   # [A] leakers that hit each asset
+    asset_hits: np.ndarray   # [A] impacts of real threats on each asset (leaked or missed)
+    threat_engagements: np.ndarray  # [J] engagements of each threat, all units
+    why: np.ndarray          # [J] int8 why never engaged (constants.WHY_*)
 
 
 class ReferenceReplication:
@@ -108,6 +111,7 @@ class ReferenceReplication:
         self.kills = np.zeros(U, np.int64)
         self.last_decision_t = [-math.inf] * U
         self.last_request_t = [math.nan] * U
+        self.out_of_ammo_t = np.full(U, np.inf)           # when u fired its last round
         # Every engagement as (unit, threat, engagement number, shot time, intercept time, shots)
         self.engagement_log: list[tuple[int, int, int, float, float, int]] = []
 
@@ -281,6 +285,9 @@ class ReferenceReplication:
         request = self.channels[u].request()                # granted at once: can_fire() held
         self.env.process(self.engagement(u, j, e, n, t_intercept))
         self.env.process(self.hold_channel(u, request, t_free + sc.un_retarget_s[u]))
+        if not sc.un_unlimited[u] and self.magazine[u] < rps and self.reserve[u] == 0:
+            self.out_of_ammo_t[u] = now
+            self.say(f"{self.unit_name(u)} out of ammunition", 4)
         if (not sc.un_unlimited[u] and self.magazine[u] < rps and self.reserve[u] > 0):
             self.reloading[u] = True
             self.say(f"{self.unit_name(u)} magazine empty: reloading", 4)
@@ -301,9 +308,26 @@ class ReferenceReplication:
         asset_hits = np.zeros(len(sc.as_value), np.int64)
         count_asset_hits(self.fate, sc.th_decoy, sc.th_lethal_m, inst.impact_e, inst.impact_n,
                          sc.as_vert_e, sc.as_vert_n, sc.as_start, asset_hits)
+        why = np.zeros(self.J, np.int8)
+        not_engaged_reasons(sc, inst, self.engagement_count, self.out_of_ammo_t, why)
+        if self.log is not None:
+            self._log_not_engaged()
         return ReplicationOutcome(self.fate, self.fate_t, self.kill_unit, inst.impact_e.copy(),
                                   inst.impact_n.copy(), self.shots, self.rounds,
-                                  self.engagements, self.kills, asset_hits)
+                                  self.engagements, self.kills, asset_hits,
+                                  self.engagement_count.copy(), why)
+
+    def _log_not_engaged(self) -> None:
+        """Why not engaged? For every threat a unit knew and never engaged, the reason."""
+        sc, inst = self.sc, self.inst
+        for j in range(self.J):
+            for u in range(self.U):
+                if (self.engagements_of[u, j] > 0 or not sc.un_engages[u, sc.th_class[j]]
+                        or inst.known_t[u, j] >= inst.t_end[j]):
+                    continue
+                reason = unit_not_engaged_reason(sc, inst, u, j, self.out_of_ammo_t[u])
+                self.log.append((inst.t_end[j], 6, f"{self.unit_name(u)} never engaged "
+                                 f"{self.threat_name(j)}: {WHY_NAMES[reason]}"))
 
     def _log_precomputed(self) -> None:
         sc, inst, lab = self.sc, self.inst, self.labels

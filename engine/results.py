@@ -12,19 +12,39 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .constants import FAILED, FATE_NAMES, KILLED, LEAKED, MISSED
+from .constants import FAILED, FATE_NAMES, KILLED, LEAKED, MISSED, WHY_NAMES
 
 Z95 = 1.959963984540054
 
 
-def mean_ci95(total: float, total_sq: float, n: int) -> tuple[float, float, float]:
-    """Mean and normal-approximation 95% CI from a sum and a sum of squares."""
+ZERO_COUNT_UPPER = -math.log(0.05)   # 2.996: one-sided 95% Poisson upper bound of a zero total
+
+
+def mean_ci95(total: float, total_sq: float, n: int,
+              nonnegative: bool = True) -> tuple[float, float, float]:
+    """Mean and normal-approximation 95% CI from a sum and a sum of squares.
+
+    A non-negative figure never gets a bound below 0, and a zero total (nothing seen in n
+    replications) gets the one-sided Poisson bound [0, 3.0 / n] instead of [0, 0]."""
     if n == 0:
         return math.nan, math.nan, math.nan
     mean = total / n
     var = max(total_sq / n - mean * mean, 0.0) * n / (n - 1) if n > 1 else 0.0
     half = Z95 * math.sqrt(var / n)
-    return mean, mean - half, mean + half
+    if not nonnegative:
+        return mean, mean - half, mean + half
+    if total == 0:
+        return 0.0, 0.0, ZERO_COUNT_UPPER / n
+    return mean, max(0.0, mean - half), mean + half
+
+
+def histogram_quantile(hist: np.ndarray, q: float) -> int:
+    """The q-quantile of an integer figure from its histogram (counts of 0, 1, 2, ...): the
+    least k with at least a fraction q of replications at or below k."""
+    total = int(hist.sum())
+    if total == 0:
+        return 0
+    return int(np.searchsorted(np.cumsum(hist), math.ceil(q * total) if q > 0 else 1))
 
 
 def wilson_ci95(k: int, n: int) -> tuple[float, float]:
@@ -46,7 +66,8 @@ def block_metrics(sc, block) -> dict[str, np.ndarray]:
     return {
         "leakers": (leaked & real).sum(axis=1).astype(np.int64),
         "decoy_leakers": (leaked & ~real).sum(axis=1).astype(np.int64),
-        "value_hit": block.asset_hits @ sc.as_value,
+        # An asset's value counts once per replication, however often it is hit (§7 v2).
+        "value_hit": (block.asset_hits > 0) @ sc.as_value,
         "cost_usd": block.shots @ sc.un_cost_usd,
     }
 
@@ -61,6 +82,9 @@ class Accumulator:
     unit_sums: np.ndarray = None          # [U, 4] shots, rounds, engagements, kills
     asset_hits: np.ndarray = None         # [A] hits summed over replications
     asset_reps_hit: np.ndarray = None     # [A] replications in which the asset was hit
+    fates_by_raid: np.ndarray = None      # [R, 5] threat-replications by fate
+    why_by_fate: np.ndarray = None        # [N_WHY, 5] never-engaged threat-replications
+    engagements_by_raid: np.ndarray = None  # [R] engagements of the raid's threats
     sums: dict = field(default_factory=dict)
     sums_sq: dict = field(default_factory=dict)
 
@@ -74,6 +98,9 @@ class Accumulator:
         self.asset_hits = np.zeros(len(sc.as_value), np.int64)
         self.asset_reps_hit = np.zeros(len(sc.as_value), np.int64)
         self.group_of = sc.th_group
+        self.fates_by_raid = np.zeros((len(self.labels.raids), 5), np.int64)
+        self.why_by_fate = np.zeros((len(WHY_NAMES), 5), np.int64)
+        self.engagements_by_raid = np.zeros(len(self.labels.raids), np.int64)
 
     def add(self, block) -> None:
         sc = self.sc
@@ -84,6 +111,10 @@ class Accumulator:
         for fate in (KILLED, FAILED, LEAKED, MISSED):
             per_threat = (block.fate == fate).sum(axis=0)
             np.add.at(self.fates_by_group[:, fate], self.group_of, per_threat)
+            np.add.at(self.fates_by_raid[:, fate], sc.th_raid, per_threat)
+            self.why_by_fate[:, fate] += np.bincount(block.why[block.fate == fate],
+                                                     minlength=len(WHY_NAMES))
+        np.add.at(self.engagements_by_raid, sc.th_raid, block.threat_engagements.sum(axis=0))
         for k, arr in enumerate((block.shots, block.rounds, block.engagements, block.kills)):
             self.unit_sums[:, k] += arr.sum(axis=0)
         self.asset_hits += block.asset_hits.sum(axis=0)
@@ -121,7 +152,11 @@ class Results:
         hist = acc.leak_hist
         last = int(np.nonzero(hist)[0].max()) + 1 if hist.any() else 1
         return {"mean": mean, "ci95": [lo, hi], "p_any": k_any / acc.reps,
-                "p_any_ci95": [p_lo, p_hi], "histogram": [int(x) for x in hist[:last]],
+                "p_any_ci95": [p_lo, p_hi],
+                "quantiles": {name: histogram_quantile(hist, q) for name, q in
+                              (("median", 0.5), ("p90", 0.9), ("p95", 0.95), ("p99", 0.99),
+                               ("max", 1.0))},
+                "histogram": [int(x) for x in hist[:last]],
                 "decoy_leakers_mean": acc.mean_ci("decoy_leakers")[0]}
 
     def by_type(self) -> list[dict]:
@@ -137,6 +172,30 @@ class Results:
                          "cost_usd": launched * lab.group_cost_usd[g]})
         return rows
 
+    def by_raid(self) -> list[dict]:
+        """Fates per [[raids]] entry (two raids of one type stay apart)."""
+        acc, lab, sc = self.acc, self.acc.labels, self.acc.sc
+        n = acc.reps
+        rows = []
+        for k, name in enumerate(lab.raids):
+            mine = sc.th_raid == k
+            f = acc.fates_by_raid[k]
+            rows.append({"raid": name, "type": lab.groups[sc.th_group[mine][0]],
+                         "decoy": bool(sc.th_decoy[mine][0]), "launched": int(mine.sum()),
+                         "engagements": acc.engagements_by_raid[k] / n,
+                         "failed": f[FAILED] / n, "killed": f[KILLED] / n,
+                         "leaked": f[LEAKED] / n, "missed": f[MISSED] / n})
+        return rows
+
+    def not_engaged(self) -> list[dict]:
+        """Threats no unit ever engaged, by reason (mean per replication), with their fates."""
+        acc, n = self.acc, self.acc.reps
+        return [{"reason": WHY_NAMES[w], "threats": acc.why_by_fate[w].sum() / n,
+                 "leaked": acc.why_by_fate[w, LEAKED] / n,
+                 "missed": acc.why_by_fate[w, MISSED] / n,
+                 "failed": acc.why_by_fate[w, FAILED] / n}
+                for w in range(1, len(WHY_NAMES)) if acc.why_by_fate[w].sum() > 0]
+
     def by_unit(self) -> list[dict]:
         acc, lab, sc = self.acc, self.acc.labels, self.acc.sc
         n = acc.reps
@@ -151,7 +210,7 @@ class Results:
         n = acc.reps
         return [{"asset": name, "hits": acc.asset_hits[a] / n,
                  "p_hit": acc.asset_reps_hit[a] / n,
-                 "value_hit": acc.asset_hits[a] / n * sc.as_value[a]}
+                 "value_hit": acc.asset_reps_hit[a] / n * sc.as_value[a]}
                 for a, name in enumerate(lab.assets)]
 
     def cost(self) -> dict:
@@ -169,7 +228,8 @@ class Results:
         lab = self.acc.labels
         out = {f: np.concatenate([getattr(b, f) for b in self.kept]) for f in
                ("fate", "fate_t", "kill_unit", "impact_e", "impact_n", "shots", "rounds",
-                "engagements", "kills", "asset_hits")}
+                "engagements", "kills", "asset_hits", "threat_engagements", "why")}
+        out["why_names"] = np.array(WHY_NAMES)
         out["fate_names"] = np.array(FATE_NAMES)
         out["threat_names"] = np.array(lab.threat_names)
         out["unit_names"] = np.array(lab.units)
@@ -201,7 +261,8 @@ def results_json(res: Results) -> dict:
     return _clean({
         "scenario": res.scenario_name, "file": res.scenario_file, "seed": res.seed,
         "replications": res.reps, "engine": res.engine,
-        "leakers": res.leakers(), "by_type": res.by_type(), "by_unit": res.by_unit(),
+        "leakers": res.leakers(), "by_type": res.by_type(), "by_raid": res.by_raid(),
+        "not_engaged": res.not_engaged(), "by_unit": res.by_unit(),
         "by_asset": res.by_asset(),
         "asset_value_hit": {"mean": value[0], "ci95": [value[1], value[2]]},
         "cost": res.cost(),
@@ -234,10 +295,13 @@ def results_text(res: Results) -> str:
              f"{res.engine} engine"
              + (f" ({res.threads} threads)" if res.engine == "numba" else "")
              + f", {res.elapsed_s:.2f} s", ""]
+    q = lk["quantiles"]
     lines.append(f"Leakers per raid (real threats): mean {lk['mean']:.2f} "
                  f"[95% CI {lk['ci95'][0]:.2f} – {lk['ci95'][1]:.2f}]; "
                  f"P(>= 1 leaker) = {lk['p_any']:.3f} "
                  f"[{lk['p_any_ci95'][0]:.3f} – {lk['p_any_ci95'][1]:.3f}]")
+    lines.append(f"Leakers quantiles: median {q['median']}, 90% {q['p90']}, 95% {q['p95']}, "
+                 f"99% {q['p99']}, max {q['max']}")
     if any(r["decoy"] for r in res.by_type()):
         lines.append(f"Decoys reaching the defended area: mean {lk['decoy_leakers_mean']:.2f}")
     value = res.acc.mean_ci("value_hit")
@@ -249,6 +313,22 @@ def results_text(res: Results) -> str:
                     [[r["type"], r["launched"], f"{r['failed']:.2f}", f"{r['killed']:.2f}",
                       f"{r['leaked']:.2f}", f"{r['missed']:.2f}"] for r in res.by_type()],
                     "lrrrrr")
+    lines.append("")
+    lines.append("By raid (mean per attack)")
+    lines += _table(["raid", "type", "launched", "engagements", "failed", "killed", "leaked",
+                     "missed"],
+                    [[r["raid"], r["type"], r["launched"], f"{r['engagements']:.2f}",
+                      f"{r['failed']:.2f}", f"{r['killed']:.2f}", f"{r['leaked']:.2f}",
+                      f"{r['missed']:.2f}"] for r in res.by_raid()], "llrrrrrr")
+    why = res.not_engaged()
+    lines.append("")
+    lines.append("Threats no unit engaged, by reason (mean per attack; decoys included)")
+    if why:
+        lines += _table(["reason", "threats", "leaked", "missed", "failed"],
+                        [[r["reason"], f"{r['threats']:.2f}", f"{r['leaked']:.2f}",
+                          f"{r['missed']:.2f}", f"{r['failed']:.2f}"] for r in why], "lrrrr")
+    else:
+        lines.append("  none: every threat was engaged")
     lines.append("")
     lines.append("By fire unit (mean per raid)")
     lines += _table(["unit", "type", "engagements", "shots", "rounds", "kills", "cost"],
