@@ -1,0 +1,179 @@
+"""Outcomes and their aggregates (MODEL.md §7 v2) and the 'why not engaged?' rule.
+
+Damage is scored for every impact of a real threat (leaked or missed), an asset's value counts
+once per replication, the `value` priority scores the aim point, results keep raids apart, and
+every threat no unit engaged carries the reason of the unit that came closest.
+"""
+import math
+
+import numpy as np
+import pytest
+from shapely.geometry import Point, Polygon
+
+from engine.constants import (KILLED, LEAKED, MISSED, WHY_BUSY, WHY_CLASS, WHY_DEFENDED_AREA,
+                              WHY_ENGAGED, WHY_ENVELOPE, WHY_LATE, WHY_MAGAZINE, WHY_NO_SHOT,
+                              WHY_NOT_TRACKED)
+from engine.instances import new_instances, prepare_replication
+from engine.montecarlo import iter_blocks, run_block_reference, run_compiled
+from engine.results import histogram_quantile, mean_ci95
+from tests.scenario_kit import compile_dict, drone_raid, missile_unit, oracle_scenario, radar
+
+pytestmark = pytest.mark.usefixtures("warm_jit")
+
+FAR_AREA = [[40000.0, 40000.0], [41000.0, 40000.0], [41000.0, 41000.0], [40000.0, 41000.0]]
+TOWER22_ASSETS = {  # name: (value, polygon) as in bases/tower22.toml, for a shapely oracle
+    "living_containers": (10.0, [(-120, 20), (40, 20), (40, 130), (-120, 130)]),
+    "operations": (8.0, [(60, 40), (130, 40), (130, 120), (60, 120)]),
+    "vehicle_park": (5.0, [(-120, -130), (120, -130), (120, -50), (-120, -50)]),
+    "fuel_point": (5.0, [(80, -40), (130, -40), (130, 10), (80, 10)]),
+    "ammo_point": (6.0, [(-120, -40), (-60, -40), (-60, 0), (-120, 0)]),
+}
+
+
+def both_engines(data, reps, seed=5):
+    sc, labels = compile_dict(data)
+    fast = next(iter_blocks(sc, reps, seed, engine="numba", threads=1))
+    ref = run_block_reference(sc, seed, 0, reps)
+    for field in ("fate", "asset_hits", "threat_engagements", "why", "shots"):
+        np.testing.assert_array_equal(getattr(fast, field), getattr(ref, field))
+    return sc, labels, fast
+
+
+def value_within(e, n, radius_m):
+    """Shapely oracle: total value of the tower22 assets within radius of (e, n)."""
+    return sum(v for v, poly in TOWER22_ASSETS.values()
+               if Polygon(poly).distance(Point(e, n)) <= radius_m)
+
+
+# ---------------------------------------------------------------------------- damage
+def test_a_round_that_misses_the_defended_area_still_damages_the_asset_it_lands_on():
+    data = oracle_scenario(units=[], sensors=[],
+                           raids=[drone_raid(count=2, aim="living_containers")])
+    data["scenario"]["defended_area_m"] = FAR_AREA
+    sc, labels, block = both_engines(data, reps=20)
+    assert (block.fate == MISSED).all()
+    a = labels.assets.index("living_containers")
+    assert (block.asset_hits[:, a] == 2).all()
+
+
+def test_an_assets_value_counts_once_per_attack_however_often_it_is_hit():
+    data = oracle_scenario(units=[], sensors=[],
+                           raids=[drone_raid(count=3, aim="living_containers")])
+    sc, labels, block = both_engines(data, reps=10)
+    res = run_compiled(sc, labels, reps=10, seed=5, engine="numba", threads=1)
+    inst = new_instances(sc)
+    prepare_replication(sc, 5, 0, inst)
+    expected = value_within(inst.impact_e[0], inst.impact_n[0], sc.th_lethal_m[0])
+    assert expected > 0
+    assert (block.fate == LEAKED).all()
+    assert res.acc.mean_ci("value_hit")[0] == pytest.approx(expected)
+    assert block.asset_hits.sum(axis=1).min() >= 3      # three impacts, one value
+
+
+def test_value_priority_scores_the_aim_point_not_the_impact_point():
+    raid = drone_raid(count=1, aim="operations", cep_m=400.0)
+    data = oracle_scenario(raids=[raid], c2={"network": True, "latency_s": 0.0,
+                                             "double_engagement": False, "priority": "value"})
+    sc, _ = compile_dict(data)
+    inst = new_instances(sc)
+    e_aim, n_aim = sc.as_aim_e[1], sc.as_aim_n[1]          # operations is the second asset
+    aimed = value_within(e_aim, n_aim, sc.th_lethal_m[0])
+    differs = 0
+    for rep in range(30):
+        prepare_replication(sc, 3, rep, inst)
+        assert inst.target_value[0] == pytest.approx(aimed)
+        differs += value_within(inst.impact_e[0], inst.impact_n[0], sc.th_lethal_m[0]) != aimed
+    assert differs > 10       # the impact point (CEP 400 m) would have scored differently
+
+
+# ---------------------------------------------------------------------------- aggregates
+def test_results_keep_two_raids_of_one_type_apart():
+    raids = [drone_raid(count=2, name="east"), drone_raid(count=3, name="north", bearing_deg=0.0)]
+    sc, labels = compile_dict(oracle_scenario(raids=raids))
+    res = run_compiled(sc, labels, reps=50, seed=2, engine="numba", threads=1)
+    rows = {r["raid"]: r for r in res.by_raid()}
+    assert rows["east"]["launched"] == 2 and rows["north"]["launched"] == 3
+    by_type = res.by_type()
+    assert len(by_type) == 1
+    for fate in ("killed", "leaked", "missed", "failed"):
+        assert rows["east"][fate] + rows["north"][fate] == pytest.approx(by_type[0][fate])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_leaker_quantiles_from_the_histogram_equal_numpys(seed):
+    data = np.random.default_rng(seed).poisson(3.0, size=997)
+    hist = np.bincount(data)
+    for q in (0.5, 0.9, 0.95, 0.99, 1.0):
+        assert histogram_quantile(hist, q) == int(np.quantile(data, q, method="inverted_cdf"))
+
+
+def test_a_mean_is_never_below_zero_and_a_zero_count_gets_a_one_sided_bound():
+    mean, lo, hi = mean_ci95(0.0, 0.0, 1000)
+    assert (mean, lo) == (0.0, 0.0) and hi == pytest.approx(-math.log(0.05) / 1000)
+    mean, lo, hi = mean_ci95(1.0, 1.0, 10)     # one leaker in ten attacks
+    assert lo == 0.0 and mean == pytest.approx(0.1) and hi > mean
+    mean, lo, hi = mean_ci95(-5.0, 25.0, 10, nonnegative=False)
+    assert lo < mean < hi
+
+
+# ---------------------------------------------------------------------------- why not engaged
+def one_reason(units, raids=None, sensors=None, area=None, reps=4):
+    data = oracle_scenario(units=units, raids=raids or [drone_raid(count=1)],
+                           sensors=sensors if sensors is not None else [radar()])
+    if area is not None:
+        data["scenario"]["defended_area_m"] = area
+    _, _, block = both_engines(data, reps=reps)
+    return block
+
+
+@pytest.mark.parametrize("reason,units,sensors,area", [
+    (WHY_CLASS, [missile_unit(pk={"rocket": 0.5})], None, None),
+    (WHY_NOT_TRACKED, [missile_unit()],
+     [radar(range_m=600.0, north_m=15000.0)], None),
+    (WHY_DEFENDED_AREA, [missile_unit(defended_area_only=True)], None, FAR_AREA),
+    (WHY_ENVELOPE, [missile_unit(north_m=20000.0)], None, None),
+    (WHY_NO_SHOT, [missile_unit(north_m=3000.0, speed_mps=1.0)], None, None),
+    (WHY_LATE, [missile_unit(reaction_s=450.0)], None, None),
+])
+def test_the_reason_a_lone_threat_was_never_engaged(reason, units, sensors, area):
+    block = one_reason(units, sensors=sensors, area=area)
+    assert (block.threat_engagements == 0).all()
+    assert (block.why == reason).all()
+
+
+def test_a_unit_that_spent_its_magazine_gives_magazine_empty():
+    unit = missile_unit(pk=0.0001, magazine=1, reserve=0)
+    block = one_reason([unit], raids=[drone_raid(count=2, interval_s=0.0)])
+    engaged = block.threat_engagements > 0
+    assert (engaged.sum(axis=1) == 1).all()
+    assert (block.why[engaged] == WHY_ENGAGED).all()
+    assert (block.why[~engaged] == WHY_MAGAZINE).all()
+
+
+def test_a_unit_whose_only_channel_is_held_gives_channels_busy():
+    unit = missile_unit(pk=0.0001, channel_hold="launch", cycle_s=500.0)
+    block = one_reason([unit], raids=[drone_raid(count=2, interval_s=0.0)])
+    engaged = block.threat_engagements > 0
+    assert (engaged.sum(axis=1) == 1).all()
+    assert (block.why[~engaged] == WHY_BUSY).all()
+
+
+def test_the_reason_is_that_of_the_unit_that_came_closest():
+    """One unit out of range, one too slow to reach: 'no feasible shot' beats 'envelope'."""
+    units = [missile_unit(name="far", north_m=20000.0),
+             missile_unit(name="slow", north_m=3000.0, speed_mps=1.0)]
+    block = one_reason(units)
+    assert (block.why == WHY_NO_SHOT).all()
+
+
+def test_trace_says_why_each_unit_that_knew_a_threat_never_engaged_it():
+    from engine.reference import ReferenceReplication
+    units = [missile_unit(name="far", north_m=20000.0),
+             missile_unit(name="slow", north_m=3000.0, speed_mps=1.0)]
+    sc, labels = compile_dict(oracle_scenario(units=units))
+    sim = ReferenceReplication(sc, 1, 0, labels=labels, trace=True)
+    sim.run()
+    text = "\n".join(t for _, _, t in sim.log)
+    assert "far never engaged" in text and "outside every envelope" in text
+    assert "slow never engaged" in text and "no feasible shot" in text
+    assert KILLED not in sim.fate
