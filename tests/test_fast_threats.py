@@ -104,3 +104,31 @@ def test_the_flagship_patriot_now_engages_its_ballistic_missiles():
     patriot = labels.units.index("patriot_east")
     bm = sc.th_class == CLASS_INDEX["ballistic_missile"]
     assert (kill_unit[:, bm] == patriot).sum() > 0
+
+
+@pytest.mark.parametrize("ingress_m", [89.9, 300.0])
+@pytest.mark.parametrize("bearing_deg", [0.0, 90.0, 200.0])
+def test_an_ingress_waypoint_inside_the_dive_distance_dives_from_the_waypoint(ingress_m,
+                                                                               bearing_deg):
+    """Issue: a Quds-1 whose ingress waypoint lies closer to the target than its dive distance
+    made the engines disagree. The geometry (trajectory.build_cruise): when the last leg is
+    shorter than the dive distance the dive starts at the waypoint; both engines follow it."""
+    from engine.trajectory import MAX_PTS, build_cruise
+    tr = [np.zeros((1, MAX_PTS)) for _ in range(5)] + [np.zeros(1, np.int64)]
+    build_cruise(*tr, 0, 0.0, -40000.0, 0.0, 0.0, 0.0, 230.0, 50.0, 500.0, True,
+                 math.radians(bearing_deg), ingress_m)
+    pt_e, pt_n, pt_z, pt_t, bulge, n_pts = tr
+    assert n_pts[0] == 3                                     # L -> W -> I, no separate D
+    assert pt_z[0, 1] == 50.0 and pt_z[0, 2] == 0.0
+    assert math.hypot(pt_e[0, 1], pt_n[0, 1]) == pytest.approx(ingress_m)
+    raid = drone_raid(count=6, interval_s=3.0, type="quds1", speed_mps=230.0, range_km=40.0,
+                      ingress_bearing_deg=bearing_deg, ingress_distance_m=ingress_m,
+                      dive_distance_m=500.0, aim_spread_m=50.0)
+    unit = missile_unit(type="coyote_b2", speed_mps=150.0, pk=0.5, max_engagements=2)
+    sc, _ = compile_dict(oracle_scenario(units=[unit], raids=[raid]))
+    for seed in range(3):
+        fast = next(iter_blocks(sc, 10, seed, engine="numba", threads=1))
+        ref = run_block_reference(sc, seed, 0, 10)
+        np.testing.assert_array_equal(fast.fate, ref.fate)
+        np.testing.assert_array_equal(fast.shots, ref.shots)
+        np.testing.assert_allclose(fast.fate_t, ref.fate_t, rtol=0, atol=1e-9)
