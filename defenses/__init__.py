@@ -93,7 +93,25 @@ class FireUnitType:
                           default=0.0, kind="float", lo=0.0)
     dwell_ref_range_m: float = spec("lasers: reference range of dwell_s, m", default=0.0,
                                     kind="float", lo=0.0)
+    engage_classes: list = spec(
+        "fire doctrine: the threat classes the unit is allowed to engage (weapon control); "
+        "empty: every class with pk > 0", default=[], kind="str_list", choices=THREAT_CLASSES)
+    self_defense_m: float = spec(
+        "fire doctrine: a threat of a class with pk > 0 but outside engage_classes is still "
+        "engaged when its aim point is within this ground distance of the unit, m (0: never)",
+        default=0.0, kind="float", lo=0.0, hi=100_000.0)
+    hold_for: dict = spec(
+        "fire doctrine: {class = N} keeps the last N interceptors (magazine + reserve, in shots) "
+        "for threats of that class", default={}, kind="class_int_map", choices=THREAT_CLASSES,
+        lo=0)
+    assign_queue: int = spec(
+        "central assignment: threats assigned to this unit and not yet engaged, at most "
+        "(0: twice the channels)", default=0, kind="int", lo=0, hi=10_000)
     assumed: list = spec("keys whose values are modelling assumptions", default=[], kind="str_list")
+
+    def allowed_classes(self) -> list:
+        """engage_classes, or every class with pk > 0 when it is empty."""
+        return list(self.engage_classes) or [c for c in THREAT_CLASSES if c in self.pk]
 
     def shots_against(self, threat_class: str) -> int:
         return self.shots_per_engagement_by_class.get(threat_class, self.shots_per_engagement)
@@ -107,6 +125,11 @@ class FireUnitType:
                 f"{self.min_altitude_m} must be below max_altitude_m = {self.max_altitude_m}")
         if not self.pk:
             raise where.at("pk").error("a fire unit must engage at least one threat class")
+        for key in ("engage_classes", "hold_for"):
+            for c in getattr(self, key):
+                if c not in self.pk:
+                    raise where.at(key).error(
+                        f"{c!r} has no pk; allowed: the classes of pk ({', '.join(self.pk)})")
         if self.kind == "laser":
             if self.dwell_s <= 0 or self.dwell_ref_range_m <= 0:
                 raise where.at("dwell_s").error("a laser needs dwell_s > 0 and dwell_ref_range_m > 0")

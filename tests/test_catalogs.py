@@ -69,17 +69,37 @@ FIRE_UNITS = {
     "cram": ({"rocket": 0.6, "mortar": 0.6, "drone": 0.6, "cruise_missile": 0.4}, 200, 2_000, 0,
              1_500, 360, 1, 1_550, 4_500, {"pk", "magazine", "reserve", "reload_s",
                                            "cost_per_shot_usd"}),
-    "avenger": ({"drone": 0.7, "cruise_missile": 0.5}, 500, 8_000, 10, 3_800, 360, 1, 8, 430_000,
+    # v2: Stinger effective range 4.8 km (8 km is a maximum often quoted)
+    "avenger": ({"drone": 0.7, "cruise_missile": 0.5}, 500, 4_800, 10, 3_800, 360, 1, 8, 430_000,
                 {"pk", "reserve", "reload_s"}),
+    # v2: PAC-3 MSE about 5.2 M USD (870 missiles for 4.5 B USD)
     "patriot_pac3mse": ({"ballistic_missile": 0.8, "cruise_missile": 0.9, "drone": 0.9}, 3_000,
-                        40_000, 50, 24_000, 120, 5, 48, 4_200_000, {"pk"}),
+                        40_000, 50, 24_000, 120, 5, 48, 5_200_000, {"pk"}),
     "patriot_gemt": ({"ballistic_missile": 0.6, "cruise_missile": 0.8, "drone": 0.8}, 3_000,
                      100_000, 300, 24_000, 120, 5, 16, 3_500_000, {"pk"}),
     "coyote_b2": ({"drone": 0.85, "cruise_missile": 0.5}, 500, 10_000, 0, 4_000, 360, 2, 16,
                   125_000, {"pk", "channels", "magazine", "reserve", "reload_s", "speed_mps"}),
     "laser_50kw": ({"drone": 0.9, "rocket": 0.5, "mortar": 0.5}, 200, 3_000, 0, 2_000, 360, 1, 0,
                    10, {"pk", "cost_per_shot_usd"}),
+    # v2 comparison systems
+    "iris_t_slm": ({"drone": 0.85, "cruise_missile": 0.85}, 1_000, 40_000, 20, 20_000, 360, 4, 8,
+                   430_000, {"pk", "channels", "reserve"}),
+    "laser_100kw": ({"drone": 0.9, "rocket": 0.6, "mortar": 0.6}, 200, 10_000, 0, 5_000, 360, 1,
+                    0, 2_000, {"pk", "dwell_ref_range_m"}),
 }
+
+
+@pytest.mark.parametrize("uid", ["patriot_pac3mse", "patriot_gemt"])
+def test_patriot_doctrine_defaults_to_missiles_and_drones_only_in_self_defence(uid):
+    u = defenses.load_fire_units()[uid]
+    assert set(u.allowed_classes()) == {"ballistic_missile", "cruise_missile"}
+    assert u.self_defense_m > 0 and "self_defense_m" in u.assumed
+
+
+def test_other_units_may_engage_every_class_they_have_a_pk_for():
+    for uid, u in defenses.load_fire_units().items():
+        if not uid.startswith("patriot"):
+            assert set(u.allowed_classes()) == set(u.pk), uid
 
 
 # ---------------------------------------------------------------------------- threats
