@@ -1,0 +1,651 @@
+"""The geometry core against an independent oracle (MODEL.md §10 v2).
+
+tests/oracle_geometry.py rebuilds every trajectory from the threat's defining parameters and
+answers every geometric question by dense sampling in plain numpy; it shares no code with
+engine/. Here hypothesis draws random geometries and every core function is compared with it:
+positions, engagement windows, detection times, intercept times, laser dwell ends, and the
+earliest / first / latest useful shot times.
+
+Random geometries deliberately include the hard corners: ballistic missiles diving faster than
+the interceptor (Fateh-313-like, v_avg 1,000-1,300 m/s, apogee ratio ~0.25: ~1.55 km/s at impact
+against a 1,200 m/s PAC-3), cruise missiles faster than slow interceptors (Quds-1 230 m/s vs
+Coyote 150 m/s), threats receding from the unit, crossing at an offset, passing directly over
+it, degenerate short flights, sectors, windows that start at launch and failures in flight.
+
+Each geometry is built from a vector of uniforms by a plain function (a "family" of threats and
+a placement of the unit), so hypothesis can draw it (derandomized: the same examples every run)
+and the slow sweep can draw many more with a seeded numpy generator.
+
+test_old_fixed_point_rule_is_caught shows the intercept comparison has teeth: the v1 fixed-point
+rule, re-implemented here, fails it on a large fraction of fast-diving ballistic missiles.
+"""
+import ast
+import math
+import pathlib
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from engine.envelope import engagement_window
+from engine.intercept import (earliest_shot_time_s, first_useful_shot_s, intercept_time_s,
+                              laser_dwell_end_s, latest_useful_shot_s)
+from engine.sensors import detection_time_s
+from engine.trajectory import MAX_PTS, build_ballistic, build_cruise, position_at
+from tests import oracle_geometry as og
+
+N_UNIFORMS = 32
+EPS_SHOT_S = 1e-5        # shot-time agreement (the core's intercepts are exact to 1e-6 s)
+WINDOW_TOL_S = 1e-3      # MODEL.md §5: an intercept within 1 ms of the window start counts
+WAKE_STEP_S = 1e-3       # a wake-up is never scheduled closer than 1 ms to now
+
+settings.register_profile(
+    "oracle", deadline=None, derandomize=True, database=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                           HealthCheck.data_too_large])
+
+
+def oracle_settings(n):
+    return settings(settings.get_profile("oracle"), max_examples=n)
+
+
+uniforms = st.lists(st.floats(0.0, 1.0), min_size=N_UNIFORMS, max_size=N_UNIFORMS)
+
+
+# ---------------------------------------------------------------------------- geometry builders
+class Draws:
+    """Hands out the uniforms of one geometry in order (cycling if a builder wants more)."""
+
+    def __init__(self, u):
+        self.u = [float(x) for x in u]
+        self.i = 0
+
+    def __call__(self):
+        x = self.u[self.i % len(self.u)]
+        self.i += 1
+        return x
+
+    def lerp(self, lo, hi):
+        return lo + (hi - lo) * self()
+
+    def loglerp(self, lo, hi):
+        return lo * (hi / lo) ** self()
+
+
+THREAT_FAMILIES = ("ballistic", "fast_bm", "cruise", "quds", "short")
+
+
+def make_threat(d, family):
+    """An oracle trajectory of the family from the draws (impact near the origin)."""
+    ie, in_ = d.lerp(-5000.0, 5000.0), d.lerp(-5000.0, 5000.0)
+    brg = math.radians(d.lerp(0.0, 360.0))            # bearing from the impact to the launch
+    t0 = d.lerp(0.0, 600.0)
+    if family == "short":                               # degenerate flights of 0-300 m
+        family = "ballistic_short" if d() < 0.5 else "cruise_short"
+    if family in ("ballistic", "fast_bm", "ballistic_short"):
+        if family == "fast_bm":
+            v, ratio, rng_m = d.lerp(1000.0, 1300.0), d.lerp(0.22, 0.3), d.lerp(40e3, 400e3)
+        elif family == "ballistic":
+            v, ratio, rng_m = d.lerp(80.0, 1500.0), d.lerp(0.02, 0.6), d.loglerp(300.0, 300e3)
+        else:
+            v, ratio, rng_m = d.lerp(80.0, 1200.0), d.lerp(0.0, 0.6), d.lerp(0.0, 300.0)
+        return og.Ballistic(ie + rng_m * math.sin(brg), in_ + rng_m * math.cos(brg), ie, in_,
+                            t0, v, ratio * rng_m)
+    if family == "quds":
+        speed, alt, dive, rng_m = d.lerp(220.0, 240.0), d.lerp(30.0, 80.0), 500.0, \
+            d.loglerp(15e3, 250e3)
+    elif family == "cruise":
+        speed = d.loglerp(15.0, 60.0) if d() < 0.5 else d.lerp(100.0, 300.0)
+        alt, rng_m = d.loglerp(10.0, 9000.0), d.loglerp(500.0, 150e3)
+        dive = 0.0 if d() < 0.1 else d.lerp(0.0, 5000.0)
+    else:
+        speed, alt, rng_m = d.loglerp(15.0, 250.0), d.loglerp(10.0, 500.0), d.lerp(0.0, 300.0)
+        dive = d.lerp(0.0, 600.0)
+    ingress_brg, ingress_m = None, 0.0
+    if d() < 0.35:
+        ingress_brg, ingress_m = d.lerp(0.0, 360.0), d.lerp(0.0, min(60e3, 0.8 * rng_m + 100.0))
+    return og.Cruise(ie + rng_m * math.sin(brg), in_ + rng_m * math.cos(brg), ie, in_, t0,
+                     speed, alt, dive, ingress_brg, ingress_m)
+
+
+def track_ends(traj):
+    """(launch point, last turn point before the impact, impact point) on the ground."""
+    L = np.array([traj.launch_e, traj.launch_n])
+    I = np.array([traj.impact_e, traj.impact_n])
+    P = L
+    if isinstance(traj, og.Cruise) and traj.ingress_bearing_deg is not None:
+        b = math.radians(traj.ingress_bearing_deg)
+        P = I + traj.ingress_m * np.array([math.sin(b), math.cos(b)])
+    return L, P, I
+
+
+def place(traj, d):
+    """A ground point placed against the track: near the impact (inbound), at an offset
+    (crossing), directly under the track (overhead) or near / behind the launch (receding)."""
+    L, P, I = track_ends(traj)
+    mode = d()
+    leg = P - I
+    length = float(np.hypot(*leg))
+    if mode < 0.75:
+        u_dir = leg / length if length > 0 else np.array([0.0, 1.0])
+        base = I
+        if mode < 0.4:                                            # inbound
+            back, off = d.lerp(-3000.0, 15000.0), d.lerp(-5000.0, 5000.0) * (d() > 0.15)
+        elif mode < 0.6:                                          # crossing
+            back, off = d.lerp(0.0, length), math.copysign(d.loglerp(300.0, 30000.0), d() - 0.5)
+        else:                                                     # overhead
+            back, off = d.lerp(-200.0, length), 0.0
+    else:                                                         # receding: near the launch
+        first = (P if np.hypot(*(P - L)) > 0 else I) - L
+        flen = float(np.hypot(*first))
+        u_dir = -first / flen if flen > 0 else np.array([0.0, 1.0])
+        base = L
+        back, off = d.lerp(-3000.0, 5000.0), d.lerp(-3000.0, 3000.0) * (d() > 0.2)
+    perp = np.array([u_dir[1], -u_dir[0]])
+    p = base + back * u_dir + off * perp
+    return float(p[0]), float(p[1])
+
+
+def ground_span(traj, e, n):
+    """Least and largest ground distance from (e, n) to the flight, and the highest altitude."""
+    t = np.linspace(traj.t_launch, traj.t_impact, 4001)
+    pe, pn, pz = traj.pos(t)
+    g = np.hypot(pe - e, pn - n)
+    return float(g.min()), float(g.max()), float(pz.max())
+
+
+def make_envelope(traj, unit, d):
+    gmin, gmax, top = ground_span(traj, *unit)
+    rmax = gmin + d.loglerp(50.0, max(100.0, 1.3 * (gmax - gmin) + 100.0))
+    rmin = 0.0 if d() < 0.35 else rmax * d.lerp(0.0, 0.6)
+    zmin = 0.0 if d() < 0.5 else max(top, 10.0) * d.lerp(0.0, 0.5)
+    zmax = zmin + max(top, 10.0) * d.loglerp(0.05, 2.0)
+    width = 360.0 if d() < 0.5 else d.lerp(5.0, 359.0)
+    return rmin, rmax, zmin, zmax, d.lerp(0.0, 360.0), width
+
+
+def make_t_end(traj, d):
+    """No failure (most), or a failure uniform over the flight."""
+    if d() < 0.7:
+        return 1e9
+    return traj.t_launch + d() * (traj.t_impact - traj.t_launch)
+
+
+def core_arrays(traj):
+    tr = [np.zeros((1, MAX_PTS)) for _ in range(5)] + [np.zeros(1, np.int64)]
+    if isinstance(traj, og.Ballistic):
+        build_ballistic(*tr, 0, traj.t0, traj.launch_e, traj.launch_n, traj.impact_e,
+                        traj.impact_n, traj.v_avg, traj.apogee_m)
+    else:
+        has = traj.ingress_bearing_deg is not None
+        build_cruise(*tr, 0, traj.t0, traj.launch_e, traj.launch_n, traj.impact_e,
+                     traj.impact_n, traj.speed, traj.altitude_m, traj.dive_m, has,
+                     math.radians(traj.ingress_bearing_deg) if has else 0.0, traj.ingress_m)
+    return tr
+
+
+def describe(traj, **kw):
+    return f"{traj!r} " + " ".join(f"{k}={v!r}" for k, v in kw.items())
+
+
+# ---------------------------------------------------------------------------- the comparisons
+def check_position(traj, d):
+    tr = core_arrays(traj)
+    assert tr[3][0, tr[5][0] - 1] == pytest.approx(traj.t_impact, rel=1e-12, abs=1e-9)
+    T = traj.t_impact - traj.t_launch
+    times = traj.t_launch + T * np.array([d.lerp(-0.1, 1.1) for _ in range(8)] + [0.0, 1.0, 0.5])
+    oe, on, oz = traj.pos(times)
+    scale = 1e-9 * (1.0 + np.abs(np.hypot(traj.launch_e, traj.launch_n)))
+    for k, t in enumerate(times):
+        e, n, z = position_at(*tr, 0, t)
+        assert abs(e - oe[k]) <= 1e-6 + scale and abs(n - on[k]) <= 1e-6 + scale \
+            and abs(z - oz[k]) <= 1e-6 + scale, describe(traj, t=t, core=(e, n, z),
+                                                         oracle=(oe[k], on[k], oz[k]))
+
+
+def _same_time(x, y, tol):
+    if math.isnan(x) or math.isnan(y):
+        return math.isnan(x) and math.isnan(y)
+    if math.isinf(x) or math.isinf(y):
+        return x == y
+    return abs(x - y) <= tol
+
+
+def check_window(traj, unit, env, t_end):
+    tr = core_arrays(traj)
+    a, b = engagement_window(*tr, 0, t_end, *unit, *env, np.zeros(32))
+    T = traj.t_impact - traj.t_launch
+    tol = 1e-6 * max(1.0, T / 100.0)
+    for n in (20001, 1_000_001):
+        oa, ob, step = og.window(traj, t_end, *unit, *env, n=n)
+        if _same_time(a, oa, tol) and _same_time(b, ob, tol):
+            return
+    # A window (or a gap) narrower than the grid step can escape the dense sampling: accept
+    # the core's answer only if the oracle confirms it at the disputed instants.
+    inside = lambda t: bool(og.in_envelope(traj, np.array([t]), *unit, *env)[0])  # noqa: E731
+    if not math.isnan(a) and b - a < 2 * step and (math.isnan(oa) or oa > b) \
+            and inside(0.5 * (a + b)):
+        return                              # a sliver the sampling stepped over
+    gap_after_b = not math.isnan(a) and not og.in_envelope(
+        traj, np.linspace(b, b + 2 * tol, 200001), *unit, *env).all()
+    if _same_time(a, oa, tol) and b < ob and gap_after_b:
+        return                              # a gap the sampling stepped over (b is exact)
+    raise AssertionError(describe(traj, unit=unit, env=env, t_end=t_end, core=(a, b),
+                                  oracle=(oa, ob), step=step))
+
+
+def check_detection(traj, sensor, t_end):
+    se, sn, sh, r_det, facing, width = sensor
+    tr = core_arrays(traj)
+    t = detection_time_s(*tr, 0, t_end, se, sn, sh, r_det, facing, width, np.zeros(32))
+    # MODEL.md §4: sampled at min(0.5 s, T/400) then bisected to 1 ms (exact on level legs).
+    core_step = min(0.5, (traj.t_impact - traj.t_launch) / 400.0)
+    for n in (20001, 1_000_001):
+        ot, o_end, step = og.detection(traj, t_end, se, sn, sh, r_det, facing, width, n=n)
+        if ot == math.inf and t == math.inf:
+            return
+        if ot < math.inf and ot - 1e-6 <= t <= ot + 1e-3 + 1e-6:
+            return
+    sees = lambda x: bool(og.sees(traj, np.array([x]), se, sn, sh, r_det, facing,  # noqa: E731
+                                  width)[0])
+    if ot < math.inf and o_end - ot < core_step and (t == math.inf or t > o_end):
+        # The oracle's first sighting is shorter than the core's sampling step: MODEL.md §4's
+        # procedure may step over it. Anything the core reports must still be a sighting.
+        if t == math.inf or any(sees(t - k * 1e-3) for k in range(2)):
+            return
+    raise AssertionError(describe(traj, sensor=sensor, t_end=t_end, core=t, oracle=ot,
+                                  first_run_end=o_end, step=step))
+
+
+def intercept_disagreement(solver, traj, unit, t_shot, delay, speed):
+    """None if solver(t_shot) is the earliest intercept within 1e-6 s (both inf when there is
+    none); otherwise a description. The same comparison checks the core and the v1 rule."""
+    got = solver(t_shot)
+    tol = 1e-6 + 1e-12 * abs(t_shot)
+    want = math.nan
+    for n in (20001, 400001):
+        want = og.intercept_time(traj, t_shot, *unit, delay, speed, n=n)
+        if _same_time(got, want, tol):
+            return None
+    return describe(traj, unit=unit, t_shot=t_shot, delay=delay, speed=speed, core=got,
+                    oracle=want, error=abs(got - want) if math.isfinite(got - want) else "inf")
+
+
+def check_intercept(traj, unit, t_shot, delay, speed):
+    tr = core_arrays(traj)
+    solver = lambda s: intercept_time_s(*tr, 0, s, *unit, delay, speed)  # noqa: E731
+    msg = intercept_disagreement(solver, traj, unit, t_shot, delay, speed)
+    assert msg is None, msg
+
+
+def check_dwell(traj, unit, t_start, dwell, ref, t_limit):
+    tr = core_arrays(traj)
+    got = laser_dwell_end_s(*tr, 0, t_start, *unit, dwell, ref, t_limit)
+    want = og.dwell_end(traj, t_start, *unit, dwell, ref, t_limit)
+    if _same_time(got, want, 1e-3):
+        return
+    # A dwell ending within 1 ms of the limit may fall either side of it.
+    if math.isinf(got) != math.isinf(want) and abs(min(got, want) - t_limit) <= 1e-3:
+        return
+    raise AssertionError(describe(traj, unit=unit, t_start=t_start, dwell=dwell, ref=ref,
+                                  t_limit=t_limit, core=got, oracle=want))
+
+
+# ---------------------------------------------------------------------------- shot scenarios
+WEAPON_FAMILIES = ("pac3", "coyote", "any_missile", "laser")
+
+
+def make_weapon(d, unit, kind):
+    if kind == "pac3":
+        return og.Weapon(*unit, False, delay=1.0, speed=1200.0)
+    if kind == "coyote":
+        return og.Weapon(*unit, False, delay=d.lerp(0.0, 1.0), speed=150.0)
+    if kind == "any_missile":
+        return og.Weapon(*unit, False, delay=d.lerp(0.0, 3.0), speed=d.loglerp(100.0, 2000.0))
+    return og.Weapon(*unit, True, dwell_s=d.loglerp(0.3, 20.0), ref_m=d.loglerp(300.0, 3000.0))
+
+
+def shot_case(u, family, kind):
+    """(traj, core arrays, weapon, a, b, t_from) or None when the window is empty."""
+    d = Draws(u)
+    traj = make_threat(d, family)
+    unit = place(traj, d)
+    env = make_envelope(traj, unit, d)
+    wpn = make_weapon(d, unit, kind)
+    tr = core_arrays(traj)
+    a, b = engagement_window(*tr, 0, make_t_end(traj, d), *unit, *env, np.zeros(32))
+    if math.isnan(a):
+        return None
+    if wpn.is_laser:
+        # The fluence rate (ref/slant)^2 is not integrable through the unit itself.
+        if og.slant_from_ground(traj, np.linspace(a, b, 4001), *unit).min() < 5.0:
+            return None
+    mode = d()
+    if mode < 0.3:
+        t_from = d.lerp(traj.t_launch - 5.0, a)          # before the window
+    elif mode < 0.4:
+        t_from = a                                       # at its start
+    else:
+        t_from = d.lerp(a, b)                            # inside it
+    return traj, tr, wpn, a, b, t_from
+
+
+def core_args(wpn):
+    return (wpn.unit_e, wpn.unit_n, wpn.is_laser, wpn.delay, wpn.speed, wpn.dwell_s, wpn.ref_m)
+
+
+def is_useful(traj, wpn, s, a, b, margin=EPS_SHOT_S):
+    """Useful per the oracle, widened by margin (> 0: the core's 1e-6 s intercepts and 1e-3 s
+    dwell integrals may fall either side of a boundary) or narrowed (< 0: useful with room)."""
+    eff_margin = margin if not wpn.is_laser else math.copysign(1e-3, margin)
+    eff = float(og.shot_effects(traj, [s], wpn, a, b + max(eff_margin, 0.0))[0])
+    if wpn.is_laser:
+        return s >= a - margin and eff <= b + eff_margin
+    return a - WINDOW_TOL_S - margin <= eff <= b + margin
+
+
+def cannot_outrun(traj, wpn, t_lo, t_hi):
+    if wpn.is_laser:
+        return True
+    return og.max_range_rate(traj, t_lo, t_hi, wpn.unit_e, wpn.unit_n) <= 0.999 * wpn.speed
+
+
+def oracle_first_shots(traj, wpn, t_from, a, b):
+    """(t*_loose, t*_strict): the earliest useful shot with the 1 ms allowance at the window start
+    (MODEL.md §5), and the earliest whose intercept lies in [a, b] itself (what aiming at the
+    window start, F(a), gives)."""
+    loose = og.first_useful_shot(traj, t_from, a, b, wpn, start_slack=WINDOW_TOL_S)
+    strict = loose if wpn.is_laser else og.first_useful_shot(traj, t_from, a, b, wpn,
+                                                             start_slack=0.0)
+    return loose, strict
+
+
+def check_earliest_shot(case):
+    traj, tr, wpn, a, b, t_from = case
+    got = earliest_shot_time_s(*tr, 0, t_from, a, b, *core_args(wpn))
+    loose, strict = oracle_first_shots(traj, wpn, t_from, a, b)
+    info = lambda: describe(traj, weapon=wpn, a=a, b=b, t_from=t_from, core=got,  # noqa: E731
+                            oracle_loose=loose, oracle_strict=strict)
+    if got == t_from:
+        assert is_useful(traj, wpn, t_from, a, b), "shot now is not useful: " + info()
+        return
+    if loose == t_from and is_useful(traj, wpn, t_from, a, b, margin=-EPS_SHOT_S):
+        raise AssertionError("a shot now is useful but the core waits: " + info())
+    if got == math.inf:
+        assert loose == math.inf, "core gives up, a useful shot exists: " + info()
+        return
+    assert got > t_from, info()
+    assert loose < math.inf, "wake-up although no shot is ever useful: " + info()
+    assert got <= max(strict, t_from + WAKE_STEP_S) + EPS_SHOT_S, "wakes too late: " + info()
+    if cannot_outrun(traj, wpn, min(traj.t_launch, t_from), b):
+        assert got >= loose - EPS_SHOT_S, "wake-up is not the earliest useful shot: " + info()
+
+
+def check_first_useful(case):
+    traj, tr, wpn, a, b, t_from = case
+    got = first_useful_shot_s(*tr, 0, t_from, a, b, *core_args(wpn))
+    loose, strict = oracle_first_shots(traj, wpn, t_from, a, b)
+    info = lambda: describe(traj, weapon=wpn, a=a, b=b, t_from=t_from, core=got,  # noqa: E731
+                            oracle_loose=loose, oracle_strict=strict)
+    if got == math.inf or loose == math.inf:
+        assert got == loose, ("core finds no useful shot" if got == math.inf else
+                              "core shot where none is useful") + ": " + info()
+        return
+    assert is_useful(traj, wpn, got, a, b), "core's shot is not useful: " + info()
+    assert loose - EPS_SHOT_S <= got <= max(strict, t_from + WAKE_STEP_S) + WAKE_STEP_S \
+        + EPS_SHOT_S, info()
+
+
+def check_latest_useful(case):
+    traj, tr, wpn, a, b, _ = case
+    got = latest_useful_shot_s(*tr, 0, a, b, wpn.unit_e, wpn.unit_n, wpn.is_laser, wpn.delay,
+                               wpn.speed, wpn.dwell_s, wpn.ref_m)
+    want = og.latest_useful_shot(traj, a, b, wpn)
+    info = lambda: describe(traj, weapon=wpn, a=a, b=b, core=got, oracle=want)  # noqa: E731
+    if wpn.is_laser:
+        ok = _same_time(got, want, 1e-3) or (math.isinf(got) != math.isinf(want) and abs(
+            og.dwell_end(traj, a, wpn.unit_e, wpn.unit_n, wpn.dwell_s, wpn.ref_m, b + 1.0)
+            - b) <= 1e-3)
+        assert ok, info()
+        return
+    if cannot_outrun(traj, wpn, traj.t_launch, b):
+        assert _same_time(got, want, EPS_SHOT_S), info()
+    else:
+        assert got <= want + EPS_SHOT_S, "later than any useful shot: " + info()
+
+
+# ---------------------------------------------------------------------------- the oracle itself
+def test_oracle_shares_no_code_with_the_engine():
+    src = pathlib.Path(og.__file__).read_text()
+    for node in ast.walk(ast.parse(src)):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module or ""]
+            assert node.level == 0, "relative import in the oracle"
+        else:
+            continue
+        assert all(n in ("math", "numpy", "dataclasses") for n in names), names
+
+
+def test_oracle_matches_closed_forms():
+    # Ballistic: apogee at mid-flight, T = R / v.
+    bm = og.Ballistic(-8000.0, 0.0, 0.0, 0.0, 0.0, 300.0, 1600.0)
+    assert bm.t_impact == pytest.approx(8000.0 / 300.0)
+    e, n, z = bm.pos(np.array([bm.t_impact / 2]))
+    assert (e[0], z[0]) == pytest.approx((-4000.0, 1600.0))
+    # Window of a rocket against a 200 m - 2 km gun: ground range 2 km then 200 m.
+    a, b, _ = og.window(bm, 1e9, 0.0, 0.0, 200.0, 2000.0, 0.0, 1500.0, 0.0, 360.0)
+    assert (a, b) == pytest.approx((6000.0 / 300.0, 7800.0 / 300.0), abs=1e-8)
+    # Cruise: the dive starts dive_m before the impact, legs flown at constant 3-D speed.
+    cm = og.Cruise(-20000.0, 0.0, 0.0, 0.0, 0.0, 50.0, 100.0, 500.0)
+    assert cm.vertices[1] == pytest.approx([-500.0, 0.0, 100.0])
+    assert cm.t_impact == pytest.approx(19500.0 / 50.0 + math.hypot(500.0, 100.0) / 50.0)
+    # Ingress: arrive from the north through W = I + 10 km north.
+    ci = og.Cruise(-20000.0, 0.0, 0.0, 0.0, 0.0, 50.0, 100.0, 500.0, 0.0, 10000.0)
+    assert ci.vertices[1][:2] == pytest.approx([0.0, 10000.0])
+    assert ci.vertices[2][:2] == pytest.approx([0.0, 500.0])
+    # Head-on ground-level target: range 20000 - 50 t, intercept solves linearly.
+    flat = og.Cruise(-20000.0, 0.0, 0.0, 0.0, 0.0, 50.0, 1e-9, 0.0)
+    t_i = og.intercept_time(flat, 100.0, 0.0, 0.0, 1.0, 1000.0)
+    assert t_i == pytest.approx((100.0 + 1.0 + 20.0) / (1 + 0.05), abs=1e-8)
+    # A target receding at 1,500 m/s from a 1,200 m/s interceptor is never reached.
+    away = og.Cruise(1000.0, 0.0, 400000.0, 0.0, 0.0, 1500.0, 1e-9, 0.0)
+    assert og.intercept_time(away, 0.0, 0.0, 0.0, 0.0, 1200.0) == math.inf
+    # Fluence from range r0 head-on: integral of (ref/(r0 - v t))^2 = ref^2/v (1/r - 1/r0).
+    r0, v, ref, dwell = 5000.0, 50.0, 1000.0, 5.0
+    r_end = 1.0 / (dwell * v / ref ** 2 + 1.0 / r0)
+    t_e = og.dwell_end(flat, (20000.0 - r0) / v, 0.0, 0.0, dwell, ref, 1e9)
+    assert t_e == pytest.approx((20000.0 - r_end) / v, abs=1e-7)
+    # Crossing at offset p: integral of ref^2 / (p^2 + v^2 t^2) from 0 = ref^2/(v p) atan(v t/p).
+    p = 800.0
+    cross = og.Cruise(-20000.0, p, 20000.0, p, 0.0, v, 1e-9, 0.0)
+    t_mid = 20000.0 / v
+    t_e = og.dwell_end(cross, t_mid, 0.0, 0.0, 2.0, ref, 1e9)
+    assert t_e - t_mid == pytest.approx(p / v * math.tan(2.0 * v * p / ref ** 2), abs=1e-7)
+    # Earliest shot at a head-on target: the shot that arrives at the window start - 1 ms.
+    wpn = og.Weapon(0.0, 0.0, False, delay=1.0, speed=1000.0)
+    a, b = 300.0, 380.0                                     # ranges 5 km .. 1 km
+    s = og.first_useful_shot(flat, 0.0, a, b, wpn)
+    assert s == pytest.approx(a - WINDOW_TOL_S - 1.0 - (20000.0 - 50.0 * (a - 1e-3)) / 1000.0,
+                              abs=1e-7)
+    assert og.latest_useful_shot(flat, a, b, wpn) == pytest.approx(b - 1.0 - 1000.0 / 1000.0,
+                                                                   abs=1e-7)
+
+
+# ---------------------------------------------------------------------------- hypothesis tests
+@oracle_settings(400)
+@given(u=uniforms, family=st.sampled_from(THREAT_FAMILIES))
+def test_positions_match_the_oracle(u, family):
+    d = Draws(u)
+    check_position(make_threat(d, family), d)
+
+
+@oracle_settings(600)
+@given(u=uniforms, family=st.sampled_from(THREAT_FAMILIES))
+def test_engagement_windows_match_the_oracle(u, family):
+    d = Draws(u)
+    traj = make_threat(d, family)
+    unit = place(traj, d)
+    check_window(traj, unit, make_envelope(traj, unit, d), make_t_end(traj, d))
+
+
+def make_sensor(traj, d):
+    se, sn = place(traj, d)
+    gmin, gmax, _ = ground_span(traj, se, sn)
+    r_det = gmin + d.loglerp(200.0, max(400.0, 1.3 * (gmax - gmin) + 200.0))
+    width = 360.0 if d() < 0.5 else d.lerp(5.0, 359.0)
+    return se, sn, d.lerp(0.0, 30.0), r_det, d.lerp(0.0, 360.0), width
+
+
+@oracle_settings(500)
+@given(u=uniforms, family=st.sampled_from(THREAT_FAMILIES))
+def test_detection_times_match_the_oracle(u, family):
+    d = Draws(u)
+    traj = make_threat(d, family)
+    check_detection(traj, make_sensor(traj, d), make_t_end(traj, d))
+
+
+def intercept_case(d, family, kind):
+    traj = make_threat(d, family)
+    unit = place(traj, d)
+    wpn = make_weapon(d, unit, kind)
+    T = traj.t_impact - traj.t_launch
+    mode = d()
+    if mode < 0.4:                                    # anywhere in (or just before) the flight
+        t_shot = traj.t_launch + d.lerp(-0.05, 1.0) * T
+    elif mode < 0.6:                                  # late: the intercept falls in the dive
+        t_shot = traj.t_impact - d.lerp(0.0, min(60.0, T))
+    else:                                             # aimed at a point late in the flight
+        t_aim = traj.t_impact - d.lerp(0.0, min(90.0, T))
+        t_shot = float(og.arrival_shot_time(traj, t_aim, *unit, wpn.delay, wpn.speed))
+    return traj, unit, t_shot, wpn.delay, wpn.speed
+
+
+@oracle_settings(900)
+@given(u=uniforms, family=st.sampled_from(THREAT_FAMILIES),
+       kind=st.sampled_from(("pac3", "coyote", "any_missile")))
+def test_intercept_times_match_the_oracle(u, family, kind):
+    check_intercept(*intercept_case(Draws(u), family, kind))
+
+
+@oracle_settings(300)
+@given(u=uniforms, family=st.sampled_from(("ballistic", "cruise", "short")))
+def test_laser_dwell_ends_match_the_oracle(u, family):
+    d = Draws(u)
+    traj = make_threat(d, family)
+    unit = place(traj, d)
+    wpn = make_weapon(d, unit, "laser")
+    t_start = traj.t_launch + d() * (traj.t_impact - traj.t_launch)
+    t_limit = t_start + d() * (traj.t_impact - t_start)
+    grid = np.linspace(t_start, t_limit, 4001)
+    assume(og.slant_from_ground(traj, grid, *unit).min() >= 5.0)
+    check_dwell(traj, unit, t_start, wpn.dwell_s, wpn.ref_m, t_limit)
+
+
+SHOT_FAMILIES = st.sampled_from(("fast_bm", "ballistic", "cruise", "quds", "short"))
+SHOT_WEAPONS = st.sampled_from(WEAPON_FAMILIES)
+
+
+@oracle_settings(350)
+@given(u=uniforms, family=SHOT_FAMILIES, kind=SHOT_WEAPONS)
+def test_earliest_shot_time_keeps_its_contract(u, family, kind):
+    case = shot_case(u, family, kind)
+    assume(case is not None)
+    check_earliest_shot(case)
+
+
+@oracle_settings(350)
+@given(u=uniforms, family=SHOT_FAMILIES, kind=SHOT_WEAPONS)
+def test_first_useful_shot_matches_the_oracle(u, family, kind):
+    case = shot_case(u, family, kind)
+    assume(case is not None)
+    check_first_useful(case)
+
+
+@oracle_settings(250)
+@given(u=uniforms, family=SHOT_FAMILIES, kind=SHOT_WEAPONS)
+def test_latest_useful_shot_matches_the_oracle(u, family, kind):
+    case = shot_case(u, family, kind)
+    assume(case is not None)
+    check_latest_useful(case)
+
+
+# ---------------------------------------------------------------------------- teeth
+def old_fixed_point_intercept(traj, t_shot, unit, delay, speed):
+    """The v1 rule that shipped: t <- t_s + delay + slant(t)/v from the range at t_s, at most 8
+    iterations, stop when the change is below 1 ms (pure Python on the oracle's trajectory)."""
+    def slant(t):
+        e, n, z = traj.pos(np.array([t]))
+        return math.sqrt((float(e[0]) - unit[0]) ** 2 + (float(n[0]) - unit[1]) ** 2
+                         + float(z[0]) ** 2)
+    t_i = t_shot + delay + slant(t_shot) / speed
+    for _ in range(8):
+        t_next = t_shot + delay + slant(t_i) / speed
+        change = abs(t_next - t_i)
+        t_i = t_next
+        if change < 1e-3:
+            break
+    return t_i
+
+
+def fast_dive_sample(n, seed):
+    """Fateh-313-like missiles diving on a PAC-3 battery (1,200 m/s, 1 s delay), shots late
+    enough for the intercept to fall in the dive."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for _ in range(n):
+        d = Draws(rng.random(N_UNIFORMS))
+        traj = make_threat(d, "fast_bm")
+        unit = (traj.impact_e + d.lerp(-4000.0, 4000.0), traj.impact_n + d.lerp(-4000.0, 4000.0))
+        t_shot = traj.t_impact - d.lerp(3.0, 40.0)
+        cases.append((traj, unit, t_shot, 1.0, 1200.0))
+    return cases
+
+
+def test_old_fixed_point_rule_is_caught():
+    """The comparison used on the core rejects the v1 fixed point on fast divers (so a pass of
+    the core means something), while the v2 core passes the very same sample."""
+    cases = fast_dive_sample(200, seed=20261126)
+    old_bad = gross = 0
+    for traj, unit, t_shot, delay, speed in cases:
+        old = lambda s: old_fixed_point_intercept(traj, s, unit, delay, speed)  # noqa: B023,E731
+        msg = intercept_disagreement(old, traj, unit, t_shot, delay, speed)
+        if msg is not None:
+            old_bad += 1
+            want = og.intercept_time(traj, t_shot, *unit, delay, speed)
+            if not math.isfinite(want) or abs(old(t_shot) - want) > 0.05:
+                gross += 1
+        tr = core_arrays(traj)
+        new = lambda s: intercept_time_s(*tr, 0, s, *unit, delay, speed)  # noqa: B023,E731
+        assert intercept_disagreement(new, traj, unit, t_shot, delay, speed) is None
+    assert old_bad >= 0.5 * len(cases), f"v1 rule rejected on only {old_bad}/{len(cases)}"
+    assert gross >= 0.25 * len(cases), f"v1 rule grossly wrong on only {gross}/{len(cases)}"
+
+
+# ---------------------------------------------------------------------------- big sweep
+@pytest.mark.slow
+def test_big_sweep_against_the_oracle():
+    """Many more geometries from a seeded generator, every comparison."""
+    rng = np.random.default_rng(20261127)
+    for i in range(1500):
+        family = THREAT_FAMILIES[i % len(THREAT_FAMILIES)]
+        u = rng.random(N_UNIFORMS)
+        d = Draws(u)
+        traj = make_threat(d, family)
+        check_position(traj, d)
+        d = Draws(u)
+        traj = make_threat(d, family)
+        unit = place(traj, d)
+        check_window(traj, unit, make_envelope(traj, unit, d), make_t_end(traj, d))
+        d = Draws(rng.random(N_UNIFORMS))
+        traj = make_threat(d, family)
+        check_detection(traj, make_sensor(traj, d), make_t_end(traj, d))
+        kind = ("pac3", "coyote", "any_missile")[i % 3]
+        check_intercept(*intercept_case(Draws(rng.random(N_UNIFORMS)), family, kind))
+        case = shot_case(rng.random(N_UNIFORMS), family, WEAPON_FAMILIES[i % 4])
+        if case is not None:
+            check_earliest_shot(case)
+            check_first_useful(case)
+            check_latest_useful(case)
