@@ -47,8 +47,9 @@ from .compile import compile_scenario
 from .montecarlo import BLOCK_REPS, Block, available_threads, iter_blocks
 from .results import Z95, Accumulator, Results, _clean, _table, _usd, block_metrics, wilson_ci95
 from .scenario import (C2, PLACEMENT_KEYS, POSITION_KEYS, UNIT_ONLY_KEYS, RaidTiming, Scenario,
-                       ScenarioHeader, scenario_from_dict)
-from .schema import InputError, Where, allowed_list, key_of, suggest
+                       ScenarioHeader, check_remove_alone, check_unit_count, resolve_base,
+                       scenario_from_dict)
+from .schema import InputError, Where, _short, allowed_list, key_of, one_line, suggest
 
 BASELINE = "baseline"
 MAX_GRID_POINTS = 500
@@ -142,23 +143,22 @@ def check_variant_tables(tables, where: Where) -> None:
                 if not isinstance(entry.get("name"), str) or not entry.get("name"):
                     raise we.error("missing required key 'name'")
                 if entry["name"] in seen:
-                    raise we.at("name").error(f"duplicate name '{entry['name']}' in this variant")
+                    raise we.at("name").error(f"duplicate name {entry['name']!r} in this variant")
                 seen.append(entry["name"])
+                if entry.get("remove") is True:
+                    check_remove_alone(entry, we)
                 if "count" in entry:
                     if section != "units":
                         raise we.at("count").error("'count' applies to fire units only")
-                    c = entry["count"]
-                    if isinstance(c, bool) or not isinstance(c, int) or not 0 <= c <= 100:
-                        raise we.at("count").error(f"{c!r}: expected a whole number 0 .. 100 "
-                                                   f"(identical units at this placement)")
+                    check_unit_count(entry["count"], we.at("count"))
 
 
 def _layout_names(data: dict, section: str) -> set:
     """Names of the sensors or units of the layout `data` selects (empty if it is unknown)."""
     head = data.get("scenario", {})
     try:
-        base = bases_pkg.load_base(head.get("base"))
-        return {t.get("name") for t in getattr(base.layouts[head.get("layout")], section)}
+        _base, layout = resolve_base(head.get("base"), head.get("layout", ""), Where(""), "")
+        return {t.get("name") for t in getattr(layout, section) if isinstance(t, dict)}
     except Exception:   # an unknown base or layout is reported by scenario_from_dict
         return set()
 
@@ -255,21 +255,26 @@ def _variant_path(key_path: str, data: dict, table: dict, index: int, base: dict
 def build_scenario(data: dict, counts: dict, file: str,
                    variant: tuple[int, dict, dict] | None = None) -> tuple[Scenario, dict]:
     """Validate scenario data, then place the unit counts. Errors in a mix name the mix."""
+    def in_variant(exc: InputError) -> InputError:
+        index, table, base = variant
+        path = _variant_path(exc.key_path, data, table, index, base)
+        message = exc.message
+        if not path.startswith("variants["):
+            message += f" (in variant {table['name']!r})"
+        return InputError(exc.file, path, message)
+
     try:
         scn = scenario_from_dict(data, file)
         if counts:
             data = apply_unit_counts(data, scn, counts)
             scn = scenario_from_dict(data, file)
-        return scn, data
     except InputError as exc:
         if variant is None:
             raise
-        index, table, base = variant
-        path = _variant_path(exc.key_path, data, table, index, base)
-        message = exc.message
-        if not path.startswith("variants["):
-            message += f" (in variant '{table['name']}')"
-        raise InputError(exc.file, path, message) from None
+        raise in_variant(exc) from None
+    if variant is not None and scn.warnings:
+        scn = dataclasses.replace(scn, warnings=tuple(in_variant(w) for w in scn.warnings))
+    return scn, data
 
 
 def _unit_copy_table(unit, name: str) -> dict:
@@ -292,6 +297,7 @@ def apply_unit_counts(data: dict, scn: Scenario, counts: dict) -> dict:
     copies are added at their placements in turn."""
     data = copy.deepcopy(data)
     for selector, (count, path) in counts.items():
+        check_unit_count(count, Where(scn.file, path))
         units = [u for u in scn.units if u.name == selector]
         if not units:
             units = [u for u in scn.units if u.spec.id == selector]
@@ -507,10 +513,12 @@ def parse_vary(text: str) -> VarySpec:
         if stop < start:
             raise UsageError(f"--vary {text}: STOP ({stop}) is below START ({start}); "
                              f"allowed: START <= STOP")
-        n = int(math.floor((stop - start) / step + 1e-9)) + 1
+        span = (stop - start) / step
+        n = int(math.floor(span + 1e-9)) + 1 if span <= 10 * MAX_GRID_POINTS else math.inf
         if n > MAX_GRID_POINTS:
-            raise UsageError(f"--vary {text}: {n} values; at most {MAX_GRID_POINTS} grid points "
-                             f"are allowed (use a larger STEP)")
+            many = f"{n}" if math.isfinite(n) else "too many"
+            raise UsageError(f"--vary {text}: {many} values; at most {MAX_GRID_POINTS} grid "
+                             f"points are allowed (use a larger STEP)")
         exact = all(isinstance(x, int) for x in (start, stop, step))
         values = [start + i * step if exact else round(start + i * step, 10) for i in range(n)]
     else:
@@ -892,9 +900,28 @@ CSV_FIELDS = ("variant", "reps", "seed", "threats", "leakers_mean", "leakers_lo"
               "leakers_vs_first", "leakers_vs_first_lo", "leakers_vs_first_hi")
 
 
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(cell):
+    """A CSV cell that a spreadsheet will not run as a formula (OWASP: a text cell starting with
+    = + - @ tab or CR gets a leading quote); numbers, negative ones too, stay numbers."""
+    if isinstance(cell, str) and cell.startswith(CSV_FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+class _SafeCsvWriter:
+    def __init__(self, writer):
+        self.writer = writer
+
+    def writerow(self, row) -> None:
+        self.writer.writerow([csv_safe(c) for c in row])
+
+
 def sweep_csv(record: dict) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = _SafeCsvWriter(csv.writer(buf, lineterminator="\n"))
     w.writerow(["point", *record["keys"], *CSV_FIELDS])
     for point in sorted(record["points"], key=lambda p: p["index"]):
         for r in point["results"]:
@@ -935,11 +962,27 @@ def load_for_resume(path: Path, header: dict) -> dict[int, dict]:
             raise UsageError(f"--resume: {path} was made with different {what} "
                              f"({old.get(key)!r}, now {header[key]!r}); run without --resume "
                              f"to start again, or give another --out")
+    points = old.get("points", [])
+    if not isinstance(points, list) or not all(isinstance(p, dict) for p in points):
+        raise UsageError(f"--resume: {path} is damaged (its 'points' are not a list of "
+                         f"tables); run without --resume to start again")
     done = {}
-    for point in old.get("points", []):
+    for point in points:
         i = point.get("index")
-        if isinstance(i, int) and 0 <= i < header["grid_points"]:
+        if isinstance(i, int) and not isinstance(i, bool) and 0 <= i < header["grid_points"]:
             done[i] = point
+    try:   # every use of a finished point, on a copy: a damaged one fails here, not later
+        record = dict(header, points=[done[i] for i in sorted(done)])
+        for point in record["points"]:
+            if (sorted(point["values"]) != sorted(header["keys"])
+                    or [r["variant"] for r in point["results"]] != header["variants"]):
+                raise ValueError("a point of other keys or mixes")
+            _print_point(point, header["keys"], [1] * len(header["keys"]), 1, lambda _l: None)
+        sweep_csv(dict(record, keys=header["keys"]))
+        saturation_points(record)
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        raise UsageError(f"--resume: {path} is damaged ({type(exc).__name__}: {exc}); run "
+                         f"without --resume to start again, or give another --out") from None
     return done
 
 
@@ -1025,6 +1068,17 @@ def _print_point(point: dict, keys, widths, name_w, print_line, cached: bool = F
                    + ("  (done earlier)" if cached and k == 0 else ""))
 
 
+def saturation_value(s: dict, key: str) -> str:
+    """A saturation point as text: 'not reached', or the value, as '≤ value' when it is the
+    first swept value (the threshold may already be crossed below the swept range)."""
+    value = s[key]
+    if value is None:
+        return "not reached"
+    if value == s["swept"][0]:
+        return f"≤ {value}"
+    return str(value)
+
+
 def saturation_text(record: dict) -> str:
     key = record["keys"][0]
     lines = [f"Saturation points along {key} (smallest swept value reaching the threshold; "
@@ -1034,9 +1088,8 @@ def saturation_text(record: dict) -> str:
     for s in record["saturation"]:
         fixed = ", ".join(f"{k} = {v}" for k, v in s["fixed"].items())
         rows.append([s["variant"] + (f" ({fixed})" if fixed else ""),
-                     "not reached" if s["p_any_ge_0_5"] is None else str(s["p_any_ge_0_5"]),
-                     "not reached" if s["leak_fraction_gt_0_1"] is None
-                     else str(s["leak_fraction_gt_0_1"])])
+                     saturation_value(s, "p_any_ge_0_5"),
+                     saturation_value(s, "leak_fraction_gt_0_1")])
     lines += _table(["mix", "P(>=1 leaker) >= 0.5", "leakers > 10 % of threats"], rows, "lrr")
     return "\n".join(lines)
 

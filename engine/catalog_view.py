@@ -64,7 +64,8 @@ def _sources(entries: list[tuple[str, str]]) -> list[str]:
     for entry_id, source in entries:
         prefix = f"  {entry_id.ljust(width)}  "
         out.extend(textwrap.wrap(source or "(no source)", width=SOURCE_WIDTH,
-                                 initial_indent=prefix, subsequent_indent=" " * len(prefix)))
+                                 initial_indent=prefix, subsequent_indent=" " * len(prefix),
+                                 break_on_hyphens=False, break_long_words=False))
     return out
 
 

@@ -2,21 +2,26 @@
 
 Every user mistake (bad file, bad key, bad option value) ends as one line on stderr naming
 the file, the key path and what is allowed, exit status 2, and no output file written.
-Output files are written to a temporary name and renamed, so none is ever left half-written.
+Output files are written to a temporary name and renamed, so none is ever left half-written;
+every output is checked before any work starts (writable, not an input, not another output),
+and `-` writes to standard output.
 """
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
+import stat
 import sys
 import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from .schema import InputError
+from .schema import InputError, one_line
 
 EXIT_USAGE = 2
+STDOUT = "-"
 
 
 class UsageError(Exception):
@@ -31,8 +36,24 @@ def _version() -> str:
 
 
 def write_atomic(path: str | Path, data: bytes | str) -> None:
-    """Write a file by temporary name + rename so that no partial file is ever left."""
+    """Write a file by temporary name + rename so that no partial file is ever left.
+
+    `-` is standard output. A symlink is followed (the file it points to is replaced, the link
+    kept); a path that is not a regular file (a terminal, a pipe, /dev/stdout, /dev/null) is
+    written through, never replaced; a directory is refused."""
+    if is_stdout(path):
+        _write_stdout(data)
+        return
+    mode = _existing_mode(path)
+    if mode is not None and stat.S_ISDIR(mode):
+        raise UsageError(f"{path}: is a directory; give a file name")
+    if mode is not None and not stat.S_ISREG(mode):
+        with open(path, "wb" if isinstance(data, bytes) else "w") as fh:   # device, pipe
+            fh.write(data)
+        return
     path = Path(path)
+    if path.is_symlink():                 # replace the file it points to, keep the link
+        path = Path(os.path.realpath(path))
     if path.parent and not path.parent.exists():
         raise UsageError(f"{path}: directory {path.parent} does not exist")
     mode = "wb" if isinstance(data, bytes) else "w"
@@ -48,6 +69,177 @@ def write_atomic(path: str | Path, data: bytes | str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def is_stdout(path) -> bool:
+    """`-`, or a name of this process's standard output (/dev/stdout, /proc/self/fd/1, even
+    when standard output is a regular file: it must be written to, not replaced)."""
+    if path is None:
+        return False
+    if str(path) == STDOUT:
+        return True
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return False
+
+
+def _existing_mode(path) -> int | None:
+    """st_mode of what `path` names (symlinks followed), None if nothing is there."""
+    try:
+        return os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _write_stdout(data: bytes | str) -> None:
+    sys.stdout.flush()
+    if isinstance(data, bytes):
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:
+            raise UsageError("standard output does not take binary data here; give a file name")
+        buffer.write(data)
+        buffer.flush()
+    else:
+        sys.stdout.write(data if data.endswith("\n") else data + "\n")
+        sys.stdout.flush()
+
+
+# ----------------------------------------------------------------------------------------
+# Outputs: checked before any work, written at the end; a late failure is one line
+def _same_file(a: str, b: str) -> bool:
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_outputs(outputs: list[tuple[str, str | None]], inputs: list[str] = ()) -> None:
+    """Refuse, before any work: an empty path, two outputs to standard output, an output that
+    is an input file or another output, a directory, or a place that cannot be written.
+
+    outputs: (option, path) pairs, path None when the option was not given."""
+    given = [(opt, path) for opt, path in outputs if path is not None]
+    for opt, path in given:
+        if not path.strip():
+            raise UsageError(f"{opt}: empty path; give a file name, or - for standard output")
+    to_stdout = [opt for opt, path in given if is_stdout(path)]
+    if len(to_stdout) > 1:
+        raise UsageError(f"{' and '.join(to_stdout)} both write to standard output (-); give "
+                         f"all but one of them a file name")
+    files = [(opt, path) for opt, path in given if not is_stdout(path)]
+    for opt, path in files:
+        for source in inputs:
+            if _same_file(path, source):
+                raise UsageError(f"{opt} {path!r} is the input file {source!r}: refusing to "
+                                 f"overwrite it; give another output name")
+    for i, (opt, path) in enumerate(files):
+        for opt2, path2 in files[i + 1:]:
+            if _same_file(path, path2):
+                raise UsageError(f"{opt} and {opt2} both name {path!r}; give them different "
+                                 f"files")
+    for opt, path in files:
+        check_writable(path, opt)
+
+
+def check_writable(path: str, option: str) -> None:
+    """The output can be written: not a directory, its directory exists and takes new files
+    (probed with a temporary file); a device or pipe (e.g. /dev/stdout) is written through."""
+    try:
+        mode = _existing_mode(path)
+    except OSError as exc:
+        raise UsageError(f"{option} {path!r}: {exc.strerror or exc}") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise UsageError(f"{option} {path!r}: is a directory; give a file name")
+    if mode is not None and not stat.S_ISREG(mode):      # a device or pipe: written through
+        if not os.access(path, os.W_OK):
+            raise UsageError(f"{option} {path!r}: cannot be written (permission denied)")
+        return
+    p = Path(os.path.realpath(path))
+    parent = p.parent
+    if not parent.is_dir():
+        raise UsageError(f"{option} {path!r}: directory {str(parent)!r} does not exist")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{p.name}.", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise UsageError(f"{option} {path!r}: cannot write in {str(parent)!r}: "
+                         f"{exc.strerror or exc}") from None
+
+
+class Outputs:
+    """Writes the outputs of a command; a failure (disk full, directory gone) does not lose
+    the others: each is tried, a failed one is written to a file in the temporary directory
+    instead if possible, and `finish()` reports every failure in one line."""
+
+    def __init__(self, say):
+        self.say = say
+        self.failed: list[str] = []
+
+    def write(self, option: str, path: str, data: bytes | str) -> bool:
+        try:
+            write_atomic(path, data)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+            kept = _fallback(path, data)
+            self.failed.append(f"{option} {path!r}: {why}"
+                               + (f" (written to {kept!r} instead)" if kept else ""))
+            return False
+        if not is_stdout(path):
+            self.say(f"wrote {path}")
+        return True
+
+    def finish(self) -> None:
+        if self.failed:
+            raise UsageError("could not write " + "; ".join(self.failed)
+                             + " — the results above were computed")
+
+
+def _fallback(path: str, data: bytes | str) -> str | None:
+    """Write `data` to a new file in the temporary directory; its name, or None."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="salvosim-", suffix=f"-{Path(path).name}")
+        with os.fdopen(fd, "wb" if isinstance(data, bytes) else "w") as fh:
+            fh.write(data)
+        return tmp
+    except OSError:
+        return None
+
+
+def _say_stream(*paths) -> object:
+    """Where the human-readable text goes: stderr when an output is standard output."""
+    return sys.stderr if any(is_stdout(p) for p in paths) else sys.stdout
+
+
+def _sayer(stream):
+    return lambda line="": print(line, file=stream, flush=True)
+
+
+# ----------------------------------------------------------------------------------------
+# First-run compilation note
+def jit_cache_is_cold(engine: str) -> bool:
+    """True when the engine's entry point has no usable compiled code in Numba's cache (and
+    none in this process): the first run compiles it (about a minute)."""
+    try:
+        if engine == "numba":
+            from .kernel import run_chunk as entry
+        else:
+            from .instances import prepare_replication as entry
+        if entry.signatures:
+            return False
+        return not entry._cache._cache_file._load_index()
+    except Exception:   # Numba internals changed: do not guess
+        return False
+
+
+def note_compiling(engine: str) -> None:
+    if jit_cache_is_cold(engine):
+        print("salvosim: compiling (first run only)…", file=sys.stderr, flush=True)
 
 
 def _whole_number(lo: int, hi: int | None = None, allowed: str | None = None):
@@ -66,8 +258,8 @@ def _whole_number(lo: int, hi: int | None = None, allowed: str | None = None):
 
 
 _positive_int = _whole_number(1)
-_non_negative_int = _whole_number(0)
 _seed = _whole_number(0, 2 ** 63, "a seed in 0 .. 2^63-1")
+_rep_number = _whole_number(0, 2 ** 63, "a replication number in 0 .. 2^63-1")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -91,7 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("map", help="draw a scenario's base, defenses, coverage and raid axes")
     m.add_argument("file", metavar="FILE")
-    m.add_argument("-o", "--output", required=True, metavar="PNG|SVG")
+    m.add_argument("-o", "--output", required=True, metavar="PNG|SVG",
+                   help="output image (.png or .svg; - writes PNG to standard output)")
     m.add_argument("--altitude-m", type=float, default=None,
                    help="threat altitude for horizon-limited sensor coverage "
                         "(default: the lowest raid altitude)")
@@ -108,11 +301,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--keep-outcomes", metavar="PATH",
                    help="write per-replication, per-threat outcomes (.npz)")
     r.add_argument("--plots", metavar="DIR", help="write the standard plots to DIR")
-    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    bar = r.add_mutually_exclusive_group()
+    bar.add_argument("--quiet", action="store_true", help="no progress bar")
+    bar.add_argument("--progress", action="store_true",
+                     help="show the progress bar even when stderr is not a terminal")
 
     t = sub.add_parser("trace", help="one replication's engagement timeline (reference engine)")
     t.add_argument("file", metavar="FILE")
-    t.add_argument("--rep", type=_non_negative_int, default=0, help="replication number")
+    t.add_argument("--rep", type=_rep_number, default=0, help="replication number")
     t.add_argument("--seed", type=_seed, default=None)
 
     k = sub.add_parser("compare", help="paired comparison of defense mixes ([[variants]] or "
@@ -164,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"salvosim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except UsageError as exc:
-        print(f"salvosim: error: {exc}", file=sys.stderr)
+        print(f"salvosim: error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("salvosim: interrupted", file=sys.stderr)
@@ -173,13 +369,21 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def cmd_validate(args) -> int:
+def load(path: str):
+    """Load a scenario and print its warnings on stderr, one line each."""
     from .scenario import load_scenario
+    scn = load_scenario(path)
+    for w in scn.warnings:
+        print(f"salvosim: warning: {w}", file=sys.stderr)
+    return scn
+
+
+def cmd_validate(args) -> int:
     for f in args.files:
-        scn = load_scenario(f)
-        print(f"{f}: ok — {scn.name}: base {scn.base.id} layout {scn.header.layout}, "
-              f"{len(scn.sensors)} sensors, {len(scn.units)} fire units, "
-              f"{len(scn.raids)} raids, {scn.n_threats} threats")
+        scn = load(f)
+        print(one_line(f"{f}: ok — {scn.name}: base {scn.base.id} layout {scn.layout_name}, "
+                       f"{len(scn.sensors)} sensors, {len(scn.units)} fire units, "
+                       f"{len(scn.raids)} raids, {scn.n_threats} threats"))
     return 0
 
 
@@ -194,164 +398,212 @@ def cmd_catalog(args) -> int:
 
 def cmd_map(args) -> int:
     from .maps import draw_map
-    from .scenario import load_scenario
-    scn = load_scenario(args.file)
-    _check_image_suffix(args.output)
-    if args.altitude_m is not None and not (0.0 < args.altitude_m < 1e6):   # rejects nan, inf
-        raise UsageError(f"--altitude-m: expected a threat altitude > 0 m (and below 1,000 km), "
-                         f"got {args.altitude_m}")
+    _check_image_suffix(args.output, "-o")
+    check_outputs([("-o", args.output)], [args.file])
+    if args.altitude_m is not None and not (0.0 < args.altitude_m <= 100_000.0):   # nan, inf
+        raise UsageError(f"--altitude-m: expected a threat altitude > 0 m and <= 100,000 m "
+                         f"(100 km), got {args.altitude_m}")
+    scn = load(args.file)
+    check_outputs([("-o", args.output)], [args.file, scn.base.file])
+    say = _sayer(_say_stream(args.output))
     fig = draw_map(scn, altitude_m=args.altitude_m)
-    write_atomic(args.output, _figure_bytes(fig, args.output))
-    print(f"wrote {args.output}")
+    outputs = Outputs(say)
+    outputs.write("-o", args.output, _figure_bytes(fig, args.output))
+    outputs.finish()
     return 0
 
 
-def _check_image_suffix(path: str) -> None:
+def _check_image_suffix(path: str, option: str = "--plot") -> None:
+    if path == STDOUT:
+        return
     if Path(path).suffix.lower() not in (".png", ".svg"):
-        raise UsageError(f"{path}: output must end in .png or .svg")
+        raise UsageError(f"{option} {path}: output must end in .png or .svg (or be - for a "
+                         f"PNG on standard output)")
 
 
 def _figure_bytes(fig, path: str) -> bytes:
-    import io
+    from .plots import figure_bytes
+    fmt = "svg" if Path(path).suffix.lower() == ".svg" else "png"
+    return figure_bytes(fig, fmt)
 
-    import matplotlib.pyplot as plt
-    buf = io.BytesIO()
-    fig.savefig(buf, format=Path(path).suffix.lower().lstrip("."), dpi=130, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+
+def _inputs(scn) -> list[str]:
+    """The files a scenario was read from (an output must not replace one)."""
+    return [scn.file] + ([scn.base.file] if scn.base.file != scn.file else [])
 
 
 def cmd_run(args) -> int:
     from .montecarlo import run_scenario
     from .results import results_json, results_text
-    from .scenario import load_scenario
-    scn = load_scenario(args.file)
-    for out in (args.json, args.keep_outcomes):
-        if out and not Path(out).resolve().parent.exists():
-            raise UsageError(f"{out}: directory {Path(out).resolve().parent} does not exist")
-    if args.plots:
-        _check_plot_dir(args.plots)
     if args.threads is not None and args.engine == "reference":
         raise UsageError("--threads applies to the numba engine only")
+    planned = [("--json", args.json), ("--keep-outcomes", args.keep_outcomes)]
+    check_outputs(planned, [args.file])
+    if args.plots is not None:
+        _check_plot_dir(args.plots, [args.file])
+    scn = load(args.file)
+    check_outputs(planned, _inputs(scn))
+    say = _sayer(_say_stream(args.json, args.keep_outcomes))
     if scn.raw.get("variants"):
-        print(f"note: {args.file} defines {len(scn.raw['variants'])} [[variants]]; `run` "
-              f"simulates the scenario as written — use `salvosim compare {args.file}` to run "
-              f"the variants", file=sys.stderr)
+        print(one_line(f"note: {args.file} defines {len(scn.raw['variants'])} [[variants]]; "
+                       f"`run` simulates the scenario as written — use `salvosim compare "
+                       f"{args.file}` to run the variants"), file=sys.stderr)
     reps = args.reps or scn.header.replications
     seed = scn.header.seed if args.seed is None else args.seed
+    note_compiling(args.engine)
     res = run_scenario(scn, reps=reps, seed=seed, engine=args.engine, threads=args.threads,
                        keep_outcomes=bool(args.keep_outcomes or args.plots),
-                       progress=not args.quiet)
-    print(results_text(res))
+                       progress="always" if args.progress else not args.quiet)
+    say(results_text(res))
+    outputs = Outputs(say)
     if args.json:
-        write_atomic(args.json, json.dumps(results_json(res), indent=2))
-        print(f"wrote {args.json}")
+        outputs.write("--json", args.json, json.dumps(results_json(res), indent=2))
     if args.keep_outcomes:
         import io
 
         import numpy as np
         buf = io.BytesIO()
         np.savez_compressed(buf, **res.outcomes_arrays())
-        write_atomic(args.keep_outcomes, buf.getvalue())
-        print(f"wrote {args.keep_outcomes}")
+        outputs.write("--keep-outcomes", args.keep_outcomes, buf.getvalue())
     if args.plots:
         from .plots import write_standard_plots
-        for path in write_standard_plots(res, scn, args.plots):
-            print(f"wrote {path}")
+        try:
+            for path in write_standard_plots(res, scn, args.plots):
+                say(f"wrote {path}")
+        except OSError as exc:
+            outputs.failed.append(f"--plots {args.plots!r}: {exc.strerror or exc}")
+    outputs.finish()
     return 0
 
 
-def _check_plot_dir(path: str) -> None:
+def _check_plot_dir(path: str, inputs: list[str]) -> None:
+    if path == "":
+        raise UsageError("--plots: empty path; give a directory")
+    if path == STDOUT:
+        raise UsageError("--plots: a directory for several images; standard output (-) cannot "
+                         "take them")
     p = Path(path)
     if p.exists() and not p.is_dir():
-        raise UsageError(f"{path}: exists and is not a directory")
-    if not p.exists() and not p.resolve().parent.exists():
-        raise UsageError(f"{path}: parent directory does not exist")
+        raise UsageError(f"--plots {path!r}: exists and is not a directory")
+    if not p.exists() and not p.resolve().parent.is_dir():
+        raise UsageError(f"--plots {path!r}: parent directory does not exist")
+    from .plots import STANDARD_PLOTS
+    for name in STANDARD_PLOTS:
+        for source in inputs:
+            if _same_file(str(p / name), source):
+                raise UsageError(f"--plots {path!r}: {name} would replace the input file "
+                                 f"{source!r}; give another directory")
+    if p.is_dir():
+        check_writable(str(p / STANDARD_PLOTS[0]), "--plots")
 
 
 def cmd_trace(args) -> int:
     from .reference import trace_replication
-    from .scenario import load_scenario
-    scn = load_scenario(args.file)
+    scn = load(args.file)
     seed = scn.header.seed if args.seed is None else args.seed
+    note_compiling("reference")
     for line in trace_replication(scn, seed=seed, rep=args.rep):
-        print(line)
+        print(one_line(line))
     return 0
-
-
-def _check_out_dir(path: str, option: str) -> None:
-    parent = Path(path).resolve().parent
-    if not parent.is_dir():
-        raise UsageError(f"{option} {path}: directory {parent} does not exist")
 
 
 def cmd_compare(args) -> int:
     from .analysis import (check_threads, comparison_json, comparison_text, comparison_variants,
                            run_paired)
-    from .scenario import load_scenario
-    scenarios = [load_scenario(f) for f in args.files]
     check_threads(args.engine, args.threads)
-    if args.json:
-        _check_out_dir(args.json, "--json")
+    check_outputs([("--json", args.json)], args.files)
+    scenarios = [load(f) for f in args.files]
+    check_outputs([("--json", args.json)], [f for s in scenarios for f in _inputs(s)])
+    say = _sayer(_say_stream(args.json))
     seed = scenarios[0].header.seed if args.seed is None else args.seed
     reps = args.reps or scenarios[0].header.replications
     variants = comparison_variants(scenarios, seed)
+    note_compiling(args.engine)
     run = run_paired(variants, reps, seed, args.engine, args.threads)
     cmp = comparison_json(run)
-    print(comparison_text(run, cmp))
+    say(comparison_text(run, cmp))
+    outputs = Outputs(say)
     if args.json:
-        write_atomic(args.json, json.dumps(cmp, indent=2))
-        print(f"wrote {args.json}")
+        outputs.write("--json", args.json, json.dumps(cmp, indent=2))
+    outputs.finish()
     return 0
 
 
 def cmd_sweep(args) -> int:
     from .analysis import (check_threads, default_sweep_prefix, parse_vary_list, plan_sweep,
-                           run_sweep, saturation_text)
-    from .scenario import load_scenario
-    scn = load_scenario(args.file)
+                           run_sweep, saturation_text, sweep_in_memory)
     check_threads(args.engine, args.threads)
-    prefix = args.out or default_sweep_prefix(scn)
-    _check_out_dir(prefix + ".json", "--out")
-    if args.plot:
-        _check_image_suffix(args.plot)
-        _check_out_dir(args.plot, "--plot")
+    if args.out == STDOUT and args.resume:
+        raise UsageError("--resume continues the sweep in PREFIX.json: give --out a file prefix, "
+                         "not -")
+    if args.plot is not None:
+        _check_image_suffix(args.plot, "--plot")
+    scn = load(args.file)
+    prefix = default_sweep_prefix(scn) if args.out is None else args.out
+    if prefix == STDOUT:
+        planned = [("--out", STDOUT)]
+    elif prefix == "" or prefix.endswith(os.sep):
+        raise UsageError(f"--out {prefix!r}: expected a file prefix (PREFIX.json and PREFIX.csv "
+                         f"are written), or - for the JSON on standard output")
+    else:
+        planned = [("--out", prefix + ".json"), ("--out", prefix + ".csv")]
+    planned.append(("--plot", args.plot))
+    check_outputs(planned, _inputs(scn))
+    say = _sayer(_say_stream(prefix, args.plot))
     specs = parse_vary_list(args.vary)
     plan = plan_sweep(scn, specs, args.seed, args.reps)
-    print(f"{scn.name}: {len(plan.grid)} points x {len(plan.names)} mixes, {plan.reps} "
-          f"replications each, {args.engine} engine")
-    try:
-        record = run_sweep(plan, prefix, args.engine, args.threads, resume=args.resume,
-                           print_line=lambda line: print(line, flush=True))
-    except KeyboardInterrupt:
-        if Path(prefix + ".json").exists():
-            print(f"salvosim: the finished points are in {prefix}.json; continue with --resume",
-                  file=sys.stderr)
-        raise
-    print(f"wrote {prefix}.json and {prefix}.csv")
-    print()
-    print(saturation_text(record))
+    say(one_line(f"{scn.name}: {len(plan.grid)} points x {len(plan.names)} mixes, {plan.reps} "
+                 f"replications each, {args.engine} engine"))
+    note_compiling(args.engine)
+    outputs = Outputs(say)
+    if prefix == STDOUT:
+        record = sweep_in_memory(plan, args.engine, args.threads,
+                                 progress=lambda line: say(line))
+        outputs.write("--out", STDOUT, json.dumps(record, indent=1))
+    else:
+        try:
+            record = run_sweep(plan, prefix, args.engine, args.threads, resume=args.resume,
+                               print_line=lambda line: say(one_line(line)))
+        except KeyboardInterrupt:
+            if Path(prefix + ".json").exists():
+                print(f"salvosim: the finished points are in {prefix}.json; continue with "
+                      f"--resume", file=sys.stderr)
+            raise
+        except OSError as exc:
+            kept = (f"; the points finished before are in {prefix}.json (continue with --resume)"
+                    if Path(prefix + ".json").exists() else "")
+            raise UsageError(f"could not write {prefix}.json / {prefix}.csv: "
+                             f"{exc.strerror or exc}{kept}") from None
+        say(f"wrote {prefix}.json and {prefix}.csv")
+    say()
+    say(saturation_text(record))
     if args.plot:
-        from .plots import saturation_figure, save_figure
-        save_figure(saturation_figure(record), args.plot)
-        print(f"wrote {args.plot}")
+        from .plots import figure_bytes, saturation_figure
+        fig = saturation_figure(record)
+        outputs.write("--plot", args.plot,
+                      figure_bytes(fig, "svg" if args.plot.lower().endswith(".svg") else "png"))
+    outputs.finish()
     return 0
 
 
 def cmd_report(args) -> int:
     from .analysis import check_threads
     from .report import build_report
-    from .scenario import load_scenario
-    scn = load_scenario(args.file)
     check_threads(args.engine, args.threads)
-    if Path(args.output).suffix.lower() not in (".html", ".htm"):
-        raise UsageError(f"{args.output}: output must end in .html")
-    _check_out_dir(args.output, "-o")
+    if args.output != STDOUT and Path(args.output).suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"-o {args.output}: output must end in .html (or be - for standard "
+                         f"output)")
+    check_outputs([("-o", args.output)], [args.file])
+    scn = load(args.file)
+    check_outputs([("-o", args.output)], _inputs(scn))
+    say = _sayer(_say_stream(args.output))
+    note_compiling(args.engine)
     html = build_report(scn, reps=args.reps, seed=args.seed, engine=args.engine,
                         threads=args.threads, sweep_reps=args.sweep_reps, vary=args.vary,
-                        progress=lambda line: print(line, flush=True))
-    write_atomic(args.output, html)
-    print(f"wrote {args.output}")
+                        progress=lambda line: say(one_line(line)))
+    outputs = Outputs(say)
+    outputs.write("-o", args.output, html)
+    outputs.finish()
     return 0
 
 

@@ -13,8 +13,10 @@ Two panels in km east / north of the base reference point:
 """
 from __future__ import annotations
 
+import functools
 import math
 
+import matplotlib
 import numpy as np
 from matplotlib import patheffects
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -42,6 +44,28 @@ UNIT_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#e377c2", "#9467bd", "#17becf"
 SENSOR_COLOURS = ("#1f4e79", "#2e8b57", "#b8860b", "#6a3d9a", "#c0392b", "#00838f", "#7f6000",
                   "#555555")
 HALO = [patheffects.withStroke(linewidth=2.6, foreground="white")]
+OVERVIEW_MIN_RING = 0.1         # overview: rings below this fraction of the view are in the detail
+LEGEND_NAMES = 3                # unit / sensor names listed per catalog type in the legend
+
+
+def plain_text(func):
+    """Run a figure function with matplotlib's mathtext off: names from a scenario file are
+    text, and a '$' in one ("$5 drone") must not be read as the start of a formula."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return func(*args, **kwargs)
+    return wrapper
+
+
+def _names(items, limit: int = LEGEND_NAMES) -> str:
+    names = [x.name for x in items]
+    return ", ".join(names[:limit]) + (f", … (+{len(names) - limit})" if len(names) > limit else "")
+
+
+def _wrap(text: str, width: int = 62) -> str:
+    import textwrap
+    return "\n".join(textwrap.wrap(text, width, subsequent_indent="   ", break_long_words=False))
 
 
 # ----------------------------------------------------------------------------------------
@@ -265,19 +289,25 @@ def _draw_base(ax, scn):
 
 
 def _label_assets(ax, scn, lab):
+    y0, y1 = ax.get_ylim()
     for a in sorted(scn.base.assets, key=lambda a: a.polygon.area):
         inner = _inner_points(a.polygon)
-        lab.place(ax, a.name, inner[0], CENTRE_OFFSETS, leader=True, anchors=inner,
-                  fontsize=6.5, color="#1a1a1a", zorder=9)
+        minx, miny, maxx, maxy = a.polygon.bounds
+        # a thin strip (a runway): its label goes beside it, not struck through by its outline
+        thin = min(maxx - minx, maxy - miny) / 1000.0 < 0.03 * abs(y1 - y0)
+        lab.place(ax, a.name, inner[0], CENTRE_OFFSETS, leader=True,
+                  anchors=() if thin else inner, fontsize=6.5, color="#1a1a1a", zorder=9)
 
 
-def _draw_envelopes(ax, scn, unit_colour, max_ring_km=None):
+def _draw_envelopes(ax, scn, unit_colour, max_ring_km=None, min_ring_km=0.0):
     km = 1e-3
     for u in scn.units:
         sp = u.spec
         col = unit_colour[sp.id]
         cx, cy = u.east_m * km, u.north_m * km
         if max_ring_km is not None and sp.max_range_m * km > max_ring_km:
+            continue
+        if sp.max_range_m * km < min_ring_km:
             continue
         x, y = _sector_outline(cx, cy, sp.min_range_m * km, sp.max_range_m * km,
                                u.facing_deg, sp.sector_width_deg)
@@ -321,11 +351,11 @@ def _label_placements(ax, scn, unit_colour, sensor_colour, lab):
                       color=sensor_colour[s.spec.id], zorder=10)
 
 
-def _draw_coverage(ax, scn, coverage, sensor_colour):
+def _draw_coverage(ax, scn, coverage, sensor_colour, min_ring_km=0.0):
     km = 1e-3
     for s in scn.sensors:
         cov = coverage.get(s.name)
-        if cov is None:
+        if cov is None or cov[0] * km < min_ring_km:
             continue
         x, y = _sector_outline(s.east_m * km, s.north_m * km, 0.0, cov[0] * km, s.facing_deg,
                                s.spec.sector_width_deg)
@@ -485,6 +515,7 @@ def _setup_axes(ax, half_km, centre=(0.0, 0.0)):
     ax.set_facecolor("#fcfcfa")
 
 
+@plain_text
 def draw_map(scn, altitude_m: float | None = None) -> Figure:
     """The scenario map as a matplotlib Figure (no pyplot, no display needed).
 
@@ -509,6 +540,10 @@ def draw_map(scn, altitude_m: float | None = None) -> Figure:
 
     # Base detail (first, so that the overview labels know nothing of it)
     minx, miny, maxx, maxy = (v / 1000.0 for v in scn.base.perimeter.bounds)
+    dminx, dminy, dmaxx, dmaxy = (v / 1000.0 for v in scn.defended_area.bounds)
+    if max(dmaxx - dminx, dmaxy - dminy) <= 2.0 * max(maxx - minx, maxy - miny):
+        # a defended area a little larger than the perimeter: keep it in the detail view
+        minx, miny, maxx, maxy = min(minx, dminx), min(miny, dminy), max(maxx, dmaxx), max(maxy, dmaxy)
     centre = ((minx + maxx) / 2.0, (miny + maxy) / 2.0)
     detail_half = max(maxx - minx, maxy - miny) / 2.0 * 1.25
     _setup_axes(detail, detail_half, centre)
@@ -524,8 +559,12 @@ def draw_map(scn, altitude_m: float | None = None) -> Figure:
     # Approaches and coverage
     _setup_axes(ax, half_km)
     _draw_base(ax, scn)
-    _draw_coverage(ax, scn, coverage, sensor_colour)
-    _draw_envelopes(ax, scn, unit_colour)
+    # rings much smaller than the view would stack at its centre: the detail panel has them
+    small_km = OVERVIEW_MIN_RING * half_km
+    small = [u for u in scn.units if u.spec.max_range_m / 1000.0 < small_km]
+    small += [s for s in scn.sensors if s.name in coverage and coverage[s.name][0] / 1000.0 < small_km]
+    _draw_coverage(ax, scn, coverage, sensor_colour, min_ring_km=small_km)
+    _draw_envelopes(ax, scn, unit_colour, min_ring_km=small_km)
     _draw_markers(ax, scn, unit_colour, sensor_colour, None)
     ax.add_patch(PolygonPatch([(centre[0] - detail_half, centre[1] - detail_half),
                                (centre[0] + detail_half, centre[1] - detail_half),
@@ -539,11 +578,12 @@ def draw_map(scn, altitude_m: float | None = None) -> Figure:
     _north_arrow(ax)
     _scale_bar(ax, half_km)
     ax.set_title(f"Approaches and coverage — sensor rings against the lowest-RCS raid threat "
-                 f"each tracks, at {alt:g} m (4/3-Earth horizon); dotted square: base detail",
-                 fontsize=9.5)
+                 f"each tracks, at {alt:g} m (4/3-Earth horizon); dotted square: base detail"
+                 + (f"\n(rings under {small_km:.3g} km are shown in the base detail only)"
+                    if small else ""), fontsize=9.5)
 
     _legend(key, scn, coverage, unit_colour, sensor_colour, alt)
-    fig.suptitle(f"{scn.name} — {scn.base.id}, layout {scn.header.layout}", fontsize=15,
+    fig.suptitle(f"{scn.name} — {scn.base.id}, layout {scn.layout_name}", fontsize=15,
                  weight="bold", y=0.985)
     fig.text(0.5, 0.945, SUBTITLE, ha="center", fontsize=10.5, style="italic", color="#444444")
     return fig
@@ -558,25 +598,25 @@ def _legend(ax, scn, coverage, unit_colour, sensor_colour, alt):
             continue
         seen.add(sp.id)
         sector = "" if sp.sector_width_deg >= 360 else f", {sp.sector_width_deg:g}° sector"
-        n = sum(1 for v in scn.units if v.spec.id == sp.id)
+        same = [v for v in scn.units if v.spec.id == sp.id]
         defense.append(Line2D([], [], color=unit_colour[sp.id], marker="^", markeredgecolor="black",
-                              linewidth=1.5, label=f"{n} × {sp.id}: {sp.min_range_m / 1000:g}–"
-                              f"{sp.max_range_m / 1000:g} km{sector}"))
+                              linewidth=1.5, label=_wrap(f"{_names(same)} ({sp.id}): "
+                              f"{sp.min_range_m / 1000:g}–{sp.max_range_m / 1000:g} km{sector}")))
     seen = set()
     for s in scn.sensors:
         if s.spec.id in seen:
             continue
         seen.add(s.spec.id)
-        n = sum(1 for v in scn.sensors if v.spec.id == s.spec.id)
+        same = [v for v in scn.sensors if v.spec.id == s.spec.id]
         cov = coverage.get(s.name)
         if cov is None:
-            text = f"{n} × {s.spec.id}: tracks none of the raid threats"
+            text = f"{_names(same)} ({s.spec.id}): tracks none of the raid threats"
         else:
             radius, threat, limit = cov
-            text = (f"{n} × {s.spec.id}: {radius / 1000:.1f} km vs {threat.id} "
+            text = (f"{_names(same)} ({s.spec.id}): {radius / 1000:.1f} km vs {threat.id} "
                     f"({threat.rcs_m2:g} m²)" + (", horizon" if limit == "horizon" else ""))
         defense.append(Line2D([], [], color=sensor_colour[s.spec.id], marker="D", markersize=4.5,
-                              linestyle=(0, (5, 3)), linewidth=1.2, label=text))
+                              linestyle=(0, (5, 3)), linewidth=1.2, label=_wrap(text)))
     if not defense:
         defense.append(Line2D([], [], color="none", label="no sensors or fire units"))
 

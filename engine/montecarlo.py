@@ -3,13 +3,14 @@
 Replications run in blocks (default 1,024): the numba engine fills a block in parallel, the
 reference engine one replication at a time; each block is folded into fixed-size accumulators
 (engine.results.Accumulator) and dropped, so memory does not grow with the number of
-replications unless per-replication outcomes are kept. Between blocks the driver draws a
-progress bar (terminal only, runs over ~2 s) and Ctrl-C stops cleanly.
+replications unless per-replication outcomes are kept. A tqdm progress bar advances as each
+chunk finishes (on a terminal, for runs over ~2 s, or when asked) and Ctrl-C stops cleanly.
 """
 from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterator, NamedTuple
@@ -62,7 +63,8 @@ def _pool(threads: int) -> ThreadPoolExecutor:
     return _POOLS[threads]
 
 
-def run_block_numba(sc: CompiledScenario, seed: int, rep0: int, n: int, threads: int) -> Block:
+def run_block_numba(sc: CompiledScenario, seed: int, rep0: int, n: int, threads: int,
+                    on_reps: Callable[[int], None] | None = None) -> Block:
     """A block of replications with the Numba engine, in chunks over `threads` threads.
 
     kernel.run_chunk releases the GIL, so plain threads run it in parallel (Numba's parallel
@@ -74,7 +76,10 @@ def run_block_numba(sc: CompiledScenario, seed: int, rep0: int, n: int, threads:
     bounds = [(c * n // n_chunks, (c + 1) * n // n_chunks) for c in range(n_chunks)]
     while True:
         def chunk(lo_hi, capacity=capacity):
-            return run_chunk(sc, seed, rep0, lo_hi[0], lo_hi[1], capacity, *block[1:])
+            overflow = run_chunk(sc, seed, rep0, lo_hi[0], lo_hi[1], capacity, *block[1:])
+            if on_reps is not None and overflow == 0:
+                on_reps(lo_hi[1] - lo_hi[0])      # progress: this chunk is done
+            return overflow
         if threads == 1:
             overflow = sum(chunk(b) for b in bounds)
         else:
@@ -84,19 +89,22 @@ def run_block_numba(sc: CompiledScenario, seed: int, rep0: int, n: int, threads:
         capacity *= 2     # an event heap overflowed: rerun the block with a larger heap
 
 
-def run_block_reference(sc: CompiledScenario, seed: int, rep0: int, n: int) -> Block:
+def run_block_reference(sc: CompiledScenario, seed: int, rep0: int, n: int,
+                        on_reps: Callable[[int], None] | None = None) -> Block:
     from .reference import simulate_reference
     block = empty_block(sc, rep0, n)
     for r in range(n):
         out = simulate_reference(sc, seed, rep0 + r)
         for field in Block._fields[1:]:
             getattr(block, field)[r] = getattr(out, field)
+        if on_reps is not None:
+            on_reps(1)
     return block
 
 
 def iter_blocks(sc: CompiledScenario, reps: int, seed: int, engine: str = "numba",
                 threads: int | None = None, block_reps: int = BLOCK_REPS,
-                rep0: int = 0) -> Iterator[Block]:
+                rep0: int = 0, on_reps: Callable[[int], None] | None = None) -> Iterator[Block]:
     """Blocks of replications rep0 .. rep0 + reps - 1 with the chosen engine."""
     if engine not in ("numba", "reference"):
         raise ValueError(f"unknown engine {engine!r}")
@@ -108,39 +116,60 @@ def iter_blocks(sc: CompiledScenario, reps: int, seed: int, engine: str = "numba
     while done < reps:
         n = min(block_reps, reps - done)
         if engine == "numba":
-            yield run_block_numba(sc, seed, rep0 + done, n, threads)
+            yield run_block_numba(sc, seed, rep0 + done, n, threads, on_reps)
         else:
-            yield run_block_reference(sc, seed, rep0 + done, n)
+            yield run_block_reference(sc, seed, rep0 + done, n, on_reps)
         done += n
 
 
 class Progress:
-    """A one-line progress bar on stderr, shown only on a terminal and after ~2 s."""
+    """A tqdm progress bar on stderr (tqdm.auto: a widget in Jupyter), advanced as each chunk
+    of replications finishes (from any thread).
 
-    def __init__(self, total: int, enabled: bool = True, delay_s: float = 2.0):
-        self.total, self.delay_s = total, delay_s
-        self.enabled = enabled and sys.stderr.isatty()
-        self.t0 = time.perf_counter()
-        self.shown = False
+    enabled: True shows it only when stderr is a terminal, once a run has taken ~2 s;
+    "always" shows it wherever stderr goes, at once; False never."""
 
-    def update(self, done: int) -> None:
+    def __init__(self, total: int, enabled: bool | str = True, delay_s: float = 2.0):
+        self.total = total
+        self.always = enabled == "always"
+        self.enabled = self.always or (enabled is True and sys.stderr.isatty())
+        self.delay_s = 0.0 if self.always else delay_s
+        self.bar = None
+        self.done = 0
+        self.lock = threading.Lock()
+
+    def add(self, n: int) -> None:
+        """n more replications are done."""
         if not self.enabled:
             return
-        elapsed = time.perf_counter() - self.t0
-        if elapsed < self.delay_s and not self.shown:
-            return
-        self.shown = True
-        frac = done / self.total
-        bar = "#" * int(30 * frac)
-        eta = elapsed / frac - elapsed if frac > 0 else 0.0
-        sys.stderr.write(f"\r[{bar:<30}] {done}/{self.total} replications "
-                         f"{elapsed:6.1f} s (eta {eta:5.1f} s)")
-        sys.stderr.flush()
+        with self.lock:
+            if self.bar is None:
+                try:
+                    from tqdm.auto import tqdm
+                except ImportError:   # tqdm is a dependency; a broken install loses the bar only
+                    self.enabled = False
+                    return
+                self.bar = tqdm(total=self.total, unit="rep", desc="replications",
+                                file=sys.stderr, delay=self.delay_s, leave=False,
+                                dynamic_ncols=True, smoothing=0.1)
+            self.bar.update(n)
+            self.done += n
+
+    def update(self, done: int) -> None:
+        """`done` replications in all are done (sets the count: a block rerun after an event
+        heap overflow counted some chunks twice)."""
+        if done > self.done:
+            self.add(done - self.done)
+        with self.lock:
+            if self.bar is not None and self.bar.n != done:
+                self.bar.n = self.done = done
+                self.bar.refresh()
 
     def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        with self.lock:
+            if self.bar is not None:
+                self.bar.close()
+                self.bar = None
 
 
 def run_compiled(sc: CompiledScenario, labels: Labels, reps: int, seed: int,
@@ -157,7 +186,8 @@ def run_compiled(sc: CompiledScenario, labels: Labels, reps: int, seed: int,
     bar = Progress(reps, enabled=progress)
     t0 = time.perf_counter()
     try:
-        for block in iter_blocks(sc, reps, seed, engine, threads, block_reps):
+        for block in iter_blocks(sc, reps, seed, engine, threads, block_reps,
+                                 on_reps=bar.add if bar.enabled else None):
             acc.add(block)
             if keep_outcomes:
                 kept.append(block)

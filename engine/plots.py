@@ -20,7 +20,7 @@ from matplotlib.patches import Polygon as PolygonPatch
 
 from .constants import FAILED, KILLED, LEAKED, MISSED
 from .maps import (CENTRE_OFFSETS, UNIT_COLOURS, _colour_table, _draw_base, _inner_points,
-                   _Labeller, _setup_axes)
+                   _Labeller, _setup_axes, plain_text)
 
 LEAK_RED = "#d62728"
 KILL_GREEN = "#2ca02c"
@@ -32,6 +32,7 @@ STANDARD_PLOTS = ("impacts.png", "timeline.png", "leakers_hist.png", "expenditur
 
 # ----------------------------------------------------------------------------------------
 # Files
+@plain_text
 def figure_bytes(fig: Figure, fmt: str = "png", dpi: int = 130) -> bytes:
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
@@ -63,16 +64,17 @@ def _first_rep(res) -> int:
 
 
 def _usd(x: float) -> str:
-    """US dollars for figure text ('$' escaped: matplotlib reads $...$ as mathematics)."""
+    """US dollars for figure text (figures are drawn with mathtext off: see maps.plain_text)."""
     if abs(x) >= 1e6:
-        return f"\\${x / 1e6:,.1f} M"
+        return f"${x / 1e6:,.1f} M"
     if abs(x) >= 1e3:
-        return f"\\${x / 1e3:,.0f} k"
-    return f"\\${x:,.0f}"
+        return f"${x / 1e3:,.0f} k"
+    return f"${x:,.0f}"
 
 
 # ----------------------------------------------------------------------------------------
 # Impact map
+@plain_text
 def impact_map_figure(res, scn) -> Figure:
     """Where the threats came down over the base, over every kept replication: leakers red
     (points, or density when there are many), killed and missed threats' aim-and-error impact
@@ -229,6 +231,7 @@ def assign_channels(holds: list[dict], channels) -> None:
         h["channel"] = k
 
 
+@plain_text
 def timeline_figure(scn, seed: int, rep: int = 0) -> Figure:
     """A Gantt chart of one replication: each fire unit's channels busy (bars), shots (ticks),
     kills (green X) and misses (open circles) at the intercept time; below it, the threats'
@@ -327,6 +330,7 @@ def timeline_figure(scn, seed: int, rep: int = 0) -> Figure:
 
 # ----------------------------------------------------------------------------------------
 # Leakers and expenditure
+@plain_text
 def leaker_histogram_figure(res) -> Figure:
     """Distribution of leakers per raid over the replications."""
     lk = res.leakers()
@@ -356,6 +360,7 @@ def leaker_histogram_figure(res) -> Figure:
     return fig
 
 
+@plain_text
 def expenditure_figure(res) -> Figure:
     """Shots and kills per fire unit, and what the shots cost (mean per raid)."""
     rows = res.by_unit()
@@ -409,6 +414,7 @@ def expenditure_figure(res) -> Figure:
 
 # ----------------------------------------------------------------------------------------
 # Sweeps and comparisons
+@plain_text
 def saturation_figure(record: dict) -> Figure:
     """Saturation curves of a sweep record (engine.analysis): mean leakers with its 95% CI band
     and P(>= 1 leaker) with its Wilson band against the first swept key, one line per mix
@@ -503,6 +509,7 @@ def _key_label(key: str) -> str:
     return key
 
 
+@plain_text
 def compare_figure(cmp: dict) -> Figure:
     """Mean leakers (95% CI) and interceptor cost per mix, from engine.analysis.comparison_json."""
     rows = cmp["variants"]

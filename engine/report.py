@@ -148,7 +148,7 @@ def _summary(scn, variants, reps, seed) -> str:
     c2 = scn.c2
     out.append(_table(["item", "value"], [
         ["file", scn.file], ["base", f"{scn.base.name} ({scn.base.id})"],
-        ["layout", scn.header.layout], ["seed / replications", f"{seed} / {reps}"],
+        ["layout", scn.layout_name], ["seed / replications", f"{seed} / {reps}"],
         ["C2", f"network {'on' if c2.network else 'off'}, latency {c2.latency_s:g} s, "
                f"double engagement {'allowed' if c2.double_engagement else 'not allowed'}, "
                f"priority {c2.priority}"],
@@ -181,7 +181,7 @@ def _summary(scn, variants, reps, seed) -> str:
         sensors: dict = {}
         for s in v.scenario.sensors:
             sensors[s.spec.id] = sensors.get(s.spec.id, 0) + 1
-        rows.append([v.name, v.description, v.scenario.header.layout,
+        rows.append([v.name, v.description, v.scenario.layout_name,
                      ", ".join(f"{n} × {k}" for k, n in counts.items()) or "none",
                      ", ".join(f"{n} × {k}" for k, n in sensors.items()) or "none"])
     out.append(_table(["mix", "description", "layout", "fire units", "sensors"], rows))
@@ -291,8 +291,8 @@ def _saturation_section(sweep) -> str:
            f"≥ 0.5, and where the leakers exceed 10 % of the real threats launched.</p>",
            _img(saturation_figure(sweep), "saturation curves")]
     rows = [[s["variant"] + ("" if not s["fixed"] else f" ({s['fixed']})"),
-             "not reached" if s["p_any_ge_0_5"] is None else s["p_any_ge_0_5"],
-             "not reached" if s["leak_fraction_gt_0_1"] is None else s["leak_fraction_gt_0_1"]]
+             analysis.saturation_value(s, "p_any_ge_0_5"),
+             analysis.saturation_value(s, "leak_fraction_gt_0_1")]
             for s in sweep["saturation"]]
     out.append(_table(["mix", "P(≥1 leaker) ≥ 0.5 from", "leakers > 10 % from"], rows,
                       numeric=(1, 2)))
@@ -354,10 +354,12 @@ def _assumptions_section(scn, variants) -> str:
     out.append("<h3>Sources of the catalog entries used</h3>")
     out.append(_table(["kind", "id", "name", "source"], sources))
     out.append("<h3>Base and layouts</h3>")
-    layouts = sorted({v.scenario.header.layout for v in variants})
+    layouts = sorted({v.scenario.layout_name for v in variants})
     out.append(f"<p class='note'><span class='tag'>assumption</span> {_e(scn.base.note)} "
                f"(source: {_e(scn.base.source)})</p>")
     for name in layouts:
-        out.append(f"<p><b>Layout {_e(name)}</b>: "
-                   f"{_e(scn.base.layouts[name].description)}</p>")
+        layout = scn.base.layouts.get(name)
+        text = (layout.description if layout is not None
+                else "no layout: every sensor and fire unit is given in the scenario")
+        out.append(f"<p><b>Layout {_e(name)}</b>: {_e(text)}</p>")
     return "\n".join(out)

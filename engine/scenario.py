@@ -22,13 +22,37 @@ import threats
 from defenses import FireUnitType, SensorType
 from threats import ThreatType
 
+from .constants import BALLISTIC_CLASSES, CRUISE_CLASSES
 from .geo import bearing_range_to_en, latlon_to_en
-from .schema import Where, allowed_list, build, check_keys, check_value, read_toml, spec, suggest
+from .schema import (MAX_TIME_S, InputError, Where, _bound, _short, allowed_list, bounded, build,
+                     check_keys, check_value, read_toml, spec, suggest)
 
 MAP_MARGIN_M = 10_000.0   # aim points must lie within the perimeter's box grown by this
 MAX_SEED = 2 ** 63 - 1
+MAX_RAIDS = 100           # [[raids]] tables in a scenario
+MAX_THREATS = 10_000      # threats of all raids together (memory grows with threats x units)
+MAX_UNITS = 100           # fire units after the layout, the scenario and unit counts
+MAX_SENSORS = 100
+MAX_UNIT_COPIES = 100     # `count` of a fire unit (variants and --vary units.<x>.count)
+MIN_PLAUSIBLE_SENSOR_RANGE_M = 500.0
 POSITION_FORMS = (("east_m", "north_m"), ("bearing_deg", "range_km"), ("lat_deg", "lon_deg"))
 POSITION_KEYS = tuple(k for form in POSITION_FORMS for k in form)
+
+
+def number_meta(key: str, **declared) -> dict:
+    """Metadata of a number read outside a dataclass field, with the physical limits of `key`
+    (engine.schema.KEY_LIMITS / SUFFIX_LIMITS) narrowed by `declared` bounds."""
+    meta = {"kind": "float", "lo": None, "hi": None, "lo_open": False, "choices": None}
+    meta.update(declared)
+    return bounded(meta, key)
+
+
+def check_unit_count(value, where: Where) -> int:
+    """`count` of a fire unit: the same rule in [[variants]] and in --vary units.<x>.count."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_UNIT_COPIES:
+        raise where.error(f"{_short(value)}: expected a whole number 0 .. {MAX_UNIT_COPIES} "
+                          f"(identical units at this placement; 0 removes it)")
+    return value
 
 
 # ----------------------------------------------------------------------------------------
@@ -37,8 +61,10 @@ POSITION_KEYS = tuple(k for form in POSITION_FORMS for k in form)
 class ScenarioHeader:
     """The [scenario] table."""
     name: str = spec("scenario name", kind="str")
-    base: str = spec("base id (a file in bases/)", kind="str")
-    layout: str = spec("layout name of that base", kind="str")
+    base: Any = spec("base id (a file in bases/), or an inline base table `[scenario.base]` "
+                     "(see Inline base)", kind="base")
+    layout: str = spec("layout name of that base (required for a base id; an inline base: "
+                       "optional, none = no layout)", default="", kind="str")
     description: str = spec("free text", default="", kind="str")
     seed: int = spec("random seed (0 .. 2^63-1)", default=1, kind="int", lo=0, hi=MAX_SEED)
     replications: int = spec("default number of Monte Carlo replications", default=1000,
@@ -59,6 +85,18 @@ class C2:
     priority: str = spec("target priority: time_to_impact | value | nearest",
                          default="time_to_impact", kind="str",
                          choices=("time_to_impact", "value", "nearest"))
+    decoy_discrimination: float = spec(
+        "probability that a decoy is recognised as one when first tracked (never engaged then)",
+        default=0.0, kind="float", lo=0.0, hi=1.0)
+    assignment: str = spec(
+        "weapon assignment: autonomous (each unit picks its own targets) | central (the C2 "
+        "assigns each threat to the unit with the lowest cost per expected kill; needs network)",
+        default="autonomous", kind="str", choices=("autonomous", "central"))
+
+    def validate(self, where) -> None:
+        if self.assignment == "central" and not self.network:
+            raise where.at("assignment").error(
+                "'central' needs network = true (the C2 assigns over the network)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,10 +187,15 @@ class Scenario:
     raids: tuple
     defended_area: Polygon
     raw: dict                # the TOML data as read (sweeps and variants edit copies)
+    warnings: tuple = ()     # InputError-like notes: overrides that do not apply, implausible values
 
     @property
     def name(self) -> str:
         return self.header.name
+
+    @property
+    def layout_name(self) -> str:
+        return self.header.layout or "none"
 
     @property
     def n_threats(self) -> int:
@@ -165,35 +208,67 @@ def load_scenario(path: str | Path) -> Scenario:
     return scenario_from_dict(read_toml(path), str(path))
 
 
+def resolve_base(value, layout_name: str, where: Where, file: str):
+    """(Base, Layout) of a [scenario] table's `base` (a catalog id or an inline table) and
+    `layout`. `where` is the [scenario] table."""
+    if isinstance(value, str):
+        if value not in bases_pkg.base_ids():
+            raise where.at("base").error(
+                f"unknown base {value!r}{suggest(value, bases_pkg.base_ids())}; "
+                f"allowed: {allowed_list(bases_pkg.base_ids())}, or an inline base table")
+        base = bases_pkg.load_base(value)
+        if not layout_name:
+            raise where.error(f"missing required key 'layout' (a layout of base {base.id}; "
+                              f"allowed: {allowed_list(base.layouts)})")
+    elif isinstance(value, dict):
+        base = bases_pkg.base_from_dict(value, where.at("base"), "inline", file, inline=True)
+        if not layout_name:
+            return base, bases_pkg.Layout("", "no layout", (), (), where.at("base"))
+    else:
+        raise where.at("base").error(f"expected a base id (string) or an inline base table "
+                                     f"([scenario.base]), got {_short(value)}")
+    if layout_name not in base.layouts:
+        raise where.at("layout").error(
+            f"unknown layout {layout_name!r} of base {base.id}"
+            f"{suggest(layout_name, base.layouts)}; allowed: "
+            f"{allowed_list(base.layouts) or '(none: omit layout)'}")
+    return base, base.layouts[layout_name]
+
+
 def scenario_from_dict(data: dict, file: str) -> Scenario:
     where = Where(file)
+    if not isinstance(data, dict):
+        raise where.error(f"expected a scenario table, got {_short(data)}")
     check_keys(data, ("scenario", "c2", "sensors", "units", "raids", "variants"), where)
     if "scenario" not in data:
         raise where.error("missing the [scenario] table (name, base, layout, ...)")
     header_table = dict(data["scenario"]) if isinstance(data["scenario"], dict) else data["scenario"]
     header = build(ScenarioHeader, header_table, where.at("scenario"))
-
-    if header.base not in bases_pkg.base_ids():
-        raise where.at("scenario.base").error(
-            f"unknown base '{header.base}'{suggest(header.base, bases_pkg.base_ids())}; "
-            f"allowed: {allowed_list(bases_pkg.base_ids())}")
-    base = bases_pkg.load_base(header.base)
-    if header.layout not in base.layouts:
-        raise where.at("scenario.layout").error(
-            f"unknown layout '{header.layout}' of base {base.id}{suggest(header.layout, base.layouts)}; "
-            f"allowed: {allowed_list(base.layouts)}")
-    layout = base.layouts[header.layout]
+    base, layout = resolve_base(header.base, header.layout, where.at("scenario"), file)
 
     defended = base.perimeter
+    inline_area = header.base.get("defended_area_m") if isinstance(header.base, dict) else None
+    if header.defended_area_m and inline_area is not None:
+        raise where.at("scenario.defended_area_m").error(
+            "the inline base gives defended_area_m too; give it in one place only")
     if header.defended_area_m:
         defended = bases_pkg.read_polygon(header.defended_area_m, where.at("scenario.defended_area_m"))
+    elif inline_area is not None:
+        defended = bases_pkg.read_polygon(inline_area, where.at("scenario.base.defended_area_m"))
 
+    notes: list[InputError] = []
     c2 = build(C2, data.get("c2", {}), where.at("c2"))
     sensors = _merge_placements(layout.sensors, layout.where.at("sensors"), data.get("sensors", []),
-                                where.at("sensors"), base, _read_sensor)
+                                where.at("sensors"), base,
+                                lambda t, w, b, p: _read_sensor(t, w, b, p, notes))
     sensor_names = [s.name for s, _ in sensors]
     units = _merge_placements(layout.units, layout.where.at("units"), data.get("units", []),
-                              where.at("units"), base, _read_unit)
+                              where.at("units"), base,
+                              lambda t, w, b, p: _read_unit(t, w, b, p, notes))
+    for what, items, limit in (("sensors", sensors, MAX_SENSORS), ("units", units, MAX_UNITS)):
+        if len(items) > limit:
+            raise where.at(what).error(f"{len(items)} {what} in all (layout and scenario); "
+                                       f"allowed: at most {limit}")
     removed = {t["name"]: where.at("sensors").at(i) for i, t in enumerate(data.get("sensors", []))
                if t.get("remove") is True}
     for u, w in units:
@@ -209,20 +284,38 @@ def scenario_from_dict(data: dict, file: str) -> Scenario:
     raids_data = data.get("raids", [])
     if not isinstance(raids_data, list) or not raids_data:
         raise where.at("raids").error("expected at least one [[raids]] table")
-    raids = tuple(_read_raid(t, where.at("raids").at(i), base) for i, t in enumerate(raids_data))
+    if len(raids_data) > MAX_RAIDS:
+        raise where.at("raids").error(f"{len(raids_data)} raids; allowed: at most {MAX_RAIDS}")
+    raids = tuple(_read_raid(t, where.at("raids").at(i), base, notes)
+                  for i, t in enumerate(raids_data))
+    total = sum(r.count for r in raids)
+    if total > MAX_THREATS:
+        raise where.at("raids").error(f"{total:,} threats in all raids together; allowed: at "
+                                      f"most {MAX_THREATS:,}")
 
     variants = data.get("variants", [])
     if not isinstance(variants, list):
         raise where.at("variants").error("expected an array of [[variants]] tables")
     scn = Scenario(file=file, header=header, base=base, sensors=tuple(s for s, _ in sensors),
                    units=tuple(u for u, _ in units), c2=c2, raids=raids, defended_area=defended,
-                   raw=copy.deepcopy(data))
+                   raw=copy.deepcopy(data), warnings=tuple(notes))
     if variants:
         # Build every defense mix once, so that a mistake in [[variants]] is found on loading
         # (engine.analysis applies them; a mix has no [[variants]] of its own: no recursion).
         from .analysis import variants_of
-        variants_of(scn)
+        for v in variants_of(scn):
+            notes.extend(v.scenario.warnings)
+        scn = dataclasses.replace(scn, warnings=_unique(notes))
     return scn
+
+
+def _unique(notes) -> tuple:
+    seen, out = set(), []
+    for n in notes:
+        if str(n) not in seen:
+            seen.add(str(n))
+            out.append(n)
+    return tuple(out)
 
 
 # ----------------------------------------------------------------------------------------
@@ -241,14 +334,11 @@ def read_position(table: dict, where: Where, base, required: bool = True):
     for k in form:
         if k not in table:
             raise where.error(f"'{form[0]}' and '{form[1]}' go together; missing '{k}'")
-    num = {"kind": "float", "lo": None, "hi": None, "lo_open": False, "choices": None}
-    a = check_value(table[form[0]], num, where.at(form[0]))
-    b = check_value(table[form[1]], num, where.at(form[1]))
+    a = check_value(table[form[0]], number_meta(form[0]), where.at(form[0]))
+    b = check_value(table[form[1]], number_meta(form[1]), where.at(form[1]))
     if form == ("east_m", "north_m"):
         return a, b
     if form == ("bearing_deg", "range_km"):
-        if b < 0:
-            raise where.at("range_km").error(f"{b!r} is out of range; allowed: >= 0")
         return bearing_range_to_en(a, b * 1000.0)
     if not -90.0 <= a <= 90.0:
         raise where.at("lat_deg").error(f"{a!r} is out of range; allowed: -90 .. 90")
@@ -278,11 +368,31 @@ def _lookup(kind: str, type_id, catalog: dict, where: Where):
 def _facing(own: dict, where: Where) -> float:
     if "facing_deg" not in own:
         return 0.0
-    num = {"kind": "float", "lo": None, "hi": None, "lo_open": False, "choices": None}
-    return check_value(own["facing_deg"], num, where.at("facing_deg"))
+    return check_value(own["facing_deg"], number_meta("facing_deg"), where.at("facing_deg"))
 
 
-def _read_sensor(table: dict, where: Where, base, previous: SensorPlacement | None):
+# Catalog keys that only apply to some kinds of entries: giving one elsewhere is a warning
+# (the value is ignored), e.g. altitude_m on a rocket or apogee_m on a drone.
+RAID_ONLY_FOR = {"altitude_m": CRUISE_CLASSES, "dive_distance_m": CRUISE_CLASSES,
+                 "apogee_ratio": BALLISTIC_CLASSES, "apogee_m": BALLISTIC_CLASSES}
+UNIT_ONLY_FOR = {"channel_hold": ("missile",), "cycle_s": ("missile",),
+                 "burst_s": ("gun",), "rounds_per_shot": ("gun",),
+                 "dwell_s": ("laser",), "dwell_ref_range_m": ("laser",),
+                 "magazine": ("missile", "gun"), "reserve": ("missile", "gun"),
+                 "reload_s": ("missile", "gun"), "speed_mps": ("missile", "gun")}
+
+
+def _does_not_apply(over: dict, only_for: dict, what: str, where: Where, notes: list) -> None:
+    for key in over:
+        if key in only_for and what not in only_for[key]:
+            allowed = " and ".join(k.replace("_", " ") + "s" for k in only_for[key])
+            notes.append(where.at(key).error(f"{key} does not apply to a "
+                                             f"{what.replace('_', ' ')} (only to {allowed}); "
+                                             f"it is ignored"))
+
+
+def _read_sensor(table: dict, where: Where, base, previous: SensorPlacement | None,
+                 notes: list | None = None):
     own, over = _split(table, PLACEMENT_KEYS, defenses.SENSOR_OVERRIDABLE, where)
     catalog = defenses.load_sensors()
     if previous is None or "type" in own:
@@ -292,13 +402,22 @@ def _read_sensor(table: dict, where: Where, base, previous: SensorPlacement | No
     else:
         parent = previous.spec
     sensor_spec = build(SensorType, over, where, base=parent)
+    if notes is not None:
+        if "range_m" in over and sensor_spec.range_m < MIN_PLAUSIBLE_SENSOR_RANGE_M:
+            notes.append(where.at("range_m").error(
+                f"{sensor_spec.range_m:g} m is an implausibly short sensor range (below "
+                f"{MIN_PLAUSIBLE_SENSOR_RANGE_M:g} m; range_m is in metres)"))
+        if "rcs_ref_m2" in over and not sensor_spec.rcs_scaling:
+            notes.append(where.at("rcs_ref_m2").error(
+                "rcs_ref_m2 does not apply to a sensor with rcs_scaling = false; it is ignored"))
     pos = read_position(own, where, base, required=previous is None)
     e, n = pos if pos is not None else (previous.east_m, previous.north_m)
     facing = _facing(own, where) if ("facing_deg" in own or previous is None) else previous.facing_deg
     return SensorPlacement(own["name"], e, n, facing, sensor_spec)
 
 
-def _read_unit(table: dict, where: Where, base, previous: UnitPlacement | None):
+def _read_unit(table: dict, where: Where, base, previous: UnitPlacement | None,
+               notes: list | None = None):
     own, over = _split(table, {**PLACEMENT_KEYS, **UNIT_ONLY_KEYS}, defenses.UNIT_OVERRIDABLE, where)
     catalog = defenses.load_fire_units()
     if previous is None or "type" in own:
@@ -308,6 +427,8 @@ def _read_unit(table: dict, where: Where, base, previous: UnitPlacement | None):
     else:
         parent = previous.spec
     unit_spec = build(FireUnitType, over, where, base=parent)
+    if notes is not None:
+        _does_not_apply(over, UNIT_ONLY_FOR, unit_spec.kind, where, notes)
     pos = read_position(own, where, base, required=previous is None)
     e, n = pos if pos is not None else (previous.east_m, previous.north_m)
     facing = _facing(own, where) if ("facing_deg" in own or previous is None) else previous.facing_deg
@@ -338,7 +459,9 @@ def _merge_placements(layout_tables, layout_where: Where, scenario_tables, scen_
         name = table["name"]
         remove = table.get("remove", False)
         if not isinstance(remove, bool):
-            raise w.at("remove").error(f"expected true or false, got {remove!r}")
+            raise w.at("remove").error(f"expected true or false, got {_short(remove)}")
+        if remove:
+            check_remove_alone(table, w)
         if name in names:
             k = names.index(name)
             if remove:
@@ -353,15 +476,24 @@ def _merge_placements(layout_tables, layout_where: Where, scenario_tables, scen_
     return out
 
 
+def check_remove_alone(table: dict, where: Where) -> None:
+    """`remove = true` takes no other key than the name: anything beside it would be ignored."""
+    extra = [k for k in table if k not in ("name", "remove")]
+    if extra:
+        raise where.at(extra[0]).error(
+            f"'remove = true' removes the entry, so {', '.join(map(repr, extra))} would be "
+            f"ignored; allowed beside it: name only")
+
+
 def _check_name(table, where: Where, taken) -> None:
     if not isinstance(table, dict):
-        raise where.error(f"expected a table, got {table!r}")
+        raise where.error(f"expected a table, got {_short(table)}")
     if "name" not in table:
         raise where.error("missing required key 'name'")
     if not isinstance(table["name"], str) or not table["name"]:
-        raise where.at("name").error(f"expected a non-empty string, got {table['name']!r}")
+        raise where.at("name").error(f"expected a non-empty string, got {_short(table['name'])}")
     if table["name"] in taken:
-        raise where.at("name").error(f"duplicate name '{table['name']}'; each name may appear "
+        raise where.at("name").error(f"duplicate name {table['name']!r}; each name may appear "
                                      f"only once in this list")
 
 
@@ -373,9 +505,9 @@ def asset_aim_point(asset) -> tuple[float, float]:
     return float(c.x), float(c.y)
 
 
-def _read_raid(table: Any, where: Where, base) -> Raid:
+def _read_raid(table: Any, where: Where, base, notes: list | None = None) -> Raid:
     if not isinstance(table, dict):
-        raise where.error(f"expected a table, got {table!r}")
+        raise where.error(f"expected a table, got {_short(table)}")
     timing_keys = [f.name for f in dataclasses.fields(RaidTiming)]
     own, over = _split(table, list(RAID_KEYS) + timing_keys, threats.OVERRIDABLE, where)
     if "type" not in own:
@@ -386,21 +518,24 @@ def _read_raid(table: Any, where: Where, base) -> Raid:
     if "cep_frac_of_range" in over and "cep_m" not in over:
         over["cep_m"] = 0.0
     threat = build(ThreatType, over, where, base=parent)
+    if notes is not None:
+        _does_not_apply(over, RAID_ONLY_FOR, threat.threat_class, where, notes)
     name = own.get("name", threat.id)
     if not isinstance(name, str):
-        raise where.at("name").error(f"expected a string, got {name!r}")
+        raise where.at("name").error(f"expected a string, got {_short(name)}")
 
     if "count" not in own:
         raise where.error("missing required key 'count'")
-    count = check_value(own["count"], {"kind": "int", "lo": 1, "hi": 100_000, "lo_open": False,
-                                       "choices": None}, where.at("count"))
+    count = check_value(own["count"], number_meta("count", kind="int"), where.at("count"))
     timing = build(RaidTiming, {k: own[k] for k in timing_keys if k in own}, where)
     if timing.interval_s > 0 and timing.rate_per_min > 0:
         raise where.at("rate_per_min").error("give interval_s (fixed schedule) or rate_per_min "
                                              "(Poisson arrivals), not both")
-    nonneg = {"kind": "float", "lo": 0.0, "hi": None, "lo_open": False, "choices": None}
-    launch_spread = check_value(own.get("launch_spread_m", 0.0), nonneg, where.at("launch_spread_m"))
-    aim_spread = check_value(own.get("aim_spread_m", 0.0), nonneg, where.at("aim_spread_m"))
+    _check_schedule(timing, count, where)
+    launch_spread = check_value(own.get("launch_spread_m", 0.0), number_meta("launch_spread_m"),
+                                where.at("launch_spread_m"))
+    aim_spread = check_value(own.get("aim_spread_m", 0.0), number_meta("aim_spread_m"),
+                             where.at("aim_spread_m"))
 
     # Aim
     aim = own.get("aim", "random_asset")
@@ -431,7 +566,7 @@ def _read_raid(table: Any, where: Where, base) -> Raid:
                 f"north {miny - MAP_MARGIN_M:.0f}..{maxy + MAP_MARGIN_M:.0f} m)")
     else:
         raise where.at("aim").error(f"expected an asset name, 'random_asset' or a point table, "
-                                    f"got {aim!r}")
+                                    f"got {_short(aim)}")
 
     # Launch site and range check against the threat's min/max range
     if "launch" not in own:
@@ -439,7 +574,7 @@ def _read_raid(table: Any, where: Where, base) -> Raid:
                           "range_km = 8.0 })")
     launch = own["launch"]
     if not isinstance(launch, dict):
-        raise where.at("launch").error(f"expected a position table, got {launch!r}")
+        raise where.at("launch").error(f"expected a position table, got {_short(launch)}")
     check_keys(launch, POSITION_KEYS, where.at("launch"))
     launch_e, launch_n = read_position(launch, where.at("launch"), base)
     ground_km = math.hypot(launch_e - aim_e, launch_n - aim_n) / 1000.0
@@ -457,10 +592,26 @@ def _read_raid(table: Any, where: Where, base) -> Raid:
         if not threat.is_cruise:
             raise where.at("ingress_bearing_deg").error(
                 f"only drones and cruise missiles fly an ingress route, not a {threat.threat_class}")
-        num = {"kind": "float", "lo": None, "hi": None, "lo_open": False, "choices": None}
-        ib = check_value(ib, num, where.at("ingress_bearing_deg"))
-        idist = check_value(idist, dict(num, lo=0.0, lo_open=True), where.at("ingress_distance_m"))
+        ib = check_value(ib, number_meta("ingress_bearing_deg"), where.at("ingress_bearing_deg"))
+        idist = check_value(idist, number_meta("ingress_distance_m", lo=0.0, lo_open=True),
+                            where.at("ingress_distance_m"))
     return Raid(name=name, threat=threat, count=count, launch_e=launch_e, launch_n=launch_n,
                 launch_spread_m=launch_spread, timing=timing, aim_mode=aim_mode,
                 aim_asset=aim_asset, aim_e=aim_e, aim_n=aim_n, aim_spread_m=aim_spread,
                 ingress_bearing_deg=ib, ingress_distance_m=idist or 0.0)
+
+
+def _check_schedule(timing: RaidTiming, count: int, where: Where) -> None:
+    """The last launch (expected, for Poisson arrivals) within MAX_TIME_S of the start."""
+    if timing.rate_per_min > 0:
+        end = timing.start_s + count * 60.0 / timing.rate_per_min
+        how = "start_s + count / rate_per_min (the expected last launch)"
+        key = "rate_per_min"
+    else:
+        end = timing.start_s + (count - 1) * timing.interval_s + timing.jitter_s
+        how = "start_s + (count - 1) x interval_s + jitter_s"
+        key = "interval_s" if timing.interval_s > 0 else "start_s"
+    if end > MAX_TIME_S:
+        raise where.at(key).error(
+            f"the launches would last until {end:,.0f} s ({how}); allowed: every launch within "
+            f"{_bound(MAX_TIME_S)} s (30 days)")

@@ -15,6 +15,12 @@ from pathlib import Path
 from typing import Any
 
 
+def one_line(text: str) -> str:
+    """`text` on one printable line: control characters (newlines, escape sequences) in names
+    taken from a file are shown escaped, as Python's repr shows them."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(text))
+
+
 class InputError(Exception):
     """A user's mistake in an input file: file, key path and what is allowed."""
 
@@ -26,7 +32,7 @@ class InputError(Exception):
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.key_path}" if self.key_path else self.file
-        return f"{where}: {self.message}"
+        return one_line(f"{where}: {self.message}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,8 +62,118 @@ def spec(doc: str, *, default: Any = dataclasses.MISSING, lo: float | None = Non
     return dataclasses.field(default=default, metadata=meta)
 
 
-def field_docs(cls) -> list[tuple[str, str, str, str]]:
-    """(key, kind, default, doc) rows for documentation and `salvosim catalog`."""
+# ----------------------------------------------------------------------------------------
+# Physical bounds. Every number a file (or a variant, or --vary) can set has an upper and a
+# lower bound, checked on loading with the field's own bounds: a time of 1e13 s, a speed of
+# 1e-6 m/s or a count of 1e7 is a mistake, and the engines would hang or run out of memory on
+# it. A key's bounds come from its name (KEY_LIMITS), else from its unit suffix
+# (SUFFIX_LIMITS); a field's declared bounds can only make them narrower.
+DAY_S = 86_400.0
+MAX_TIME_S = 30 * DAY_S             # 2,592,000 s: a scenario lasts at most 30 days
+MAX_DISTANCE_M = 5_000_000.0        # 5,000 km: ranges, positions, spreads
+MAX_ALTITUDE_M = 100_000.0          # 100 km: flight altitudes, envelopes, sensor heights
+MAX_APOGEE_M = 1_000_000.0          # 1,000 km: a ballistic apogee (a 2,000 km missile: ~500 km)
+MAX_INT = 1_000_000                 # any whole number without a tighter bound
+
+KEY_LIMITS: dict[str, tuple[float | None, float | None, str]] = {
+    # key: (lo, hi, note shown after the bounds)
+    "east_m": (-MAX_DISTANCE_M, MAX_DISTANCE_M, "m, 5,000 km"),
+    "north_m": (-MAX_DISTANCE_M, MAX_DISTANCE_M, "m, 5,000 km"),
+    "lat_deg": (-90.0, 90.0, "degrees"),
+    "lon_deg": (-180.0, 180.0, "degrees"),
+    "altitude_m": (0.0, MAX_ALTITUDE_M, "m, 100 km"),
+    "min_altitude_m": (0.0, MAX_ALTITUDE_M, "m, 100 km"),
+    "max_altitude_m": (0.0, MAX_ALTITUDE_M, "m, 100 km"),
+    "height_m": (0.0, MAX_ALTITUDE_M, "m, 100 km"),
+    "elevation_m": (-1_000.0, 10_000.0, "m"),
+    "apogee_m": (0.0, MAX_APOGEE_M, "m, 1,000 km"),
+    "rate_per_min": (0.0, 10_000.0, "per minute"),
+    "warhead_kg": (0.0, 100_000.0, "kg"),
+    "value": (0.0, 1.0e9, ""),
+    "channels": (1, 100, ""),
+    "magazine": (0, MAX_INT, "rounds or interceptors"),
+    "reserve": (0, MAX_INT, "rounds or interceptors"),
+    "rounds_per_shot": (1, 10_000, ""),
+    "shots_per_engagement": (1, 16, ""),
+    "shots_per_engagement_by_class": (1, 16, ""),
+    "max_engagements": (1, 100, ""),
+    "replications": (1, 10_000_000, ""),
+    "count": (1, 10_000, ""),
+}
+SUFFIX_LIMITS: tuple[tuple[str, tuple[float | None, float | None, str]], ...] = (
+    ("_mps", (1.0, 10_000.0, "m/s")),
+    ("_s", (0.0, MAX_TIME_S, "s, 30 days")),
+    ("_km", (0.0, MAX_DISTANCE_M / 1000.0, "km")),
+    ("_m2", (0.0, 1.0e6, "m^2")),
+    ("_m", (0.0, MAX_DISTANCE_M, "m, 5,000 km")),
+    ("_deg", (-360.0, 360.0, "degrees")),
+    ("_usd", (0.0, 1.0e12, "US dollars")),
+)
+
+
+def physical_limits(key: str, kind: str | None = None) -> tuple[float | None, float | None, str]:
+    """(lo, hi, note) of a key by its name or unit suffix; numbers without one get
+    0 .. MAX_INT (whole numbers) or no bound (fractions such as pk, which declare theirs)."""
+    if key in KEY_LIMITS:
+        return KEY_LIMITS[key]
+    for suffix, limits in SUFFIX_LIMITS:
+        if key.endswith(suffix):
+            return limits
+    if kind in ("int", "class_int_map"):
+        return (None, MAX_INT, "default")
+    return (None, None, "")
+
+
+def bounded(meta: dict, key: str) -> dict:
+    """A field's metadata with its declared bounds narrowed to the physical limits of `key`."""
+    if meta.get("kind") not in ("float", "int", "class_map", "class_int_map"):
+        return dict(meta)
+    plo, phi, note = physical_limits(key, meta.get("kind"))
+    out = dict(meta)
+    lo, lo_open = meta.get("lo"), meta.get("lo_open", False)
+    if plo is not None and (lo is None or plo > lo):
+        # 0 stays allowed where the field declares it (e.g. a laser's speed_mps = 0: unused)
+        out["zero_ok"] = lo == 0 and not lo_open and plo > 0
+        out["lo"], out["lo_open"] = plo, False
+    hi = meta.get("hi")
+    if note == "default":       # a whole number without a physical limit of its own
+        note = ""
+        if hi is not None:      # keeps its declared bound (a seed: 2^63 - 1)
+            return out
+    if phi is not None and (hi is None or phi < hi):
+        out["hi"] = phi
+    if note and not out.get("note"):
+        out["note"] = note
+    return out
+
+
+def field_meta(f: dataclasses.Field) -> dict:
+    """The metadata of a documented field, with its physical bounds."""
+    return bounded(dict(f.metadata), key_of(f))
+
+
+def allowed_text(meta: dict) -> str:
+    """What a field allows, as in the error messages (e.g. '>= 0 and <= 2,592,000 (s, 30 days)')."""
+    kind = meta.get("kind")
+    if kind == "bool":
+        return "true / false"
+    if kind in ("str", "str_list"):
+        return " / ".join(meta["choices"]) if meta.get("choices") else ""
+    parts = []
+    if meta.get("lo") is not None:
+        parts.append(f"{'>' if meta.get('lo_open') else '>='} {_bound(meta['lo'])}")
+    if meta.get("hi") is not None:
+        parts.append(f"<= {_bound(meta['hi'])}")
+    text = " and ".join(parts)
+    if meta.get("zero_ok"):
+        text = f"0, or {text}"
+    if meta.get("note") and text:
+        text += f" ({meta['note']})"
+    return text
+
+
+def field_docs(cls) -> list[tuple[str, str, str, str, str]]:
+    """(key, kind, default, allowed, doc) rows for documentation and `salvosim catalog`."""
     rows = []
     for f in dataclasses.fields(cls):
         if f.name.startswith("_") or "doc" not in f.metadata:
@@ -68,8 +184,18 @@ def field_docs(cls) -> list[tuple[str, str, str, str]]:
             default = repr(f.default_factory())  # type: ignore[misc]
         else:
             default = "required"
-        rows.append((key_of(f), f.metadata["kind"], default, f.metadata["doc"]))
+        rows.append((key_of(f), f.metadata["kind"], default, allowed_text(field_meta(f)),
+                     f.metadata["doc"]))
     return rows
+
+
+def field_table(cls) -> str:
+    """The README table of a kind of table: key, type, default, allowed values, meaning."""
+    lines = ["| key | type | default | allowed | meaning |", "|---|---|---|---|---|"]
+    for key, kind, default, allowed, doc in field_docs(cls):
+        default = "required" if default == "required" else f"`{default}`"
+        lines.append(f"| `{key}` | {kind} | {default} | {allowed} | {doc} |")
+    return "\n".join(lines)
 
 
 def key_of(f: dataclasses.Field) -> str:
@@ -104,27 +230,31 @@ def check_value(value: Any, meta: dict, where: Where) -> Any:
     kind = meta["kind"]
     if kind == "float":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise where.error(f"expected a number, got {_type_name(value)} {value!r}")
-        value = float(value)
+            raise where.error(f"expected a number, got {_type_name(value)} {_short(value)}")
+        try:
+            value = float(value)
+        except OverflowError:       # an integer too large for a float
+            raise where.error(f"{_short(value)} is out of range; allowed: "
+                              f"{allowed_text(meta) or 'a finite number'}") from None
         if not math.isfinite(value):
             raise where.error(f"expected a finite number, got {value!r}")
         _check_bounds(value, meta, where)
     elif kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
-            raise where.error(f"expected an integer, got {_type_name(value)} {value!r}")
+            raise where.error(f"expected an integer, got {_type_name(value)} {_short(value)}")
         _check_bounds(value, meta, where)
     elif kind == "bool":
         if not isinstance(value, bool):
-            raise where.error(f"expected true or false, got {_type_name(value)} {value!r}")
+            raise where.error(f"expected true or false, got {_type_name(value)} {_short(value)}")
     elif kind == "str":
         if not isinstance(value, str):
-            raise where.error(f"expected a string, got {_type_name(value)} {value!r}")
+            raise where.error(f"expected a string, got {_type_name(value)} {_short(value)}")
         if meta["choices"] and value not in meta["choices"]:
             raise where.error(f"'{value}' is not allowed{suggest(value, meta['choices'])}; "
                               f"allowed: {allowed_list(meta['choices'])}")
     elif kind == "str_list":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise where.error(f"expected an array of strings, got {value!r}")
+            raise where.error(f"expected an array of strings, got {_short(value)}")
         if meta["choices"]:
             for i, v in enumerate(value):
                 if v not in meta["choices"]:
@@ -132,7 +262,7 @@ def check_value(value: Any, meta: dict, where: Where) -> Any:
                                             f"allowed: {allowed_list(meta['choices'])}")
     elif kind in ("class_map", "class_int_map"):
         if not isinstance(value, dict):
-            raise where.error(f"expected a table of threat class = value, got {value!r}")
+            raise where.error(f"expected a table of threat class = value, got {_short(value)}")
         sub = dict(meta, kind="float" if kind == "class_map" else "int")
         out = {}
         for k, v in value.items():
@@ -145,20 +275,28 @@ def check_value(value: Any, meta: dict, where: Where) -> Any:
 
 
 def _bound(x) -> str:
-    """A bound as written by a user: integers in full (seeds), others short."""
-    return str(x) if isinstance(x, int) else f"{x:g}"
+    """A bound as written by a user: integers in full (seeds), whole floats with thousands
+    separators (2,592,000), others short."""
+    if isinstance(x, int):
+        return f"{x:,}" if abs(x) < 10 ** 15 else str(x)
+    if float(x).is_integer() and abs(x) < 1e16:
+        return f"{int(x):,}"
+    return f"{x:g}"
+
+
+def _short(value, limit: int = 60) -> str:
+    """repr of a value, cut short (a 3,000-digit integer is not an error message)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _check_bounds(value, meta, where: Where) -> None:
     lo, hi = meta["lo"], meta["hi"]
-    parts = []
-    if lo is not None:
-        parts.append(f"{'>' if meta['lo_open'] else '>='} {_bound(lo)}")
-    if hi is not None:
-        parts.append(f"<= {_bound(hi)}")
+    if meta.get("zero_ok") and value == 0:
+        return
     too_low = lo is not None and (value < lo or (meta["lo_open"] and value == lo))
     if too_low or (hi is not None and value > hi):
-        raise where.error(f"{value!r} is out of range; allowed: {' and '.join(parts)}")
+        raise where.error(f"{_short(value)} is out of range; allowed: {allowed_text(meta)}")
 
 
 def build(cls, table: Any, where: Where, fixed: dict | None = None, base: Any = None):
@@ -167,7 +305,7 @@ def build(cls, table: Any, where: Where, fixed: dict | None = None, base: Any = 
     `fixed` supplies fields that are not read from the table (e.g. the id). With `base` (an
     instance of cls), the table holds overrides: absent keys keep base's values."""
     if not isinstance(table, dict):
-        raise where.error(f"expected a table, got {_type_name(table)} {table!r}")
+        raise where.error(f"expected a table, got {_type_name(table)} {_short(table)}")
     fixed = fixed or {}
     fields = {key_of(f): f for f in dataclasses.fields(cls) if "doc" in f.metadata}
     readable = {k: f for k, f in fields.items() if f.name not in fixed}
@@ -175,7 +313,7 @@ def build(cls, table: Any, where: Where, fixed: dict | None = None, base: Any = 
     values = dict(fixed)
     for key, f in readable.items():
         if key in table:
-            values[f.name] = check_value(table[key], f.metadata, where.at(key))
+            values[f.name] = check_value(table[key], field_meta(f), where.at(key))
         elif base is not None:
             values[f.name] = getattr(base, f.name)
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:  # type: ignore[misc]
@@ -198,5 +336,7 @@ def read_toml(path: str | Path) -> dict:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(path, "", f"malformed TOML: {exc}") from None
+    except RecursionError:
+        raise InputError(path, "", "malformed TOML: tables or arrays nested too deeply") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(path, "", f"cannot read: {exc}") from None

@@ -113,7 +113,7 @@ CASES = [
     ("latitude_out_of_range",
      edited("launch = { bearing_deg = 0.0, range_km = 7.5 }", "launch = { lat_deg = 95.0, "
             "lon_deg = 42.441 }"), "validate",
-     ["raids[0].launch.lat_deg", "95.0 is out of range", "allowed: -90 .. 90"]),
+     ["raids[0].launch.lat_deg", "95.0 is out of range", "allowed: >= -90 and <= 90"]),
     ("negative_seed", edited("replications = 10", "replications = 10\nseed = -1"), "validate",
      ["scenario.seed", "-1 is out of range", "allowed: >= 0 and <= 9223372036854775807"]),
 ]
