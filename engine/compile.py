@@ -98,6 +98,11 @@ class CompiledScenario(NamedTuple):
     un_defended_only: np.ndarray
     un_cost_usd: np.ndarray
     un_sensor: np.ndarray         # own sensor index or -1
+    un_allowed: np.ndarray        # [U, N_CLASSES] bool: fire doctrine, engage_classes (MODEL §6)
+    un_self_defense_m: np.ndarray  # [U] self-defence radius about the unit for other classes
+    un_hold_need: np.ndarray      # [U, N_CLASSES] shots hold_for keeps back from that class
+    un_assign_queue: np.ndarray   # [U] central assignment capacity
+    un_cost_per_kill: np.ndarray  # [U, N_CLASSES] cost per expected kill (inf: cannot engage)
     # assets [A] and defended area
     as_vert_e: np.ndarray
     as_vert_n: np.ndarray
@@ -112,6 +117,8 @@ class CompiledScenario(NamedTuple):
     c2_latency_s: float
     c2_double_engagement: bool
     c2_priority: int
+    c2_decoy_discrimination: float
+    c2_central: bool
 
 
 class Labels(NamedTuple):
@@ -202,6 +209,18 @@ def compile_scenario(scn: Scenario) -> tuple[CompiledScenario, Labels]:
             pk[i, CLASS_INDEX[c]] = p
         for c in CLASS_INDEX:
             shots[i, CLASS_INDEX[c]] = u.spec.shots_against(c)
+    allowed = np.zeros((n_units, N_CLASSES), dtype=np.bool_)
+    hold_need = np.zeros((n_units, N_CLASSES), dtype=np.int64)
+    cost_per_kill = np.full((n_units, N_CLASSES), np.inf)
+    for i, u in enumerate(scn.units):
+        for c in u.spec.allowed_classes():
+            allowed[i, CLASS_INDEX[c]] = True
+        for k, c in enumerate(CLASS_INDEX):
+            # hold_for keeps N shots for class c: a shot at any other class may not cut into them
+            hold_need[i, k] = sum(n for held, n in u.spec.hold_for.items() if held != c)
+            if pk[i, k] > 0:
+                n = shots[i, k]
+                cost_per_kill[i, k] = u.spec.cost_per_shot_usd * n / (1.0 - (1.0 - pk[i, k]) ** n)
 
     vert_e, vert_n, start = [], [], [0]
     for a in scn.base.assets:
@@ -253,6 +272,10 @@ def compile_scenario(scn: Scenario) -> tuple[CompiledScenario, Labels]:
         un_defended_only=_b([u.spec.defended_area_only for u in U]),
         un_cost_usd=_f([u.spec.cost_per_shot_usd for u in U]),
         un_sensor=_i([sensor_index[u.sensor] if u.sensor is not None else -1 for u in U]),
+        un_allowed=allowed, un_self_defense_m=_f([u.spec.self_defense_m for u in U]),
+        un_hold_need=hold_need,
+        un_assign_queue=_i([u.spec.assign_queue or 2 * u.spec.channels for u in U]),
+        un_cost_per_kill=cost_per_kill,
         as_vert_e=_f(vert_e), as_vert_n=_f(vert_n), as_start=_i(start),
         as_value=_f([a.value for a in scn.base.assets]),
         as_aim_e=_f([p[0] for p in aim_points]), as_aim_n=_f([p[1] for p in aim_points]),
@@ -260,6 +283,8 @@ def compile_scenario(scn: Scenario) -> tuple[CompiledScenario, Labels]:
         c2_network=bool(scn.c2.network), c2_latency_s=float(scn.c2.latency_s),
         c2_double_engagement=bool(scn.c2.double_engagement),
         c2_priority=int(PRIORITIES[scn.c2.priority]),
+        c2_decoy_discrimination=float(scn.c2.decoy_discrimination),
+        c2_central=scn.c2.assignment == "central",
     )
     labels = Labels(raids=[r.name for r in scn.raids], groups=groups, group_cost_usd=group_cost,
                     units=[u.name for u in U], unit_types=[u.spec.id for u in U],

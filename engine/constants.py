@@ -29,18 +29,24 @@ PRIORITIES = {"time_to_impact": PRIORITY_TIME_TO_IMPACT, "value": PRIORITY_VALUE
 # Why a threat was never engaged (MODEL.md §5-7; `trace` and `run`). Ordered by how far the
 # engagement got: a threat's reason is the largest over the units (the one that came closest).
 WHY_ENGAGED = 0           # it was engaged
-WHY_CLASS = 1             # no unit may engage its class
-WHY_NOT_TRACKED = 2       # no unit knew it before its end
-WHY_DEFENDED_AREA = 3     # predicted impact outside the defended area (defended_area_only)
-WHY_ENVELOPE = 4          # never inside an envelope
-WHY_NO_SHOT = 5           # inside an envelope, but no shot could arrive in the window
-WHY_LATE = 6              # a shot was possible, but not after track + reaction time
-WHY_MAGAZINE = 7          # the unit had no ammunition left when it could have fired
-WHY_BUSY = 8              # the unit could have fired but its channels were busy (saturation)
-WHY_NAMES = ("engaged", "class not engageable", "not tracked in time",
+WHY_CLASS = 1             # no unit may engage its class (pk = 0)
+WHY_DOCTRINE = 2          # fire doctrine: outside engage_classes and not in self-defence
+WHY_DECOY = 3             # recognised as a decoy (c2.decoy_discrimination)
+WHY_NOT_TRACKED = 4       # no unit knew it before its end
+WHY_DEFENDED_AREA = 5     # predicted impact outside the defended area (defended_area_only)
+WHY_ENVELOPE = 6          # never inside an envelope
+WHY_NO_SHOT = 7           # inside an envelope, but no shot could arrive in the window
+WHY_LATE = 8              # a shot was possible, but not after track + reaction time
+WHY_NOT_ASSIGNED = 9      # central assignment gave it to no unit that could shoot
+WHY_HOLD = 10             # held back: hold_for kept the unit's last interceptors for others
+WHY_MAGAZINE = 11         # the unit had no ammunition left when it could have fired
+WHY_BUSY = 12             # the unit could have fired but its channels were busy (saturation)
+WHY_NAMES = ("engaged", "class not engageable", "fire doctrine (engage_classes)",
+             "recognised decoy", "not tracked in time",
              "impact predicted outside defended area", "outside every envelope",
              "no feasible shot (intercept too late)", "tracked too late (track + reaction)",
-             "magazine empty", "channels busy (saturation)")
+             "not assigned (central)", "held back (hold_for)", "magazine empty",
+             "channels busy (saturation)")
 
 # Arrival processes of a raid.
 ARRIVAL_FIXED, ARRIVAL_POISSON = 0, 1
@@ -55,8 +61,9 @@ EV_FREE = 2        # channel frees, reload ends, kill-assessment ends (index: un
 EV_KNOWN = 3       # a threat becomes known to a unit  (index: unit, threat)
 EV_DECIDE = 4      # unit decisions, wake-ups          (index: unit)
 
-# Sub-kinds of EV_FREE (their effects commute, so their order does not matter).
-FREE_CHANNEL, FREE_RELOAD, FREE_ASSESSMENT = 0, 1, 2
+# Sub-kinds of EV_FREE, in this order at equal times: a channel frees, a reload ends, a kill
+# assessment ends, the C2 assigns a threat, an assignment lapses (central assignment, §6 v2).
+FREE_CHANNEL, FREE_RELOAD, FREE_ASSESSMENT, FREE_ASSIGN, FREE_LAPSE = 0, 1, 2, 3, 4
 
 # Random-number streams (MODEL.md §9).
 S_LAUNCH_JITTER = 1
@@ -71,6 +78,7 @@ S_FAIL_TIME = 9
 S_POISSON_GAP = 10
 S_SHOT = 11
 S_AIM_ASSET = 12
+S_DISCRIMINATE = 13        # decoy recognised (MODEL.md §6 v2 "discriminate", entity j)
 
 # Numerical tolerances shared by both engines.
 BISECT_TOL_S = 1e-3        # detection instants by bisection (MODEL.md §4)

@@ -14,10 +14,12 @@ from numba import njit
 
 from .areas import distance_to_polygon_m, point_in_polygon
 from .constants import (AIM_POINT, AIM_RANDOM_ASSET, ARRIVAL_FIXED, CEP_TO_SIGMA,
-                        S_AIM_ASSET, S_AIM_X, S_AIM_Y, S_CEP_X, S_CEP_Y, S_FAIL, S_FAIL_TIME,
+                        S_AIM_ASSET, S_AIM_X, S_AIM_Y, S_CEP_X, S_CEP_Y, S_DISCRIMINATE, S_FAIL,
+                        S_FAIL_TIME,
                         S_LAUNCH_JITTER, S_LAUNCH_X, S_LAUNCH_Y, S_POISSON_GAP, LEAKED, MISSED,
                         PRIORITY_VALUE)
 from .envelope import engagement_window
+from .intercept import latest_useful_shot_s
 from .rng import key_exponential, key_normal, key_uniform
 from .sensors import detection_range_m, detection_time_s
 from .trajectory import MAX_PTS, build_ballistic, build_cruise
@@ -40,6 +42,11 @@ class Instances(NamedTuple):
     in_defended: np.ndarray  # [J] bool: predicted impact inside the defended area
     target_value: np.ndarray  # [J] asset value within lethal radius of the aim point
                               #   (computed only for the `value` priority, its one use)
+    aim_e: np.ndarray       # [J] m: the aim point A (what the defender can infer)
+    aim_n: np.ndarray
+    recognised: np.ndarray  # [J] bool: a decoy the C2 recognises as one (never engaged)
+    net_known_t: np.ndarray  # [J] s: first network track (sensor track + latency; inf: none)
+    latest_shot: np.ndarray  # [U, J] s: latest useful shot (central assignment only; else nan)
     detect_t: np.ndarray    # [S, J] first detection, s (inf: never)
     known_t: np.ndarray     # [U, J] time unit u knows threat j (inf: never)
     win_a: np.ndarray       # [U, J] engagement window start (nan: none, or not engageable)
@@ -57,6 +64,8 @@ def new_instances(sc):
                      np.zeros((J, MAX_PTS)), np.zeros((J, MAX_PTS)), np.zeros(J, np.int64),
                      np.zeros(J), np.zeros(J), np.zeros(J), np.zeros(J, np.bool_),
                      np.zeros(J), np.zeros(J), np.zeros(J, np.bool_), np.zeros(J),
+                     np.zeros(J), np.zeros(J), np.zeros(J, np.bool_), np.full(J, np.inf),
+                     np.full((U, J), np.nan),
                      np.full((S, J), np.inf), np.full((U, J), np.inf),
                      np.full((U, J), np.nan), np.full((U, J), np.nan),
                      np.zeros((U, J), np.bool_), np.zeros(32))
@@ -108,6 +117,10 @@ def draw_threat(sc, seed, rep, j, inst):
     impact_n = aim_n + sigma * key_normal(seed, rep, S_CEP_Y, j)
     inst.impact_e[j] = impact_e
     inst.impact_n[j] = impact_n
+    inst.aim_e[j] = aim_e
+    inst.aim_n[j] = aim_n
+    inst.recognised[j] = (sc.th_decoy[j] and sc.c2_decoy_discrimination > 0.0 and
+                          key_uniform(seed, rep, S_DISCRIMINATE, j, 0) < sc.c2_decoy_discrimination)
 
     t0 = inst.t_launch[j]
     if sc.th_cruise[j]:
@@ -140,6 +153,18 @@ def draw_threat(sc, seed, rep, j, inst):
 
 
 @njit(cache=True, error_model="numpy")
+def doctrine_allows(sc, inst, u, j):
+    """Fire doctrine (MODEL.md §6 v2): u may engage j if j's class is in its engage_classes, or
+    (self-defence) if u can engage the class and j's aim point is within self_defense_m of u."""
+    c = sc.th_class[j]
+    if not sc.un_engages[u, c]:
+        return False
+    if sc.un_allowed[u, c]:
+        return True
+    return math.hypot(inst.aim_e[j] - sc.un_e[u], inst.aim_n[j] - sc.un_n[u]) <= sc.un_self_defense_m[u]
+
+
+@njit(cache=True, error_model="numpy")
 def sense_and_window(sc, inst):
     """For every threat: detections, when each unit knows it, and each unit's window."""
     for j in range(len(sc.th_raid)):
@@ -164,6 +189,7 @@ def sense_and_window_one(sc, j, inst):
     if sc.c2_network:
         for s in range(len(sc.se_e)):
             shared = min(shared, inst.detect_t[s, j] + sc.se_track_delay_s[s] + sc.c2_latency_s)
+    inst.net_known_t[j] = shared
     for u in range(len(sc.un_e)):
         inst.known_t[u, j] = math.inf
         inst.win_a[u, j] = math.nan
@@ -176,7 +202,9 @@ def sense_and_window_one(sc, j, inst):
         if s >= 0:
             own = inst.detect_t[s, j] + sc.se_track_delay_s[s]
         inst.known_t[u, j] = min(own, shared)
-        if inst.known_t[u, j] >= t_end or (sc.un_defended_only[u] and not inst.in_defended[j]):
+        inst.latest_shot[u, j] = math.nan
+        if (inst.known_t[u, j] >= t_end or (sc.un_defended_only[u] and not inst.in_defended[j])
+                or inst.recognised[j] or not doctrine_allows(sc, inst, u, j)):
             continue    # never engageable: its window is not needed
         a, b = engagement_window(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge,
                                  inst.n_pts, j, t_end, sc.un_e[u], sc.un_n[u], sc.un_rmin_m[u],
@@ -185,6 +213,11 @@ def sense_and_window_one(sc, j, inst):
         inst.win_a[u, j] = a
         inst.win_b[u, j] = b
         inst.engageable[u, j] = not math.isnan(a)
+        if sc.c2_central and inst.engageable[u, j]:
+            inst.latest_shot[u, j] = latest_useful_shot_s(
+                inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge, inst.n_pts, j, a, b,
+                sc.un_e[u], sc.un_n[u], sc.un_unlimited[u], sc.un_launch_delay_s[u],
+                sc.un_speed_mps[u], sc.un_dwell_s[u], sc.un_dwell_ref_m[u])
 
 
 @njit(cache=True, error_model="numpy")

@@ -16,13 +16,15 @@ import numpy as np
 from numba import njit
 
 from .constants import (ALIVE, EV_DECIDE, EV_FREE, EV_IMPACT, EV_INTERCEPT, EV_KNOWN, FAILED,
-                        FREE_ASSESSMENT, FREE_CHANNEL, FREE_RELOAD, KILLED, LEAKED,
+                        FREE_ASSESSMENT, FREE_ASSIGN, FREE_CHANNEL, FREE_LAPSE, FREE_RELOAD,
+                        KILLED, LEAKED, N_CLASSES,
                         MIN_WAKE_STEP_S, MISSED, PRIORITY_NEAREST, S_SHOT)
 from .instances import Instances, count_asset_hits, new_instances, prepare_replication
 from .intercept import (always_too_late, early_shot_bound, earliest_shot_by_intercept_s,
                         shot_end_time_s, slant_range_m)
 from .rng import key_uniform
-from .tewa import channel_free_time_s, not_engaged_reasons, priority_score
+from .tewa import (assign_threat, channel_free_time_s, mark_engaged, not_engaged_reasons,
+                   note_ammunition, priority_score, release_assignment)
 
 SHOT_KEY_STRIDE = 64          # as engine.reference
 FREE_SUB_SHIFT = 19           # EV_FREE sub-index = sub_kind << 19 | threat (as engine.reference)
@@ -66,6 +68,14 @@ class Workspace(NamedTuple):
     asset_hits: np.ndarray
     out_of_ammo_t: np.ndarray     # [U] when the unit fired its last round (inf: never)
     why: np.ndarray               # [J] int8 why never engaged (constants.WHY_*)
+    hold_t: np.ndarray            # [U, N_CLASSES] from when hold_for stops fire at a class
+    shots_by_class: np.ndarray    # [U, N_CLASSES + 1] shots by target class (last: decoys)
+    # central assignment (MODEL.md §6 v2)
+    assigned_to: np.ndarray       # [J] unit or -1
+    assign_engaged: np.ndarray    # [J] the assigned unit has engaged it
+    queue_count: np.ndarray       # [U] threats assigned and not yet engaged
+    assigned_ever: np.ndarray     # [U, J]
+    waiting: np.ndarray           # [J] known to the network, no unit could take it yet
 
 
 @njit(cache=True, error_model="numpy")
@@ -86,7 +96,10 @@ def new_workspace(sc, heap_capacity):
                      np.zeros((U, J)),
                      np.zeros(U, np.int64), np.zeros(U, np.int64),
                      np.zeros(U, np.int64), np.zeros(U, np.int64), np.zeros(U), np.zeros(U),
-                     np.zeros(A, np.int64), np.zeros(U), np.zeros(J, np.int8))
+                     np.zeros(A, np.int64), np.zeros(U), np.zeros(J, np.int8),
+                     np.zeros((U, N_CLASSES)), np.zeros((U, N_CLASSES + 1), np.int64),
+                     np.zeros(J, np.int64), np.zeros(J, np.bool_), np.zeros(U, np.int64),
+                     np.zeros((U, J), np.bool_), np.zeros(J, np.bool_))
 
 
 # ---------------------------------------------------------------------------- event heap
@@ -182,7 +195,7 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
                   early_until, early_t_star,
                   pt_e, pt_n, pt_z, pt_t, bulge, n_pts, unit_e, unit_n, is_laser,
                   launch_delay_s, speed_mps, dwell_s, dwell_ref_m, priority, t_impact,
-                  target_value):
+                  target_value, central, assigned_to, th_class, hold_t):
     """The best threat for unit u to shoot now (or -1), and the earliest later shot time.
 
     u's candidate list drops, as it is scanned, every threat u can never engage again (dead,
@@ -198,6 +211,8 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
         kept += 1
         if engaged_by[u, j] or (under_engagement[j] > 0 and not double_engagement):
             continue
+        if (central and assigned_to[j] != u) or hold_t[u, th_class[j]] <= now:
+            continue    # assigned to another unit (central C2); held back by hold_for
         t_ready = known_t[u, j] + reaction_s
         if t_ready > now and t_ready >= wake:
             continue    # cannot be shot now nor wake the unit earlier (t_shot >= t_ready)
@@ -246,6 +261,47 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
 
 
 @njit(cache=True, error_model="numpy")
+def c2_assign(sc, inst, ws, j, now):
+    """Assign threat j (tewa.assign_threat); schedule its lapse and the unit's decision."""
+    u = assign_threat(sc, inst, j, now, ws.engagements_of, ws.magazine, ws.reserve,
+                      ws.assigned_to, ws.assign_engaged, ws.queue_count, ws.assigned_ever,
+                      ws.waiting)
+    if u < 0:
+        return True
+    ok = push_event(ws.heap_t, ws.heap_kind, ws.heap_i1, ws.heap_i2, ws.heap_size,
+                    inst.latest_shot[u, j], EV_FREE, u, (FREE_LAPSE << FREE_SUB_SHIFT) | j)
+    return request_decision(ws.last_request_t, ws.heap_t, ws.heap_kind, ws.heap_i1, ws.heap_i2,
+                            ws.heap_size, u, now) and ok
+
+
+@njit(cache=True, error_model="numpy")
+def c2_assign_waiting(sc, inst, ws, now):
+    """Capacity freed: threats waiting for a unit are assigned again, in index order."""
+    ok = True
+    for j in range(len(ws.waiting)):
+        if ws.waiting[j]:
+            if ws.fate[j] != ALIVE:
+                ws.waiting[j] = False
+            else:
+                ok = c2_assign(sc, inst, ws, j, now) and ok
+    return ok
+
+
+@njit(cache=True, error_model="numpy")
+def c2_after_fire(sc, inst, ws, u, now):
+    """After u fires: assignments u can no longer fire at (ammunition, hold_for) lapse and are
+    assigned again; engaging an assigned threat freed capacity for waiting ones."""
+    ok = True
+    for j in range(len(ws.assigned_to)):
+        if (ws.assigned_to[j] == u and not ws.assign_engaged[j]
+                and (ws.hold_t[u, sc.th_class[j]] <= now or ws.out_of_ammo_t[u] <= now)):
+            release_assignment(j, ws.assigned_to, ws.assign_engaged, ws.queue_count)
+            if ws.fate[j] == ALIVE:
+                ok = c2_assign(sc, inst, ws, j, now) and ok
+    return c2_assign_waiting(sc, inst, ws, now) and ok
+
+
+@njit(cache=True, error_model="numpy")
 def run_events(sc, seed, rep, ws):
     """The event loop of one replication (after prepare_replication)."""
     inst = ws.inst
@@ -276,7 +332,10 @@ def run_events(sc, seed, rep, ws):
     un_retarget_s, un_assess_s, un_reload_s = (sc.un_retarget_s, sc.un_assessment_s,
                                                sc.un_reload_s)
     un_max_eng, un_magazine = sc.un_max_engagements, sc.un_magazine
-    double_engagement, priority = sc.c2_double_engagement, sc.c2_priority
+    double_engagement, priority, central = (sc.c2_double_engagement, sc.c2_priority,
+                                            sc.c2_central)
+    assigned_to, assign_engaged, queue_count = ws.assigned_to, ws.assign_engaged, ws.queue_count
+    hold_t, th_decoy = ws.hold_t, sc.th_decoy
     J, U = len(fate), len(un_e)
 
     ok = True
@@ -290,6 +349,11 @@ def run_events(sc, seed, rep, ws):
                 cand_list[u, n] = j
                 n += 1
         cand_count[u] = n
+    if central:
+        for j in range(J):
+            if inst.net_known_t[j] < t_end[j]:
+                ok = push_event(ht, hk, h1, h2, hn, inst.net_known_t[j], EV_FREE, U,
+                                (FREE_ASSIGN << FREE_SUB_SHIFT) | j) and ok
 
     while ok and hn[0] > 0:
         now, kind, i1, i2 = pop_event(ht, hk, h1, h2, hn)
@@ -313,13 +377,30 @@ def run_events(sc, seed, rep, ws):
                 reserve[u] -= take
                 reloading[u] = False
                 ok = request_decision(last_request_t, ht, hk, h1, h2, hn, u, now)
-            else:                                               # kill assessment over
+            elif sub_kind == FREE_ASSESSMENT:                   # kill assessment over
                 j = i2 & FREE_THREAT_MASK
                 engaged_by[u, j] = False
                 under_engagement[j] -= 1
-                if fate[j] == ALIVE:                            # free to be engaged again
+                if central:
+                    if assigned_to[j] == u:                     # ended without a kill?
+                        release_assignment(j, assigned_to, assign_engaged, queue_count)
+                        if fate[j] == ALIVE:
+                            ok = c2_assign(sc, inst, ws, j, now) and ok
+                    ok = c2_assign_waiting(sc, inst, ws, now) and ok
+                elif fate[j] == ALIVE:                          # free to be engaged again
                     for v in range(U):
                         ok = request_decision(last_request_t, ht, hk, h1, h2, hn, v, now) and ok
+            elif sub_kind == FREE_ASSIGN:                       # the C2 assigns threat j
+                j = i2 & FREE_THREAT_MASK
+                if fate[j] == ALIVE and assigned_to[j] < 0:
+                    ok = c2_assign(sc, inst, ws, j, now) and ok
+            else:                                               # u's assignment of j lapses
+                j = i2 & FREE_THREAT_MASK
+                if assigned_to[j] == u and not assign_engaged[j]:
+                    release_assignment(j, assigned_to, assign_engaged, queue_count)
+                    if fate[j] == ALIVE:
+                        ok = c2_assign(sc, inst, ws, j, now) and ok
+                    ok = c2_assign_waiting(sc, inst, ws, now) and ok
         elif kind == EV_KNOWN:                                  # unit i1 learns of threat i2
             ok = request_decision(last_request_t, ht, hk, h1, h2, hn, i1, now)
         else:                                                   # decision of unit i1
@@ -338,7 +419,8 @@ def run_events(sc, seed, rep, ws):
                     win_a, win_b, early_until, early_t_star, pt_e, pt_n, pt_z, pt_t, bulge,
                     n_pts, un_e[u], un_n[u],
                     un_unlimited[u], un_delay_s[u], un_speed[u], un_dwell_s[u],
-                    un_dwell_ref_m[u], priority, t_impact, target_value)
+                    un_dwell_ref_m[u], priority, t_impact, target_value, central, assigned_to,
+                    th_class, hold_t)
                 if j < 0:
                     if t_wake < math.inf:
                         ok = request_decision(last_request_t, ht, hk, h1, h2, hn, u, t_wake)
@@ -356,6 +438,7 @@ def run_events(sc, seed, rep, ws):
                 engaged_by[u, j] = True
                 under_engagement[j] += 1
                 shots[u] += n
+                ws.shots_by_class[u, N_CLASSES if th_decoy[j] else th_class[j]] += n
                 rounds[u] += n * rps
                 engagements[u] += 1
                 t_intercept = shot_end_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now,
@@ -370,12 +453,14 @@ def run_events(sc, seed, rep, ws):
                                 (FREE_ASSESSMENT << FREE_SUB_SHIFT) | j) and ok
                 ok = push_event(ht, hk, h1, h2, hn, t_free + un_retarget_s[u], EV_FREE, u,
                                 FREE_CHANNEL << FREE_SUB_SHIFT) and ok
-                if not un_unlimited[u] and magazine[u] < rps and reserve[u] == 0:
-                    ws.out_of_ammo_t[u] = now
+                note_ammunition(sc, u, now, magazine[u], reserve[u], ws.out_of_ammo_t, hold_t)
                 if not un_unlimited[u] and magazine[u] < rps and reserve[u] > 0:
                     reloading[u] = True
                     ok = push_event(ht, hk, h1, h2, hn, now + un_reload_s[u], EV_FREE, u,
                                     FREE_RELOAD << FREE_SUB_SHIFT) and ok
+                if central:
+                    mark_engaged(j, u, assigned_to, assign_engaged, queue_count)
+                    ok = c2_after_fire(sc, inst, ws, u, now) and ok
     return ok
 
 
@@ -402,17 +487,30 @@ def reset_state(sc, ws):
         ws.last_decision_t[u] = -np.inf
         ws.last_request_t[u] = np.nan
         ws.out_of_ammo_t[u] = np.inf
+        ws.queue_count[u] = 0
+        for c in range(N_CLASSES + 1):
+            ws.shots_by_class[u, c] = 0
+            if c < N_CLASSES:
+                ws.hold_t[u, c] = np.inf
+        note_ammunition(sc, u, -np.inf, ws.magazine[u], ws.reserve[u], ws.out_of_ammo_t,
+                        ws.hold_t)
         for j in range(J):
             ws.engaged_by[u, j] = False
             ws.engagements_of[u, j] = 0
             ws.early_until[u, j] = -np.inf
             ws.out_of_reach[u, j] = False
+            ws.assigned_ever[u, j] = False
+    for j in range(J):
+        ws.assigned_to[j] = -1
+        ws.assign_engaged[j] = False
+        ws.waiting[j] = False
 
 
 # ---------------------------------------------------------------------------- chunks
 @njit(cache=True, error_model="numpy", nogil=True)
 def run_chunk(sc, seed, rep0, lo, hi, heap_capacity, fate, fate_t, kill_unit, impact_e, impact_n,
-              shots, rounds, engagements, kills, asset_hits, threat_engagements, why):
+              shots, rounds, engagements, kills, asset_hits, threat_engagements, why,
+              shots_by_class):
     """Replications rep0+lo .. rep0+hi-1 into rows lo .. hi-1, reusing one workspace.
 
     Releases the GIL, so chunks run in parallel on threads (engine.montecarlo); every
@@ -429,7 +527,8 @@ def run_chunk(sc, seed, rep0, lo, hi, heap_capacity, fate, fate_t, kill_unit, im
             overflow += 1
         count_asset_hits(ws.fate, sc.th_decoy, sc.th_lethal_m, inst.impact_e, inst.impact_n,
                          sc.as_vert_e, sc.as_vert_n, sc.as_start, ws.asset_hits)
-        not_engaged_reasons(sc, inst, ws.engagement_count, ws.out_of_ammo_t, ws.why)
+        not_engaged_reasons(sc, inst, ws.engagement_count, ws.out_of_ammo_t, ws.hold_t,
+                            ws.assigned_ever, ws.why)
         for j in range(J):
             threat_engagements[r, j] = ws.engagement_count[j]
             why[r, j] = ws.why[j]
@@ -443,6 +542,8 @@ def run_chunk(sc, seed, rep0, lo, hi, heap_capacity, fate, fate_t, kill_unit, im
             rounds[r, u] = ws.rounds[u]
             engagements[r, u] = ws.engagements[u]
             kills[r, u] = ws.kills[u]
+            for c in range(N_CLASSES + 1):
+                shots_by_class[r, u, c] = ws.shots_by_class[u, c]
         for a in range(A):
             asset_hits[r, a] = ws.asset_hits[a]
     return overflow

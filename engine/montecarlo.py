@@ -18,6 +18,7 @@ from typing import Callable, Iterator, NamedTuple
 import numpy as np
 
 from .compile import CompiledScenario, Labels, compile_scenario
+from .constants import N_CLASSES
 from .results import Accumulator, Results
 
 BLOCK_REPS = 1024
@@ -38,6 +39,7 @@ class Block(NamedTuple):
     asset_hits: np.ndarray
     threat_engagements: np.ndarray   # [n, J] engagements of each threat, all units
     why: np.ndarray                  # [n, J] int8 why never engaged (constants.WHY_*)
+    shots_by_class: np.ndarray       # [n, U, N_CLASSES + 1] shots by target class (last: decoys)
 
 
 def empty_block(sc: CompiledScenario, rep0: int, n: int) -> Block:
@@ -46,7 +48,8 @@ def empty_block(sc: CompiledScenario, rep0: int, n: int) -> Block:
                  np.zeros((n, J)), np.zeros((n, J)), np.zeros((n, U), np.int64),
                  np.zeros((n, U), np.int64), np.zeros((n, U), np.int64),
                  np.zeros((n, U), np.int64), np.zeros((n, A), np.int64),
-                 np.zeros((n, J), np.int64), np.zeros((n, J), np.int8))
+                 np.zeros((n, J), np.int64), np.zeros((n, J), np.int8),
+                 np.zeros((n, U, N_CLASSES + 1), np.int64))
 
 
 def available_threads() -> int:

@@ -24,13 +24,14 @@ import numpy as np
 import simpy
 
 from .constants import (ALIVE, EV_DECIDE, EV_FREE, EV_IMPACT, EV_INTERCEPT, EV_KNOWN,
-                        FAILED, FATE_NAMES, FREE_ASSESSMENT, FREE_CHANNEL, FREE_RELOAD,
+                        FAILED, FATE_NAMES, FREE_ASSESSMENT, FREE_ASSIGN, FREE_CHANNEL,
+                        FREE_LAPSE, FREE_RELOAD, N_CLASSES,
                         KILLED, LEAKED, MISSED, PRIORITY_NEAREST,
                         S_SHOT, THREAT_CLASSES, WHY_NAMES)
 from .instances import count_asset_hits, new_instances, prepare_replication
 from .intercept import earliest_shot_time_s, shot_end_time_s, slant_range_m
-from .tewa import (channel_free_time_s, not_engaged_reasons, priority_score,
-                   unit_not_engaged_reason)
+from .tewa import (assign_threat, channel_free_time_s, mark_engaged, not_engaged_reasons,
+                   note_ammunition, priority_score, release_assignment, unit_not_engaged_reason)
 from .rng import key_uniform
 
 SHOT_KEY_STRIDE = 64   # interceptor m of engagement e of threat j has shot key e*64 + m
@@ -79,6 +80,7 @@ class ReplicationOutcome(NamedTuple):
     asset_hits: np.ndarray   # [A] impacts of real threats on each asset (leaked or missed)
     threat_engagements: np.ndarray  # [J] engagements of each threat, all units
     why: np.ndarray          # [J] int8 why never engaged (constants.WHY_*)
+    shots_by_class: np.ndarray  # [U, N_CLASSES + 1] shots by target class (last: decoys)
 
 
 class ReferenceReplication:
@@ -100,8 +102,8 @@ class ReferenceReplication:
         self.under_engagement = np.zeros(J, np.int64)     # units engaging j right now
         # Unit state
         self.channels = [simpy.Resource(self.env, capacity=int(c)) for c in sc.un_channels]
-        self.magazine = [int(m) for m in sc.un_magazine]
-        self.reserve = [int(r) for r in sc.un_reserve]
+        self.magazine = sc.un_magazine.copy()
+        self.reserve = sc.un_reserve.copy()
         self.reloading = [False] * U
         self.engaged_by = np.zeros((U, J), np.bool_)
         self.engagements_of = np.zeros((U, J), np.int64)  # engagements of j by this unit
@@ -112,6 +114,17 @@ class ReferenceReplication:
         self.last_decision_t = [-math.inf] * U
         self.last_request_t = [math.nan] * U
         self.out_of_ammo_t = np.full(U, np.inf)           # when u fired its last round
+        self.hold_t = np.full((U, N_CLASSES), np.inf)     # from when hold_for stops a class
+        self.shots_by_class = np.zeros((U, N_CLASSES + 1), np.int64)   # last column: decoys
+        for u in range(U):
+            note_ammunition(sc, u, -math.inf, self.magazine[u], self.reserve[u],
+                            self.out_of_ammo_t, self.hold_t)
+        # Central weapon assignment (MODEL.md §6 v2)
+        self.assigned_to = np.full(J, -1, np.int64)
+        self.assign_engaged = np.zeros(J, np.bool_)
+        self.queue_count = np.zeros(U, np.int64)
+        self.assigned_ever = np.zeros((U, J), np.bool_)
+        self.waiting = np.zeros(J, np.bool_)
         # Every engagement as (unit, threat, engagement number, shot time, intercept time, shots)
         self.engagement_log: list[tuple[int, int, int, float, float, int]] = []
 
@@ -181,7 +194,15 @@ class ReferenceReplication:
                           free_sub(FREE_ASSESSMENT, j))
         self.engaged_by[u, j] = False
         self.under_engagement[j] -= 1
-        if self.fate[j] == ALIVE:
+        if sc.c2_central:
+            if self.assigned_to[j] == u:
+                # The engagement ended without a kill (or the threat is gone): the assignment
+                # lapses and the C2 assigns the threat again.
+                release_assignment(j, self.assigned_to, self.assign_engaged, self.queue_count)
+                if self.fate[j] == ALIVE:
+                    self.c2_assign(j)
+            self.c2_assign_waiting()
+        elif self.fate[j] == ALIVE:
             # The threat is free to be engaged again, by this or any other unit.
             for v in range(self.U):
                 self.request_decision(v, self.env.now)
@@ -201,6 +222,56 @@ class ReferenceReplication:
                  f"{self.reserve[u]} in reserve", 2)
         self.request_decision(u, self.env.now)
 
+    # ------------------------------------------------------------------ central C2 (§6 v2)
+    def network_track(self, j: int):
+        """The C2 assigns threat j when the network first knows it."""
+        yield self.env.at(self.inst.net_known_t[j], EV_FREE, self.U, free_sub(FREE_ASSIGN, j))
+        if self.fate[j] == ALIVE and self.assigned_to[j] < 0:
+            self.c2_assign(j)
+
+    def lapse(self, u: int, j: int, t_s: float):
+        """u's assignment of j lapses when u's latest useful shot passes unused."""
+        yield self.env.at(t_s, EV_FREE, u, free_sub(FREE_LAPSE, j))
+        if self.assigned_to[j] == u and not self.assign_engaged[j]:
+            self.say(f"C2: assignment of {self.threat_name(j)} to {self.unit_name(u)} lapses", 2)
+            release_assignment(j, self.assigned_to, self.assign_engaged, self.queue_count)
+            if self.fate[j] == ALIVE:
+                self.c2_assign(j)
+            self.c2_assign_waiting()
+
+    def c2_assign(self, j: int) -> None:
+        """Assign j to the unit with the lowest cost per expected kill (tewa.best_unit_for)."""
+        u = assign_threat(self.sc, self.inst, j, self.env.now, self.engagements_of, self.magazine,
+                          self.reserve, self.assigned_to, self.assign_engaged, self.queue_count,
+                          self.assigned_ever, self.waiting)
+        if u < 0:
+            self.say(f"C2: no unit can take {self.threat_name(j)} now: waiting", 2)
+            return
+        self.say(f"C2: {self.threat_name(j)} assigned to {self.unit_name(u)}", 2)
+        self.env.process(self.lapse(u, j, self.inst.latest_shot[u, j]))
+        self.request_decision(u, self.env.now)
+
+    def c2_assign_waiting(self) -> None:
+        for j in range(self.J):
+            if self.waiting[j]:
+                if self.fate[j] != ALIVE:
+                    self.waiting[j] = False
+                else:
+                    self.c2_assign(j)
+
+    def c2_after_fire(self, u: int) -> None:
+        """Assignments u can no longer fire at (ammunition, hold_for) lapse and are assigned
+        again; engaging an assigned threat freed capacity for waiting ones."""
+        now = self.env.now
+        for j in range(self.J):
+            if (self.assigned_to[j] == u and not self.assign_engaged[j]
+                    and (self.hold_t[u, self.sc.th_class[j]] <= now
+                         or self.out_of_ammo_t[u] <= now)):
+                release_assignment(j, self.assigned_to, self.assign_engaged, self.queue_count)
+                if self.fate[j] == ALIVE:
+                    self.c2_assign(j)
+        self.c2_assign_waiting()
+
     # ------------------------------------------------------------------ decisions (§6)
     def request_decision(self, u: int, t_s: float) -> None:
         if self.last_request_t[u] == t_s:
@@ -215,13 +286,16 @@ class ReferenceReplication:
                 and (sc.un_unlimited[u] or self.magazine[u] >= sc.un_rounds_per_shot[u]))
 
     def is_candidate(self, u: int, j: int) -> bool:
-        """Alive, engageable, known, in the defended-area rule, not already engaged."""
+        """Alive, engageable (class, doctrine, known, defended-area rule, window), not already
+        engaged, assigned to u under central C2, and not held back by hold_for."""
         sc = self.sc
         return (self.fate[j] == ALIVE
                 and self.inst.engageable[u, j]
                 and not self.engaged_by[u, j]
                 and (sc.c2_double_engagement or self.under_engagement[j] == 0)
-                and self.engagements_of[u, j] < sc.un_max_engagements[u])
+                and self.engagements_of[u, j] < sc.un_max_engagements[u]
+                and (not sc.c2_central or self.assigned_to[j] == u)
+                and self.hold_t[u, sc.th_class[j]] > self.env.now)
 
     def priority_score(self, u: int, j: int, now: float) -> float:
         """Lower is more urgent."""
@@ -274,6 +348,7 @@ class ReferenceReplication:
         self.engaged_by[u, j] = True
         self.under_engagement[j] += 1
         self.shots[u] += n
+        self.shots_by_class[u, N_CLASSES if sc.th_decoy[j] else sc.th_class[j]] += n
         self.rounds[u] += n * rps
         self.engagements[u] += 1
         t_intercept = self.intercept_time(u, j, now)
@@ -285,13 +360,17 @@ class ReferenceReplication:
         request = self.channels[u].request()                # granted at once: can_fire() held
         self.env.process(self.engagement(u, j, e, n, t_intercept))
         self.env.process(self.hold_channel(u, request, t_free + sc.un_retarget_s[u]))
-        if not sc.un_unlimited[u] and self.magazine[u] < rps and self.reserve[u] == 0:
-            self.out_of_ammo_t[u] = now
+        note_ammunition(sc, u, now, self.magazine[u], self.reserve[u], self.out_of_ammo_t,
+                        self.hold_t)
+        if self.out_of_ammo_t[u] == now:
             self.say(f"{self.unit_name(u)} out of ammunition", 4)
         if (not sc.un_unlimited[u] and self.magazine[u] < rps and self.reserve[u] > 0):
             self.reloading[u] = True
             self.say(f"{self.unit_name(u)} magazine empty: reloading", 4)
             self.env.process(self.reload(u, now + sc.un_reload_s[u]))
+        if sc.c2_central:
+            mark_engaged(j, u, self.assigned_to, self.assign_engaged, self.queue_count)
+            self.c2_after_fire(u)
 
     # ------------------------------------------------------------------ run
     def run(self) -> ReplicationOutcome:
@@ -302,6 +381,10 @@ class ReferenceReplication:
             for j in range(self.J):
                 if inst.engageable[u, j]:
                     self.env.process(self.track(u, j))
+        if sc.c2_central:
+            for j in range(self.J):
+                if inst.net_known_t[j] < inst.t_end[j]:
+                    self.env.process(self.network_track(j))
         if self.log is not None:
             self._log_precomputed()
         self.env.run()
@@ -309,13 +392,14 @@ class ReferenceReplication:
         count_asset_hits(self.fate, sc.th_decoy, sc.th_lethal_m, inst.impact_e, inst.impact_n,
                          sc.as_vert_e, sc.as_vert_n, sc.as_start, asset_hits)
         why = np.zeros(self.J, np.int8)
-        not_engaged_reasons(sc, inst, self.engagement_count, self.out_of_ammo_t, why)
+        not_engaged_reasons(sc, inst, self.engagement_count, self.out_of_ammo_t, self.hold_t,
+                            self.assigned_ever, why)
         if self.log is not None:
             self._log_not_engaged()
         return ReplicationOutcome(self.fate, self.fate_t, self.kill_unit, inst.impact_e.copy(),
                                   inst.impact_n.copy(), self.shots, self.rounds,
                                   self.engagements, self.kills, asset_hits,
-                                  self.engagement_count.copy(), why)
+                                  self.engagement_count.copy(), why, self.shots_by_class)
 
     def _log_not_engaged(self) -> None:
         """Why not engaged? For every threat a unit knew and never engaged, the reason."""
@@ -325,7 +409,8 @@ class ReferenceReplication:
                 if (self.engagements_of[u, j] > 0 or not sc.un_engages[u, sc.th_class[j]]
                         or inst.known_t[u, j] >= inst.t_end[j]):
                     continue
-                reason = unit_not_engaged_reason(sc, inst, u, j, self.out_of_ammo_t[u])
+                reason = unit_not_engaged_reason(sc, inst, u, j, self.out_of_ammo_t, self.hold_t,
+                                                 self.assigned_ever)
                 self.log.append((inst.t_end[j], 6, f"{self.unit_name(u)} never engaged "
                                  f"{self.threat_name(j)}: {WHY_NAMES[reason]}"))
 
@@ -337,6 +422,12 @@ class ReferenceReplication:
                              f"{self.threat_name(j)} ({cls}{', decoy' if sc.th_decoy[j] else ''}) "
                              f"launched; impact predicted at {inst.t_impact[j]:.1f} s"
                              + (" (will fail)" if inst.fails[j] else "")))
+            if inst.recognised[j]:
+                t_track = min(inst.detect_t[s, j] + sc.se_track_delay_s[s]
+                              for s in range(len(sc.se_e))) if len(sc.se_e) else math.inf
+                if math.isfinite(t_track):
+                    self.log.append((t_track, 0, f"C2 recognises {self.threat_name(j)} as a "
+                                     "decoy: never engaged"))
             for s in range(len(sc.se_e)):
                 if math.isfinite(inst.detect_t[s, j]):
                     name = lab.sensors[s] if lab else f"sensor {s}"

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .constants import FAILED, FATE_NAMES, KILLED, LEAKED, MISSED, WHY_NAMES
+from .constants import (FAILED, FATE_NAMES, KILLED, LEAKED, MISSED, N_CLASSES, THREAT_CLASSES,
+                        WHY_NAMES)
 
 Z95 = 1.959963984540054
 
@@ -85,6 +86,8 @@ class Accumulator:
     fates_by_raid: np.ndarray = None      # [R, 5] threat-replications by fate
     why_by_fate: np.ndarray = None        # [N_WHY, 5] never-engaged threat-replications
     engagements_by_raid: np.ndarray = None  # [R] engagements of the raid's threats
+    shots_by_class: np.ndarray = None     # [U, N_CLASSES + 1] shots by target class (last: decoys)
+    kills_by_class: np.ndarray = None     # [U, N_CLASSES + 1] kills by target class (last: decoys)
     sums: dict = field(default_factory=dict)
     sums_sq: dict = field(default_factory=dict)
 
@@ -101,6 +104,9 @@ class Accumulator:
         self.fates_by_raid = np.zeros((len(self.labels.raids), 5), np.int64)
         self.why_by_fate = np.zeros((len(WHY_NAMES), 5), np.int64)
         self.engagements_by_raid = np.zeros(len(self.labels.raids), np.int64)
+        self.shots_by_class = np.zeros((len(sc.un_e), N_CLASSES + 1), np.int64)
+        self.kills_by_class = np.zeros((len(sc.un_e), N_CLASSES + 1), np.int64)
+        self.target_column = np.where(sc.th_decoy, N_CLASSES, sc.th_class)
 
     def add(self, block) -> None:
         sc = self.sc
@@ -115,6 +121,11 @@ class Accumulator:
             self.why_by_fate[:, fate] += np.bincount(block.why[block.fate == fate],
                                                      minlength=len(WHY_NAMES))
         np.add.at(self.engagements_by_raid, sc.th_raid, block.threat_engagements.sum(axis=0))
+        self.shots_by_class += block.shots_by_class.sum(axis=0)
+        killed = block.kill_unit >= 0
+        np.add.at(self.kills_by_class,
+                  (block.kill_unit[killed], np.broadcast_to(self.target_column, killed.shape)[killed]),
+                  1)
         for k, arr in enumerate((block.shots, block.rounds, block.engagements, block.kills)):
             self.unit_sums[:, k] += arr.sum(axis=0)
         self.asset_hits += block.asset_hits.sum(axis=0)
@@ -199,11 +210,35 @@ class Results:
     def by_unit(self) -> list[dict]:
         acc, lab, sc = self.acc, self.acc.labels, self.acc.sc
         n = acc.reps
-        return [{"unit": name, "type": lab.unit_types[u], "shots": acc.unit_sums[u, 0] / n,
-                 "rounds": acc.unit_sums[u, 1] / n, "engagements": acc.unit_sums[u, 2] / n,
-                 "kills": acc.unit_sums[u, 3] / n,
-                 "cost_usd": acc.unit_sums[u, 0] / n * sc.un_cost_usd[u]}
-                for u, name in enumerate(lab.units)]
+        rows = []
+        for u, name in enumerate(lab.units):
+            cost = acc.unit_sums[u, 0] * sc.un_cost_usd[u]
+            kills = acc.unit_sums[u, 3]
+            rows.append({"unit": name, "type": lab.unit_types[u],
+                         "shots": acc.unit_sums[u, 0] / n, "rounds": acc.unit_sums[u, 1] / n,
+                         "engagements": acc.unit_sums[u, 2] / n, "kills": kills / n,
+                         "cost_usd": cost / n,
+                         "cost_per_kill_usd": cost / kills if kills else math.nan,
+                         "decoy_shots": acc.shots_by_class[u, N_CLASSES] / n,
+                         "decoy_kills": acc.kills_by_class[u, N_CLASSES] / n,
+                         "decoy_cost_usd": acc.shots_by_class[u, N_CLASSES] * sc.un_cost_usd[u] / n})
+        return rows
+
+    def by_target_class(self) -> list[dict]:
+        """Interceptor shots, kills and cost by the class of what was shot at (decoys apart):
+        cost per kill, and the cost spent on decoys."""
+        acc, sc, n = self.acc, self.acc.sc, self.acc.reps
+        rows = []
+        for c, name in enumerate(THREAT_CLASSES + ("decoy",)):
+            shots = acc.shots_by_class[:, c]
+            if not shots.any():
+                continue
+            cost = float(shots @ sc.un_cost_usd)
+            kills = int(acc.kills_by_class[:, c].sum())
+            rows.append({"class": name, "shots": shots.sum() / n, "kills": kills / n,
+                         "cost_usd": cost / n,
+                         "cost_per_kill_usd": cost / kills if kills else math.nan})
+        return rows
 
     def by_asset(self) -> list[dict]:
         acc, lab, sc = self.acc, self.acc.labels, self.acc.sc
@@ -228,7 +263,8 @@ class Results:
         lab = self.acc.labels
         out = {f: np.concatenate([getattr(b, f) for b in self.kept]) for f in
                ("fate", "fate_t", "kill_unit", "impact_e", "impact_n", "shots", "rounds",
-                "engagements", "kills", "asset_hits", "threat_engagements", "why")}
+                "engagements", "kills", "asset_hits", "threat_engagements", "why",
+                "shots_by_class")}
         out["why_names"] = np.array(WHY_NAMES)
         out["fate_names"] = np.array(FATE_NAMES)
         out["threat_names"] = np.array(lab.threat_names)
@@ -263,6 +299,7 @@ def results_json(res: Results) -> dict:
         "replications": res.reps, "engine": res.engine,
         "leakers": res.leakers(), "by_type": res.by_type(), "by_raid": res.by_raid(),
         "not_engaged": res.not_engaged(), "by_unit": res.by_unit(),
+        "by_target_class": res.by_target_class(),
         "by_asset": res.by_asset(),
         "asset_value_hit": {"mean": value[0], "ci95": [value[1], value[2]]},
         "cost": res.cost(),
@@ -331,10 +368,19 @@ def results_text(res: Results) -> str:
         lines.append("  none: every threat was engaged")
     lines.append("")
     lines.append("By fire unit (mean per raid)")
-    lines += _table(["unit", "type", "engagements", "shots", "rounds", "kills", "cost"],
+    lines += _table(["unit", "type", "engagements", "shots", "rounds", "kills", "cost",
+                     "cost/kill", "on decoys"],
                     [[r["unit"], r["type"], f"{r['engagements']:.2f}", f"{r['shots']:.2f}",
-                      f"{r['rounds']:.1f}", f"{r['kills']:.2f}", _usd(r["cost_usd"])]
-                     for r in res.by_unit()], "llrrrrr")
+                      f"{r['rounds']:.1f}", f"{r['kills']:.2f}", _usd(r["cost_usd"]),
+                      "-" if math.isnan(r["cost_per_kill_usd"]) else _usd(r["cost_per_kill_usd"]),
+                      _usd(r["decoy_cost_usd"])]
+                     for r in res.by_unit()], "llrrrrrrr")
+    lines.append("")
+    lines.append("Interceptors by target class (mean per attack; decoys apart)")
+    lines += _table(["target", "shots", "kills", "cost", "cost/kill"],
+                    [[r["class"], f"{r['shots']:.2f}", f"{r['kills']:.2f}", _usd(r["cost_usd"]),
+                      "-" if math.isnan(r["cost_per_kill_usd"]) else _usd(r["cost_per_kill_usd"])]
+                     for r in res.by_target_class()], "lrrrr")
     hit = [r for r in res.by_asset() if r["hits"] > 0]
     lines.append("")
     lines.append("Assets hit (mean hits per raid, P(hit))")

@@ -1,16 +1,19 @@
-"""Pure rules of threat evaluation and weapon assignment shared by both engines (MODEL.md §5-6).
+"""Rules of threat evaluation, fire doctrine and weapon assignment shared by both engines
+(MODEL.md §5-6 v2).
 
-Each engine runs its own event machinery; what a unit prefers and how long a shot holds a
-channel are written once, here.
+Each engine runs its own event machinery; what a unit prefers, how long a shot holds a
+channel, what hold_for allows, which unit the central C2 assigns a threat to, and why a threat
+was never engaged are written once, here.
 """
 import math
 
 from numba import njit
 
 from .constants import (HOLD_LAUNCH, KIND_GUN, KIND_MISSILE, PRIORITY_NEAREST,
-                        PRIORITY_TIME_TO_IMPACT, WHY_BUSY, WHY_CLASS, WHY_DEFENDED_AREA,
-                        WHY_ENGAGED, WHY_ENVELOPE, WHY_LATE, WHY_MAGAZINE, WHY_NO_SHOT,
-                        WHY_NOT_TRACKED)
+                        PRIORITY_TIME_TO_IMPACT, WHY_BUSY, WHY_CLASS, WHY_DECOY,
+                        WHY_DEFENDED_AREA, WHY_DOCTRINE, WHY_ENGAGED, WHY_ENVELOPE, WHY_HOLD,
+                        WHY_LATE, WHY_MAGAZINE, WHY_NO_SHOT, WHY_NOT_ASSIGNED, WHY_NOT_TRACKED)
+from .instances import doctrine_allows
 from .intercept import first_useful_shot_s
 
 
@@ -34,16 +37,112 @@ def channel_free_time_s(kind, hold, n_shots, now, t_intercept, cycle_s, burst_s,
     return t_intercept                       # guided to intercept, laser dwell
 
 
+# ---------------------------------------------------------------------------- fire doctrine
 @njit(cache=True, error_model="numpy")
-def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t_s):
+def ammo_allows(unlimited, magazine, reserve, rounds_per_shot, shots_for_class, hold_need):
+    """Ammunition for one more engagement of a class under hold_for (MODEL.md §6 v2): the stock
+    after the shots (magazine + reserve, in shots) must still cover what is kept for the other
+    classes (hold_need, 0 when nothing is held)."""
+    if unlimited:
+        return True
+    stock = (magazine + reserve) // rounds_per_shot
+    if stock < 1:
+        return False
+    return stock - min(shots_for_class, stock) >= hold_need
+
+
+@njit(cache=True, error_model="numpy")
+def note_ammunition(sc, u, now, magazine, reserve, out_of_ammo_t, hold_t):
+    """After u fires (and at the start, now = -inf): when u ran out of ammunition, and from
+    when hold_for stopped it firing at each class (both only ever happen once: the stock
+    magazine + reserve only falls)."""
+    if sc.un_unlimited[u]:
+        return
+    rps = sc.un_rounds_per_shot[u]
+    if magazine + reserve < rps and out_of_ammo_t[u] == math.inf:
+        out_of_ammo_t[u] = now
+    for c in range(hold_t.shape[1]):
+        if hold_t[u, c] == math.inf and sc.un_engages[u, c] and not ammo_allows(
+                False, magazine, reserve, rps, sc.un_shots[u, c], sc.un_hold_need[u, c]):
+            hold_t[u, c] = now
+
+
+# ---------------------------------------------------------------------------- central C2
+@njit(cache=True, error_model="numpy")
+def best_unit_for(sc, inst, j, now, engagements_of, magazine, reserve, queue_count):
+    """Central weapon assignment (MODEL.md §6 v2): the unit with the lowest cost per expected
+    kill that may engage j by doctrine, still has a useful shot (its latest useful shot is
+    after now, and after its track + reaction time), ammunition beyond hold_for, and spare
+    assignment capacity. Ties: the earlier latest useful shot, then the lower unit. -1: none."""
+    c = sc.th_class[j]
+    best, best_cost, best_last = -1, math.inf, math.inf
+    for u in range(len(sc.un_e)):
+        last = inst.latest_shot[u, j]
+        if (not inst.engageable[u, j] or not last > now
+                or last < inst.known_t[u, j] + sc.un_reaction_s[u]
+                or engagements_of[u, j] >= sc.un_max_engagements[u]
+                or queue_count[u] >= sc.un_assign_queue[u]
+                or not ammo_allows(sc.un_unlimited[u], magazine[u], reserve[u],
+                                   sc.un_rounds_per_shot[u], sc.un_shots[u, c],
+                                   sc.un_hold_need[u, c])):
+            continue
+        cost = sc.un_cost_per_kill[u, c]
+        if cost < best_cost or (cost == best_cost and last < best_last):
+            best, best_cost, best_last = u, cost, last
+    return best
+
+
+@njit(cache=True, error_model="numpy")
+def assign_threat(sc, inst, j, now, engagements_of, magazine, reserve, assigned_to,
+                  assign_engaged, queue_count, assigned_ever, waiting):
+    """Assign threat j now if a unit can take it (returns the unit), else mark it waiting (-1).
+    The engine then schedules the lapse at the unit's latest useful shot and asks it to decide."""
+    u = best_unit_for(sc, inst, j, now, engagements_of, magazine, reserve, queue_count)
+    waiting[j] = u < 0
+    assigned_to[j] = u
+    assign_engaged[j] = False
+    if u >= 0:
+        queue_count[u] += 1
+        assigned_ever[u, j] = True
+    return u
+
+
+@njit(cache=True, error_model="numpy")
+def release_assignment(j, assigned_to, assign_engaged, queue_count):
+    """Threat j is no longer assigned (lapse, or its engagement ended without a kill)."""
+    u = assigned_to[j]
+    if u >= 0 and not assign_engaged[j]:
+        queue_count[u] -= 1
+    assigned_to[j] = -1
+    assign_engaged[j] = False
+
+
+@njit(cache=True, error_model="numpy")
+def mark_engaged(j, u, assigned_to, assign_engaged, queue_count):
+    """u engages its assigned threat j: the assignment stops counting against u's queue."""
+    if assigned_to[j] == u and not assign_engaged[j]:
+        assign_engaged[j] = True
+        queue_count[u] -= 1
+
+
+# ---------------------------------------------------------------------------- why not engaged
+@njit(cache=True, error_model="numpy")
+def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t, assigned_ever):
     """Why unit u never engaged threat j (WHY_* codes, larger = got closer to a shot).
 
-    Static reasons come from the replication's geometry (class, track, defended-area rule,
-    envelope, a shot that can arrive in the window, track + reaction time); a threat that u
-    could have shot at t_first but did not was lost to saturation: the unit's ammunition was
-    gone by then (out_of_ammo_t <= t_first), or else its channels were busy with others."""
-    if not sc.un_engages[u, sc.th_class[j]]:
+    Static reasons come from the replication's geometry and doctrine (class, engage_classes,
+    recognised decoy, track, defended-area rule, envelope, a shot that can arrive in the window,
+    track + reaction time); a threat that u could have shot at t_first but did not was never
+    assigned to u (central C2), held back by hold_for, or lost to saturation: the unit's
+    ammunition was gone by then (out_of_ammo_t <= t_first), hold_for kept what was left for
+    other classes (hold_t <= t_first), or else its channels were busy."""
+    c = sc.th_class[j]
+    if not sc.un_engages[u, c]:
         return WHY_CLASS
+    if not doctrine_allows(sc, inst, u, j):
+        return WHY_DOCTRINE
+    if inst.recognised[j]:
+        return WHY_DECOY
     t_known = inst.known_t[u, j]
     if t_known >= inst.t_end[j]:
         return WHY_NOT_TRACKED
@@ -52,6 +151,7 @@ def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t_s):
     a, b = inst.win_a[u, j], inst.win_b[u, j]
     if math.isnan(a):
         return WHY_ENVELOPE
+    t_first = math.inf
     for k in range(2):
         t_from = inst.t_launch[j] if k == 0 else t_known + sc.un_reaction_s[u]
         t_first = first_useful_shot_s(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge,
@@ -60,13 +160,18 @@ def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t_s):
                                       sc.un_speed_mps[u], sc.un_dwell_s[u], sc.un_dwell_ref_m[u])
         if t_first == math.inf:
             return WHY_NO_SHOT if k == 0 else WHY_LATE
-    if t_first >= out_of_ammo_t_s:
+    if sc.c2_central and not assigned_ever[u, j]:
+        return WHY_NOT_ASSIGNED
+    if t_first >= out_of_ammo_t[u]:
         return WHY_MAGAZINE
+    if t_first >= hold_t[u, c]:
+        return WHY_HOLD
     return WHY_BUSY
 
 
 @njit(cache=True, error_model="numpy")
-def not_engaged_reasons(sc, inst, engagements_of_threat, out_of_ammo_t_s, why):
+def not_engaged_reasons(sc, inst, engagements_of_threat, out_of_ammo_t, hold_t, assigned_ever,
+                        why):
     """why[j]: WHY_ENGAGED for every threat engaged at least once, else the reason of the unit
     that came closest to engaging it."""
     for j in range(len(why)):
@@ -75,5 +180,6 @@ def not_engaged_reasons(sc, inst, engagements_of_threat, out_of_ammo_t_s, why):
             continue
         reason = WHY_CLASS
         for u in range(len(sc.un_e)):
-            reason = max(reason, unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t_s[u]))
+            reason = max(reason, unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t,
+                                                         assigned_ever))
         why[j] = reason
