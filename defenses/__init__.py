@@ -89,7 +89,9 @@ class FireUnitType:
                                 default=2, kind="int", lo=1)
     defended_area_only: bool = spec("engage only threats whose predicted impact is in the "
                                     "defended area", default=False, kind="bool")
-    dwell_s: float = spec("lasers: dwell to kill at dwell_ref_range_m, s (scales with range^2)",
+    dwell_s: float = spec("lasers: fluence to kill, as seconds of dwell at dwell_ref_range_m (the "
+                          "dwell ends when the integral of (dwell_ref_range_m / range)^2 reaches "
+                          "it)",
                           default=0.0, kind="float", lo=0.0)
     dwell_ref_range_m: float = spec("lasers: reference range of dwell_s, m", default=0.0,
                                     kind="float", lo=0.0)
