@@ -370,17 +370,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def load(path: str):
-    """Load a scenario and print its warnings on stderr, one line each."""
     from .scenario import load_scenario
-    scn = load_scenario(path)
-    for w in scn.warnings:
-        print(f"salvosim: warning: {w}", file=sys.stderr)
-    return scn
+    return load_scenario(path)
+
+
+def warn(*scenarios) -> None:
+    """The scenarios' warnings on stderr, one line each; called once every check has passed
+    (so that an error is the only line on stderr)."""
+    for scn in scenarios:
+        for w in scn.warnings:
+            print(f"salvosim: warning: {w}", file=sys.stderr)
 
 
 def cmd_validate(args) -> int:
-    for f in args.files:
-        scn = load(f)
+    scenarios = [load(f) for f in args.files]
+    warn(*scenarios)
+    for f, scn in zip(args.files, scenarios):
         print(one_line(f"{f}: ok — {scn.name}: base {scn.base.id} layout {scn.layout_name}, "
                        f"{len(scn.sensors)} sensors, {len(scn.units)} fire units, "
                        f"{len(scn.raids)} raids, {scn.n_threats} threats"))
@@ -406,6 +411,7 @@ def cmd_map(args) -> int:
     scn = load(args.file)
     check_outputs([("-o", args.output)], [args.file, scn.base.file])
     say = _sayer(_say_stream(args.output))
+    warn(scn)
     fig = draw_map(scn, altitude_m=args.altitude_m)
     outputs = Outputs(say)
     outputs.write("-o", args.output, _figure_bytes(fig, args.output))
@@ -433,10 +439,10 @@ def _inputs(scn) -> list[str]:
 
 
 def cmd_run(args) -> int:
+    from .analysis import check_threads
     from .montecarlo import run_scenario
     from .results import results_json, results_text
-    if args.threads is not None and args.engine == "reference":
-        raise UsageError("--threads applies to the numba engine only")
+    check_threads(args.engine, args.threads)
     planned = [("--json", args.json), ("--keep-outcomes", args.keep_outcomes)]
     check_outputs(planned, [args.file])
     if args.plots is not None:
@@ -450,6 +456,7 @@ def cmd_run(args) -> int:
                        f"{args.file}` to run the variants"), file=sys.stderr)
     reps = args.reps or scn.header.replications
     seed = scn.header.seed if args.seed is None else args.seed
+    warn(scn)
     note_compiling(args.engine)
     res = run_scenario(scn, reps=reps, seed=seed, engine=args.engine, threads=args.threads,
                        keep_outcomes=bool(args.keep_outcomes or args.plots),
@@ -459,8 +466,6 @@ def cmd_run(args) -> int:
     if args.json:
         outputs.write("--json", args.json, json.dumps(results_json(res), indent=2))
     if args.keep_outcomes:
-        import io
-
         import numpy as np
         buf = io.BytesIO()
         np.savez_compressed(buf, **res.outcomes_arrays())
@@ -501,6 +506,7 @@ def cmd_trace(args) -> int:
     from .reference import trace_replication
     scn = load(args.file)
     seed = scn.header.seed if args.seed is None else args.seed
+    warn(scn)
     note_compiling("reference")
     for line in trace_replication(scn, seed=seed, rep=args.rep):
         print(one_line(line))
@@ -518,6 +524,7 @@ def cmd_compare(args) -> int:
     seed = scenarios[0].header.seed if args.seed is None else args.seed
     reps = args.reps or scenarios[0].header.replications
     variants = comparison_variants(scenarios, seed)
+    warn(*scenarios)
     note_compiling(args.engine)
     run = run_paired(variants, reps, seed, args.engine, args.threads)
     cmp = comparison_json(run)
@@ -552,6 +559,7 @@ def cmd_sweep(args) -> int:
     say = _sayer(_say_stream(prefix, args.plot))
     specs = parse_vary_list(args.vary)
     plan = plan_sweep(scn, specs, args.seed, args.reps)
+    warn(scn)
     say(one_line(f"{scn.name}: {len(plan.grid)} points x {len(plan.names)} mixes, {plan.reps} "
                  f"replications each, {args.engine} engine"))
     note_compiling(args.engine)
@@ -597,6 +605,7 @@ def cmd_report(args) -> int:
     scn = load(args.file)
     check_outputs([("-o", args.output)], _inputs(scn))
     say = _sayer(_say_stream(args.output))
+    warn(scn)
     note_compiling(args.engine)
     html = build_report(scn, reps=args.reps, seed=args.seed, engine=args.engine,
                         threads=args.threads, sweep_reps=args.sweep_reps, vary=args.vary,

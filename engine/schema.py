@@ -142,6 +142,8 @@ def bounded(meta: dict, key: str) -> dict:
             return out
     if phi is not None and (hi is None or phi < hi):
         out["hi"] = phi
+    elif note:
+        note = note.split(",")[0]     # the unit only: the magnitude was of the physical bound
     if note and not out.get("note"):
         out["note"] = note
     return out
@@ -194,6 +196,8 @@ def field_table(cls) -> str:
     lines = ["| key | type | default | allowed | meaning |", "|---|---|---|---|---|"]
     for key, kind, default, allowed, doc in field_docs(cls):
         default = "required" if default == "required" else f"`{default}`"
+        kind = {"base": "str or table"}.get(kind, kind)
+        doc = doc.replace(" | ", " / ").replace("|", "/")
         lines.append(f"| `{key}` | {kind} | {default} | {allowed} | {doc} |")
     return "\n".join(lines)
 
