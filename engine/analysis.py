@@ -45,7 +45,8 @@ from threats import ThreatType
 from .cli import UsageError, write_atomic
 from .compile import compile_scenario
 from .montecarlo import BLOCK_REPS, Block, available_threads, iter_blocks
-from .results import Z95, Accumulator, Results, _clean, _table, _usd, block_metrics, wilson_ci95
+from .results import (Z95, Accumulator, Results, _clean, _table, _usd, block_metrics, mean_ci95,
+                      wilson_ci95)
 from .scenario import (C2, PLACEMENT_KEYS, POSITION_KEYS, UNIT_ONLY_KEYS, RaidTiming, Scenario,
                        ScenarioHeader, check_remove_alone, check_unit_count, resolve_base,
                        scenario_from_dict)
@@ -620,10 +621,10 @@ class PairedAccumulator:
         return max(total_sq / n - mean * mean, 0.0) * n / (n - 1)
 
     def mean_ci(self, v: int, metric: str) -> tuple[float, float, float]:
+        """Every metric is non-negative: the CI never goes below 0 and a zero total gets the
+        one-sided bound (results.mean_ci95)."""
         m = METRICS.index(metric)
-        mean = self.sum[v, m] / self.n
-        half = Z95 * math.sqrt(self._var(self.sum[v, m], self.sum_sq[v, m]) / self.n)
-        return mean, mean - half, mean + half
+        return mean_ci95(float(self.sum[v, m]), float(self.sum_sq[v, m]), self.n)
 
     def paired(self, v: int, metric: str) -> tuple[float, float, float]:
         """Mean difference (mix v - first mix) and its 95% CI from paired replications."""
