@@ -189,3 +189,28 @@ def test_decoy_shots_are_counted_apart():
     raids = [drone_raid(count=3, type="decoy_drone")]
     _, _, block = run_both(oracle_scenario(raids=raids))
     assert block.shots_by_class[:, 0, N_CLASSES].sum() == block.shots.sum() > 0
+
+
+# ---------------------------------------------------------------------------- bundled analysis
+def test_patriot_restricted_variants_fire_at_drones_only_in_self_defence():
+    """scenarios/al_asad_doctrine.toml: in every variant that keeps the Patriot's catalog
+    doctrine, each Patriot engagement of a drone is of one aimed within its self-defence
+    radius; in the free-fire variants it does engage drones aimed elsewhere."""
+    from engine.analysis import variants_of
+    from engine.compile import compile_scenario
+    from engine.scenario import load_scenario
+    variants = variants_of(load_scenario("scenarios/al_asad_doctrine.toml"))
+    assert len(variants) == 5
+    for v in variants:
+        sc, labels = compile_scenario(v.scenario)
+        p = labels.units.index("patriot_east")
+        restricted = not sc.un_allowed[p, DRONE]
+        outside = 0
+        for rep in range(2):
+            sim = ReferenceReplication(sc, 7, rep)
+            sim.run()
+            for u, j, *_ in sim.engagement_log:
+                if u == p and sc.th_class[j] == DRONE:
+                    d = math.hypot(sim.inst.aim_e[j] - sc.un_e[p], sim.inst.aim_n[j] - sc.un_n[p])
+                    outside += d > sc.un_self_defense_m[p]
+        assert (outside == 0) == restricted, v.name
