@@ -284,9 +284,11 @@ def _unit_copy_table(unit, name: str) -> dict:
              "facing_deg": unit.facing_deg}
     if unit.sensor is not None:
         table["sensor"] = unit.sensor
+    catalog = defenses.load_fire_units().get(unit.spec.id)
     for key in defenses.UNIT_OVERRIDABLE:
         value = getattr(unit.spec, key)
-        table[key] = copy.deepcopy(value)
+        if catalog is None or getattr(catalog, key) != value:   # the unit's own overrides
+            table[key] = copy.deepcopy(value)
     return table
 
 

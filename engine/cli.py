@@ -451,9 +451,9 @@ def cmd_run(args) -> int:
     check_outputs(planned, _inputs(scn))
     say = _sayer(_say_stream(args.json, args.keep_outcomes))
     if scn.raw.get("variants"):
-        print(one_line(f"note: {args.file} defines {len(scn.raw['variants'])} [[variants]]; "
-                       f"`run` simulates the scenario as written — use `salvosim compare "
-                       f"{args.file}` to run the variants"), file=sys.stderr)
+        print(one_line(f"salvosim: note: {args.file} defines {len(scn.raw['variants'])} "
+                       f"[[variants]]; `run` simulates the scenario as written — use "
+                       f"`salvosim compare {args.file}` to run the variants"), file=sys.stderr)
     reps = args.reps or scn.header.replications
     seed = scn.header.seed if args.seed is None else args.seed
     warn(scn)

@@ -129,8 +129,9 @@ class Progress:
     """A tqdm progress bar on stderr (tqdm.auto: a widget in Jupyter), advanced as each chunk
     of replications finishes (from any thread).
 
-    enabled: True shows it only when stderr is a terminal, once a run has taken ~2 s;
-    "always" shows it wherever stderr goes, at once; False never."""
+    enabled: True shows it only when stderr is a terminal, once a run has taken ~2 s, and
+    clears it at the end; "always" shows it wherever stderr goes, at once, and leaves its last
+    state (a log keeps it); False never."""
 
     def __init__(self, total: int, enabled: bool | str = True, delay_s: float = 2.0):
         self.total = total
@@ -153,7 +154,7 @@ class Progress:
                     self.enabled = False
                     return
                 self.bar = tqdm(total=self.total, unit="rep", desc="replications",
-                                file=sys.stderr, delay=self.delay_s, leave=False,
+                                file=sys.stderr, delay=self.delay_s, leave=self.always,
                                 dynamic_ncols=True, smoothing=0.1)
             self.bar.update(n)
             self.done += n

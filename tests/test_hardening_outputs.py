@@ -1,0 +1,204 @@
+"""Issue 12, items 3 and 5: an output never destroys an input, another output, /dev/stdout
+or a directory; `-` is standard output; unwritable places are refused before any work; a
+write that fails after the work is one line and keeps what was computed."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli_kit import run_cli
+from tests.test_hardening_inputs import BASE, one_error, write
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def snapshot(directory: Path) -> dict:
+    return {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file()}
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "{s}", "--reps", "1", "--json", "{s}"],
+    ["run", "{s}", "--reps", "1", "--keep-outcomes", "{s}"],
+    ["compare", "{s}", "--reps", "1", "--json", "{s}"],
+    ["report", "{s}", "--reps", "1", "-o", "{s}"],
+], ids=["run-json", "run-keep-outcomes", "compare-json", "report-o"])
+def test_an_output_equal_to_the_input_is_refused_and_the_input_kept(argv, tmp_path, capsys):
+    name = "scenario.html" if "report" in argv else "scenario.toml"
+    path = write(tmp_path, BASE, name)
+    before = snapshot(tmp_path)
+    rc, out, err = run_cli([a.format(s=path) for a in argv], capsys)
+    one_error(rc, err, "is the input file", "refusing to overwrite")
+    assert snapshot(tmp_path) == before
+    assert "replications" not in out          # nothing ran
+
+
+def test_map_output_equal_to_the_input_is_refused(tmp_path, capsys):
+    path = write(tmp_path, BASE, "scenario.png")      # a TOML file, whatever its name
+    before = snapshot(tmp_path)
+    rc, _, err = run_cli(["map", str(path), "-o", str(path)], capsys)
+    one_error(rc, err, "-o", "is the input file")
+    assert snapshot(tmp_path) == before
+
+
+def test_sweep_output_equal_to_the_input_is_refused(tmp_path, capsys):
+    path = write(tmp_path, BASE, "grid.json")
+    before = snapshot(tmp_path)
+    rc, _, err = run_cli(["sweep", str(path), "--vary", "raids.0.count=1,2", "--reps", "1",
+                          "--out", str(tmp_path / "grid")], capsys)
+    one_error(rc, err, "--out", "is the input file")
+    assert snapshot(tmp_path) == before
+
+
+def test_an_output_through_a_symlink_to_the_input_is_refused(tmp_path, capsys):
+    path = write(tmp_path, BASE)
+    (tmp_path / "link.json").symlink_to(path)
+    before = path.read_bytes()
+    rc, _, err = run_cli(["run", str(path), "--reps", "1", "--json", str(tmp_path / "link.json")],
+                         capsys)
+    one_error(rc, err, "is the input file")
+    assert path.read_bytes() == before
+
+
+def test_two_outputs_with_the_same_name_are_refused(tmp_path, capsys):
+    path = write(tmp_path, BASE)
+    out = tmp_path / "same.out"
+    rc, _, err = run_cli(["run", str(path), "--reps", "1", "--json", str(out),
+                          "--keep-outcomes", str(out)], capsys)
+    one_error(rc, err, "--json and --keep-outcomes both name")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["run", "{s}", "--reps", "1", "--json", ""], "--json"),
+    (["run", "{s}", "--reps", "1", "--keep-outcomes", " "], "--keep-outcomes"),
+    (["compare", "{s}", "--reps", "1", "--json", ""], "--json"),
+    (["map", "{s}", "-o", ""], "-o"),
+    (["report", "{s}", "-o", ""], "-o"),
+    (["sweep", "{s}", "--vary", "raids.0.count=1,2", "--out", ""], "--out"),
+    (["run", "{s}", "--reps", "1", "--plots", ""], "--plots"),
+])
+def test_an_empty_output_path_is_an_error(argv, option, tmp_path, capsys):
+    path = write(tmp_path, BASE)
+    rc, _, err = run_cli([a.format(s=path) for a in argv], capsys)
+    one_error(rc, err, option)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scenario.toml"]
+
+
+def test_two_outputs_to_standard_output_are_refused(tmp_path, capsys):
+    path = write(tmp_path, BASE)
+    rc, _, err = run_cli(["run", str(path), "--reps", "1", "--json", "-", "--keep-outcomes",
+                          "-"], capsys)
+    one_error(rc, err, "both write to standard output")
+
+
+def test_dash_writes_the_json_to_stdout_and_the_summary_to_stderr(tmp_path, capsys):
+    path = write(tmp_path, BASE)
+    rc, out, err = run_cli(["run", str(path), "--reps", "2", "--threads", "1", "--quiet",
+                            "--json", "-"], capsys)
+    assert rc == 0, err
+    assert json.loads(out)["replications"] == 2
+    assert "Leakers per raid" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scenario.toml"]
+
+
+def test_compare_and_sweep_write_json_to_stdout_with_dash(tmp_path, capsys):
+    path = write(tmp_path, BASE)
+    rc, out, err = run_cli(["compare", str(path), "--reps", "2", "--threads", "1", "--json",
+                            "-"], capsys)
+    assert rc == 0, err
+    assert json.loads(out)["replications"] == 2
+    rc, out, err = run_cli(["sweep", str(path), "--vary", "raids.0.count=1,2", "--reps", "1",
+                            "--threads", "1", "--out", "-"], capsys)
+    assert rc == 0, err
+    assert len(json.loads(out)["points"]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scenario.toml"]
+    rc, _, err = run_cli(["sweep", str(path), "--vary", "raids.0.count=1,2", "--out", "-",
+                          "--resume"], capsys)
+    one_error(rc, err, "--resume")
+
+
+def test_map_writes_png_to_stdout_with_dash(tmp_path, capsysbinary):
+    path = write(tmp_path, BASE)
+    rc = __import__("engine.cli", fromlist=["main"]).main(["map", str(path), "-o", "-"])
+    out, _ = capsysbinary.readouterr()
+    assert rc == 0
+    assert out.startswith(b"\x89PNG")
+
+
+def test_json_to_dev_stdout_writes_through_and_keeps_the_symlink(tmp_path):
+    """In a real process: /dev/stdout is a symlink to the process's standard output (here a
+    regular file); it must be written to, not replaced by a regular file."""
+    path = write(tmp_path, BASE)
+    was_link = os.path.islink("/dev/stdout")
+    target = tmp_path / "captured.txt"
+    with open(target, "wb") as fh:
+        proc = subprocess.run([sys.executable, "-m", "engine.cli", "run", str(path), "--reps",
+                               "1", "--threads", "1", "--quiet", "--json", "/dev/stdout"],
+                              stdout=fh, stderr=subprocess.PIPE, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert json.loads(target.read_text())["replications"] == 1
+    assert os.path.islink("/dev/stdout") == was_link
+    assert "Leakers per raid" in proc.stderr.decode()
+
+
+def test_a_symlinked_output_keeps_the_link_and_replaces_its_file(tmp_path, capsys):
+    path = write(tmp_path, BASE)
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    (tmp_path / "link.json").symlink_to(real)
+    rc, _, err = run_cli(["run", str(path), "--reps", "1", "--threads", "1", "--quiet",
+                          "--json", str(tmp_path / "link.json")], capsys)
+    assert rc == 0, err
+    assert (tmp_path / "link.json").is_symlink()
+    assert json.loads(real.read_text())["replications"] == 1
+
+
+# ----------------------------------------------------------------------------------------
+# 5. Unwritable outputs are refused before the work; late failures keep the results
+@pytest.mark.parametrize("argv, fragments", [
+    (["run", "{s}", "--reps", "1", "--json", "{d}"], ["--json", "is a directory"]),
+    (["run", "{s}", "--reps", "1", "--keep-outcomes", "{d}"], ["is a directory"]),
+    (["compare", "{s}", "--reps", "1", "--json", "{d}"], ["is a directory"]),
+    (["map", "{s}", "-o", "{d}/nodir/m.png"], ["does not exist"]),
+    (["report", "{s}", "--reps", "1", "-o", "/proc/report.html"], ["cannot write in"]),
+    (["run", "{s}", "--reps", "1", "--json", "/proc/x.json"], ["cannot write in '/proc'"]),
+    (["sweep", "{s}", "--vary", "raids.0.count=1,2", "--out", "/proc/sw"], ["cannot write"]),
+    (["sweep", "{s}", "--vary", "raids.0.count=1,2", "--out", "{d}/"], ["--out"]),
+    (["run", "{s}", "--reps", "1", "--plots", "{s}"], ["--plots", "not a directory"]),
+])
+def test_an_unwritable_output_is_refused_before_running(argv, fragments, tmp_path, capsys):
+    path = write(tmp_path, BASE)
+    (tmp_path / "outdir").mkdir()
+    before = snapshot(tmp_path)
+    rc, out, err = run_cli([a.format(s=path, d=tmp_path / "outdir") for a in argv], capsys)
+    one_error(rc, err, *fragments)
+    assert "replications" not in out
+    assert snapshot(tmp_path) == before
+    assert list((tmp_path / "outdir").iterdir()) == []
+
+
+def test_a_full_disk_after_the_run_is_one_line_and_keeps_the_results(tmp_path, capsys):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    path = write(tmp_path, BASE)
+    keep = tmp_path / "outcomes.npz"
+    rc, out, err = run_cli(["run", str(path), "--reps", "2", "--threads", "1", "--quiet",
+                            "--json", "/dev/full", "--keep-outcomes", str(keep)], capsys)
+    line = one_error(rc, err, "could not write --json '/dev/full'", "No space left",
+                     "the results above were computed")
+    assert "Leakers per raid" in out           # the summary was printed
+    assert keep.exists()                       # the other output was written
+    fallback = line.split("written to '")[1].split("'")[0]
+    assert json.loads(Path(fallback).read_text())["replications"] == 2
+    os.unlink(fallback)
+
+
+def test_write_atomic_refuses_a_directory_and_writes_through_a_device(tmp_path):
+    from engine.cli import UsageError, write_atomic
+    with pytest.raises(UsageError):
+        write_atomic(tmp_path, "x")
+    write_atomic("/dev/null", "x")             # a device: written to, not replaced
+    assert Path("/dev/null").is_char_device()

@@ -1,0 +1,111 @@
+"""Issue 12, items 6 and 9: names with '$' in every figure, the compile note, the tqdm
+progress bar, map legends and rings, packaging."""
+import io
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tests.cli_kit import run_cli
+from tests.test_hardening_inputs import BASE, write
+
+ROOT = Path(__file__).resolve().parents[1]
+
+DOLLARS = (BASE.replace('name = "rockets"', 'name = "$5 rockets $x^2$"')
+           + '\n[[units]]\nname = "cram_north"\nremove = true\n'
+           + '\n[[units]]\nname = "$cram \\\\frac{a}{b}"\ntype = "cram"\neast_m = 0.0\n'
+             'north_m = 1000.0\nsensor = "cram_radar_north"\n'
+           + '\n[[variants]]\nname = "$$ mix"\n\n[[variants]]\nname = "$other_"\n')
+
+
+@pytest.mark.parametrize("argv", [
+    ["map", "{s}", "-o", "{d}/m.png"],
+    ["map", "{s}", "-o", "{d}/m.svg"],
+    ["run", "{s}", "--reps", "3", "--threads", "1", "--quiet", "--plots", "{d}/plots"],
+    ["sweep", "{s}", "--vary", "raids.0.count=1,2", "--reps", "1", "--threads", "1", "--out",
+     "{d}/sw", "--plot", "{d}/sat.png"],
+    ["report", "{s}", "-o", "{d}/r.html", "--reps", "2", "--threads", "1", "--sweep-reps", "1",
+     "--vary", "raids.0.count=1,2"],
+], ids=["map-png", "map-svg", "run-plots", "sweep-plot", "report"])
+def test_dollar_signs_in_names_draw_as_text(argv, tmp_path, capsys):
+    path = write(tmp_path, DOLLARS)
+    rc, _, err = run_cli([a.format(s=path, d=tmp_path) for a in argv], capsys)
+    assert rc == 0, err
+    assert "Traceback" not in err
+
+
+def test_money_in_figures_is_a_plain_dollar_sign():
+    from engine.plots import _usd
+    assert _usd(4500.0) == "$4.5 k" or _usd(4500.0) == "$4 k" or _usd(4500.0).startswith("$")
+    assert "\\" not in _usd(2.5e6)
+
+
+def test_map_legend_names_the_units_and_the_overview_skips_small_rings():
+    from engine.maps import draw_map
+    from engine.scenario import load_scenario
+    scn = load_scenario(ROOT / "scenarios" / "al_asad_drone_raid.toml")
+    fig = draw_map(scn)
+    texts = [t.get_text() for ax in fig.axes for leg in ([ax.get_legend()] + [
+        a for a in ax.artists if hasattr(a, "get_texts")]) if leg is not None
+        for t in leg.get_texts()]
+    joined = " ".join(texts)
+    assert "cram_north" in joined and "patriot_east" in joined
+    overview = fig.axes[0]
+    assert "base detail only" in overview.get_title()
+
+
+def test_progress_bar_is_tqdm_and_only_on_a_terminal_or_when_asked(monkeypatch):
+    from engine.montecarlo import Progress
+    buf = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", buf)
+    quiet = Progress(10, enabled=True)            # not a terminal: no bar
+    quiet.add(5)
+    quiet.close()
+    assert buf.getvalue() == ""
+    bar = Progress(10, enabled="always")
+    for _ in range(10):
+        bar.add(1)                                # per chunk, from any thread
+    assert bar.bar is not None and bar.bar.n == 10
+    bar.update(10)
+    bar.close()
+    assert "10/10" in buf.getvalue()
+
+
+def test_run_progress_option_shows_the_bar_on_stderr(tmp_path, capsys):
+    path = write(tmp_path, BASE)
+    rc, _, err = run_cli(["run", str(path), "--reps", "3", "--threads", "1", "--progress"],
+                         capsys)
+    assert rc == 0, err
+    assert "3/3" in err
+    rc, _, err = run_cli(["run", str(path), "--reps", "3", "--quiet", "--progress"], capsys)
+    assert rc == 2 and "not allowed with" in err
+
+
+def test_compile_note_when_the_cache_is_cold(monkeypatch, capsys):
+    from engine import cli
+    assert isinstance(cli.jit_cache_is_cold("numba"), bool)
+    assert isinstance(cli.jit_cache_is_cold("reference"), bool)
+    monkeypatch.setattr(cli, "jit_cache_is_cold", lambda engine: True)
+    cli.note_compiling("numba")
+    assert capsys.readouterr().err == "salvosim: compiling (first run only)…\n"
+    monkeypatch.setattr(cli, "jit_cache_is_cold", lambda engine: False)
+    cli.note_compiling("numba")
+    assert capsys.readouterr().err == ""
+
+
+def test_compile_check_is_warm_once_the_engine_has_run(warm_jit):
+    from engine import cli
+    assert cli.jit_cache_is_cold("numba") is False
+
+
+def test_packaging_metadata():
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert meta["project"]["license"] == "MIT"
+    assert meta["project"]["license-files"] == ["LICENSE"]
+    assert "setuptools>=77" in meta["build-system"]["requires"]
+    assert any(d.startswith("tqdm") for d in meta["project"]["dependencies"])
+    assert "salvosim contributors" in (ROOT / "LICENSE").read_text()
+    assert "MIT License" in (ROOT / "LICENSE").read_text()
+    assert (ROOT / "engine" / "py.typed").exists()
+    assert "py.typed" in meta["tool"]["setuptools"]["package-data"]["engine"]
