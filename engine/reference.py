@@ -364,6 +364,10 @@ class ReferenceReplication:
                         self.hold_t)
         if self.out_of_ammo_t[u] == now:
             self.say(f"{self.unit_name(u)} out of ammunition", 4)
+        for c in range(N_CLASSES):
+            if self.hold_t[u, c] == now and self.out_of_ammo_t[u] > now:
+                self.say(f"{self.unit_name(u)} holds its last interceptors: no more fire at "
+                         f"{THREAT_CLASSES[c]} (hold_for)", 4)
         if (not sc.un_unlimited[u] and self.magazine[u] < rps and self.reserve[u] > 0):
             self.reloading[u] = True
             self.say(f"{self.unit_name(u)} magazine empty: reloading", 4)

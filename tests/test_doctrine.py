@@ -214,3 +214,19 @@ def test_patriot_restricted_variants_fire_at_drones_only_in_self_defence():
                     d = math.hypot(sim.inst.aim_e[j] - sc.un_e[p], sim.inst.aim_n[j] - sc.un_n[p])
                     outside += d > sc.un_self_defense_m[p]
         assert (outside == 0) == restricted, v.name
+
+
+def test_trace_shows_holds_assignments_and_recognised_decoys():
+    unit = missile_unit(pk={"drone": 0.01, "cruise_missile": 0.5}, magazine=4, reserve=0,
+                        hold_for={"cruise_missile": 2}, max_engagements=1)
+    raids = [drone_raid(count=6, interval_s=20.0), drone_raid(name="d", count=20,
+                                                              type="decoy_drone")]
+    data = oracle_scenario(units=[unit], raids=raids,
+                           c2=central(decoy_discrimination=0.5))
+    sc, labels = compile_dict(data)
+    sim = ReferenceReplication(sc, 2, 0, labels=labels, trace=True)
+    sim.run()
+    text = "\n".join(t for _, _, t in sim.log)
+    assert "holds its last interceptors: no more fire at drone" in text
+    assert "assigned to sam" in text
+    assert "as a decoy: never engaged" in text
