@@ -671,8 +671,8 @@ def check_threads(engine: str, threads: int | None) -> None:
     if threads is not None and engine == "reference":
         raise UsageError("--threads applies to the numba engine only")
     if threads is not None and threads > available_threads():
-        raise UsageError(f"--threads {threads}: this machine allows at most "
-                         f"{available_threads()} (NUMBA_NUM_THREADS)")
+        raise UsageError(f"--threads {threads}: this machine has {available_threads()} "
+                         f"cores; allowed: 1 .. {available_threads()}")
 
 
 def run_paired(variants: list[Variant], reps: int, seed: int, engine: str = "numba",

@@ -258,6 +258,8 @@ def _whole_number(lo: int, hi: int | None = None, allowed: str | None = None):
 
 
 _positive_int = _whole_number(1)
+MAX_REPS = 10_000_000            # as the scenario's `replications`
+_reps = _whole_number(1, MAX_REPS + 1, f"a whole number of replications 1 .. {MAX_REPS:,}")
 _seed = _whole_number(0, 2 ** 63, "a seed in 0 .. 2^63-1")
 _rep_number = _whole_number(0, 2 ** 63, "a replication number in 0 .. 2^63-1")
 
@@ -291,7 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="Monte Carlo replications of a scenario")
     r.add_argument("file", metavar="FILE")
-    r.add_argument("--reps", type=_positive_int, default=None,
+    r.add_argument("--reps", type=_reps, default=None,
                    help="replications (default: the scenario's `replications`)")
     r.add_argument("--seed", type=_seed, default=None, help="seed (default: the scenario's)")
     r.add_argument("--engine", choices=("numba", "reference"), default="numba")
@@ -333,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("file", metavar="FILE")
     h.add_argument("-o", "--output", required=True, metavar="HTML")
     _add_run_options(h, "the scenario's")
-    h.add_argument("--sweep-reps", type=_positive_int, default=None,
+    h.add_argument("--sweep-reps", type=_reps, default=None,
                    help="replications per point of the saturation curve (default: 100)")
     h.add_argument("--vary", metavar="KEY=START:STOP:STEP", default=None,
                    help="the saturation curve's sweep (default: raids.0.count from about 1/4 "
@@ -342,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_run_options(parser, default_of: str) -> None:
-    parser.add_argument("--reps", type=_positive_int, default=None,
+    parser.add_argument("--reps", type=_reps, default=None,
                         help=f"replications (default: {default_of} `replications`)")
     parser.add_argument("--seed", type=_seed, default=None,
                         help=f"seed (default: {default_of})")

@@ -26,7 +26,6 @@ from .results import _usd
 
 DEFAULT_SWEEP_REPS = 100
 SWEEP_FACTORS = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
-MAX_COUNT = 100_000
 
 CSS = """
 body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 0;
@@ -96,8 +95,12 @@ def build_report(scn, reps: int | None = None, seed: int | None = None, engine: 
 
 def default_report_vary(scn) -> str:
     """raids.0.count from about a quarter to eight times the file's count."""
+    from .scenario import MAX_THREATS
+    from .schema import KEY_LIMITS
     count = scn.raids[0].count
-    values = sorted({min(MAX_COUNT, max(1, round(count * f))) for f in SWEEP_FACTORS})
+    # within the bounds of a raid's count and of all threats together
+    cap = min(int(KEY_LIMITS["count"][1]), MAX_THREATS - (scn.n_threats - count))
+    values = sorted({min(cap, max(1, round(count * f))) for f in SWEEP_FACTORS})
     return "raids.0.count=" + ",".join(str(v) for v in values)
 
 

@@ -212,7 +212,7 @@ def test_zero_replications_are_refused(tmp_path, capsys):
     scenario.write_text(VALID)
     out = tmp_path / "results.json"
     rc, _, err = _run(["run", str(scenario), "--reps", "0", "--json", str(out)], capsys)
-    assert_one_clear_error(rc, err, ["--reps", "expected a whole number >= 1, got 0"])
+    assert_one_clear_error(rc, err, ["--reps", "1 .. 10,000,000, got 0"])
     assert not out.exists()
 
 
