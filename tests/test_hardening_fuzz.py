@@ -198,8 +198,8 @@ def test_the_serializer_round_trips_every_seed_scenario():
 
 
 def test_fuzz_slice(tmp_path, capsys, warm_jit):
-    """The bounded slice: about 150 mutated scenarios (a few seconds once the engine is warm)."""
-    fuzz(150, seed=12, tmp_path=tmp_path, capsys=capsys)
+    """The bounded slice: 300 mutated scenarios (a second or two once the engine is warm)."""
+    fuzz(300, seed=12, tmp_path=tmp_path, capsys=capsys)
 
 
 @pytest.mark.slow

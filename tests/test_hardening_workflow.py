@@ -94,6 +94,17 @@ def test_compile_note_when_the_cache_is_cold(monkeypatch, capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_compile_check_sees_an_empty_numba_cache(tmp_path):
+    """A fresh process with an empty cache directory: cold (nothing is compiled here)."""
+    import os
+    import subprocess
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", "from engine.cli import jit_cache_is_cold; "
+                          "print(jit_cache_is_cold('numba'), jit_cache_is_cold('reference'))"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["True", "True"], out.stderr
+
+
 def test_compile_check_is_warm_once_the_engine_has_run(warm_jit):
     from engine import cli
     assert cli.jit_cache_is_cold("numba") is False
