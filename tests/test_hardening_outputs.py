@@ -202,3 +202,46 @@ def test_write_atomic_refuses_a_directory_and_writes_through_a_device(tmp_path):
         write_atomic(tmp_path, "x")
     write_atomic("/dev/null", "x")             # a device: written to, not replaced
     assert Path("/dev/null").is_char_device()
+
+
+def test_a_read_only_directory_is_refused_before_running(tmp_path, capsys, monkeypatch):
+    """(As root a chmod-ed directory stays writable, so the refusal of the probe file is
+    simulated.)"""
+    import errno
+    import tempfile
+
+    from engine import cli
+    path = write(tmp_path, BASE)
+    real = tempfile.mkstemp
+
+    def refuse(*args, **kwargs):
+        if str(kwargs.get("dir", "")).endswith("readonly"):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real(*args, **kwargs)
+    monkeypatch.setattr(cli.tempfile, "mkstemp", refuse)
+    (tmp_path / "readonly").mkdir()
+    rc, out, err = run_cli(["run", str(path), "--reps", "1", "--json",
+                            str(tmp_path / "readonly" / "r.json")], capsys)
+    one_error(rc, err, "--json", "cannot write in", "Permission denied")
+    assert "replications" not in out
+
+
+def test_a_sweep_that_cannot_write_after_a_point_keeps_the_finished_points(tmp_path, capsys,
+                                                                             monkeypatch):
+    import errno
+
+    from engine import analysis
+    path = write(tmp_path, BASE)
+    real = analysis.write_atomic
+    calls = []
+
+    def full_disk(target, data):
+        calls.append(target)
+        if len(calls) > 2:                         # point 1 written (json + csv), then full
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(target, data)
+    monkeypatch.setattr(analysis, "write_atomic", full_disk)
+    rc, out, err = run_cli(["sweep", str(path), "--vary", "raids.0.count=1,2,3", "--reps", "1",
+                            "--threads", "1", "--out", str(tmp_path / "sw")], capsys)
+    one_error(rc, err, "could not write", "No space left", "continue with --resume")
+    assert len(json.loads((tmp_path / "sw.json").read_text())["points"]) == 1
