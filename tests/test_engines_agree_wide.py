@@ -10,8 +10,8 @@ deliberately reaches the corners the v2 model changed or that break event orderi
 - defended_area_only, sector-limited units and sensors, units without an own sensor;
 - fire doctrine (engage_classes, self_defense_m, hold_for, assign_queue), central weapon
   assignment and decoy discrimination, where this version of the model has them;
-- ingress routing of cruise threats (ingress_distance_m >= max(1000 m, dive distance): an
-  ingress point inside the dive distance is a known, separately tracked disagreement).
+- ingress routing of cruise threats, including ingress points inside the dive distance (the
+  case that once made the engines disagree; the dive then starts at the waypoint).
 
 Each example is run for a few replications by the Numba engine and the reference engine and
 must give the same outcome threat by threat: fate, fate time (1e-9 s), killing unit, and
@@ -153,9 +153,8 @@ def raid_strategy(draw, name, ttype, asset_names):
     else:
         raid["rate_per_min"] = draw(st.floats(2.0, 30.0, **finite))
     if t.is_cruise and draw(st.booleans()):
-        near = max(1000.0, t.dive_distance_m + 50.0)
         raid["ingress_bearing_deg"] = draw(st.floats(0.0, 359.0, **finite))
-        raid["ingress_distance_m"] = draw(st.floats(near, near + 9000.0, **finite))
+        raid["ingress_distance_m"] = draw(st.floats(50.0, 10000.0, **finite))
     if draw(st.integers(0, 3)) == 3:
         raid["reliability"] = 1.0            # otherwise the catalog's (0.7 .. 0.95)
     return raid, bearing
@@ -343,9 +342,6 @@ def sweep(max_examples, reps):
     @settings(max_examples=max_examples, **COMMON)
     @given(data=wide_scenarios(), seed=st.integers(0, 2 ** 40))
     def one_example(data, seed):
-        for r in data["raids"]:
-            if "ingress_distance_m" in r:
-                assert r["ingress_distance_m"] >= max(1000.0, THREATS[r["type"]].dive_distance_m)
         coverage.add(data, *check_example(data, seed, reps))
 
     one_example()
