@@ -89,7 +89,8 @@ INTERCEPT_SCAN_MIN_STEP_S = 1e-4   # smallest forward step when a threat may out
 INTERCEPT_SCAN_MAX_STEPS = 100_000
 OUTRUN_SAMPLES = 32        # samples of F(t) on (t_i, a] when a threat may outrun the interceptor
 LASER_STEP_S = 0.25        # Simpson step of the laser fluence integral (MODEL.md §5 v2)
-LASER_MAX_STEPS = 12_000_000   # 0.25 s steps over 30 days: bounds every dwell integral
+LASER_MIN_STEP_S = 1e-4    # ... and at least this (a threat passing within metres)
+LASER_MAX_STEPS = 12_000_000   # bounds every dwell integral (0.25 s steps over 30 days)
 LASER_MIN_SLANT_M = 1.0    # the fluence rate (ref / slant)^2 is capped at slant = 1 m
 WINDOW_TOL_S = 1e-3        # an intercept within this of the window start counts as inside
 MIN_WAKE_STEP_S = 1e-3     # a wake-up is never scheduled closer than this to now

@@ -22,8 +22,9 @@ shot time whose interceptor would arrive at t.
    equality when F is monotone (V < speed): the closed form a - delay - slant(p(a))/speed.
 
 **Lasers.** A dwell started at t_s ends at the first t_e with
-∫_{t_s}^{t_e} (dwell_ref_range / slant(t))^2 dt = dwell_s (composite Simpson on <= 0.25 s
-steps, then bisection in the last step to 1e-6 s), and must lie inside the window. The dwell end
+∫_{t_s}^{t_e} (dwell_ref_range / slant(t))^2 dt = dwell_s (composite Simpson on steps of at
+most 0.25 s over which the range changes by at most 5 %, then bisection in the last step to
+1e-6 s), and must lie inside the window. The dwell end
 grows with its start (d t_e / d t_s = w(t_s) / w(t_e) > 0 for the positive fluence rate w), so
 the earliest useful dwell starts at max(now, a) if that one ends by b, and never otherwise.
 
@@ -35,7 +36,8 @@ import math
 from numba import njit
 
 from .constants import (INTERCEPT_MAX_ITER, INTERCEPT_SCAN_MAX_STEPS, INTERCEPT_SCAN_MIN_STEP_S,
-                        INTERCEPT_TOL_S, LASER_MAX_STEPS, LASER_MIN_SLANT_M, LASER_STEP_S,
+                        INTERCEPT_TOL_S, LASER_MAX_STEPS, LASER_MIN_SLANT_M, LASER_MIN_STEP_S,
+                        LASER_STEP_S,
                         MIN_WAKE_STEP_S, OUTRUN_SAMPLES, WINDOW_TOL_S)
 from .trajectory import position_at
 
@@ -118,7 +120,8 @@ def intercept_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, 
         # g strictly increasing: one root, bracketed by the slant-range bound (fact 1).
         r_max = slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_lo, t_stop,
                               unit_e, unit_n)
-        t_hi = min(t_lo + r_max / speed_mps, t_stop)
+        # (a hair of slack: for a motionless threat g(t_lo + R/speed) is 0 up to rounding)
+        t_hi = min(t_lo + r_max / speed_mps * (1.0 + 1e-12) + INTERCEPT_TOL_S, t_stop)
         g_hi = _closing_gap_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_hi, t_shot_s,
                               unit_e, unit_n, launch_delay_s, speed_mps)
         if g_hi < 0.0:
@@ -198,8 +201,12 @@ def laser_dwell_end_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_start_s, unit_e
     done = 0.0
     t0 = t_start_s
     w0 = _fluence_rate(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t0, unit_e, unit_n, dwell_ref_m)
+    # Steps of at most 0.25 s, and short enough that the range changes by at most 5 % in one
+    # (Simpson's rule is then accurate to ~1e-6 even where the threat passes close by).
+    v_max = max(speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_start_s), 1e-9)
     for _ in range(LASER_MAX_STEPS):
-        t1 = min(t0 + LASER_STEP_S, t_limit_s)
+        r0 = dwell_ref_m / math.sqrt(w0)
+        t1 = min(t0 + min(LASER_STEP_S, max(LASER_MIN_STEP_S, 0.05 * r0 / v_max)), t_limit_s)
         h = t1 - t0
         wm = _fluence_rate(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t0 + 0.5 * h, unit_e, unit_n,
                            dwell_ref_m)
@@ -312,9 +319,12 @@ def early_shot_bound(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_s
 def earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
                          window_start_s, window_end_s, unit_e, unit_n,
                          is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):
-    """t_from if a shot now is useful; otherwise a wake-up time t_w > t_from never later than
-    the earliest useful shot (and equal to it for lasers and for threats that cannot outrun the
-    interceptor); +inf iff no shot at t_from or later is useful.
+    """t_from if a shot now is useful; +inf if no shot at t_from or later can be useful;
+    otherwise a wake-up time t_w > t_from at which to ask again, never later than the earliest
+    useful shot if there is one (and equal to it for lasers and for threats that cannot outrun
+    the interceptor). A wake-up may also be returned when, as asking again then shows, no shot
+    is useful: a laser waiting for its window is told the window start without integrating a
+    dwell, and a missile lands before the window whatever it does until then.
 
     A wake-up is never closer than 1 ms to t_from, so time always moves forward."""
     if math.isnan(window_start_s) or t_from_s > window_end_s:
