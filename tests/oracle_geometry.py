@@ -58,6 +58,11 @@ class Ballistic:
     def t_impact(self):
         return self.t0 + self.flight_s
 
+    @property
+    def knots(self):
+        """Times where the motion has a corner (launch, impact)."""
+        return np.array([self.t0, self.t_impact])
+
     def pos(self, t):
         t = np.asarray(t, dtype=float)
         s = np.clip((t - self.t0) / self.flight_s, 0.0, 1.0)
@@ -115,6 +120,11 @@ class Cruise:
     def vertices(self):
         return self._knots[1]
 
+    @property
+    def knots(self):
+        """Times where the motion has a corner (launch, turn points, dive point, impact)."""
+        return self._knots[0]
+
     def pos(self, t):
         t = np.asarray(t, dtype=float)
         times, p = self._knots
@@ -133,6 +143,16 @@ def slant_from_ground(traj, t, unit_e, unit_n):
 
 
 # ---------------------------------------------------------------------------- sampling tools
+def time_grid(traj, t_lo, t_hi, n):
+    """n uniform times over [t_lo, t_hi] plus the trajectory's corner times inside it: a
+    condition that holds only briefly around a corner (the kink of the range at launch, say)
+    is still sampled."""
+    t = np.linspace(t_lo, t_hi, n)
+    k = traj.knots
+    k = k[(k > t_lo) & (k < t_hi)]
+    return np.unique(np.concatenate([t, k])) if k.size else t
+
+
 def zoom_first_true(pred, lo, hi, tol=ZOOM_TOL_S):
     """pred(lo) is False and pred(hi) True (pred maps a time array to a bool array): return a
     time within tol after the first switch found by resampling the bracket ever more densely."""
@@ -147,13 +167,14 @@ def zoom_first_true(pred, lo, hi, tol=ZOOM_TOL_S):
     return hi
 
 
-def first_run(pred, t_lo, t_hi, n):
+def first_run(pred, t_lo, t_hi, n, traj=None):
     """(start, end) of the first run of times in [t_lo, t_hi] where pred holds, from n uniform
-    samples and zoomed boundaries; (nan, nan) if no sample holds. Also returns the grid step."""
+    samples (plus traj's corner times) and zoomed boundaries; (nan, nan) if no sample holds.
+    Also returns the grid step."""
     step = (t_hi - t_lo) / (n - 1)
     if not t_hi > t_lo:
         return math.nan, math.nan, step
-    t = np.linspace(t_lo, t_hi, n)
+    t = np.linspace(t_lo, t_hi, n) if traj is None else time_grid(traj, t_lo, t_hi, n)
     m = np.asarray(pred(t), dtype=bool)
     if not m.any():
         return math.nan, math.nan, step
@@ -199,9 +220,9 @@ def window(traj, t_end, unit_e, unit_n, rmin, rmax, zmin, zmax, facing_deg, widt
            n=20001):
     """First interval (a, b) of times in [launch, min(t_end, impact)] inside the envelope, or
     (nan, nan); plus the grid step used."""
-    pred = lambda t: in_envelope(traj, t, unit_e, unit_n, rmin, rmax, zmin, zmax,  # noqa: E731
+    pred = lambda t: in_envelope(traj, t, unit_e, unit_n, rmin, rmax, zmin, zmax,
                                  facing_deg, width_deg)
-    return first_run(pred, traj.t_launch, min(t_end, traj.t_impact), n)
+    return first_run(pred, traj.t_launch, min(t_end, traj.t_impact), n, traj)
 
 
 def sees(traj, t, sensor_e, sensor_n, sensor_h, r_det, facing_deg, width_deg):
@@ -219,9 +240,9 @@ def sees(traj, t, sensor_e, sensor_n, sensor_h, r_det, facing_deg, width_deg):
 def detection(traj, t_end, sensor_e, sensor_n, sensor_h, r_det, facing_deg, width_deg,
               n=20001):
     """(first time seen or inf, the first sighting run's end, grid step)."""
-    pred = lambda t: sees(traj, t, sensor_e, sensor_n, sensor_h, r_det,  # noqa: E731
+    pred = lambda t: sees(traj, t, sensor_e, sensor_n, sensor_h, r_det,
                           facing_deg, width_deg)
-    a, b, step = first_run(pred, traj.t_launch, min(t_end, traj.t_impact), n)
+    a, b, step = first_run(pred, traj.t_launch, min(t_end, traj.t_impact), n, traj)
     if math.isnan(a):
         return math.inf, math.inf, step
     return a, b, step
@@ -234,6 +255,29 @@ def arrival_shot_time(traj, t, unit_e, unit_n, delay, speed):
     return np.asarray(t, dtype=float) - delay - slant_from_ground(traj, t, unit_e, unit_n) / speed
 
 
+def _with_peaks(f, t, v, max_peaks=64):
+    """Add the local maxima of f, located by zooming around each sampled local maximum, to the
+    samples (t, v = f(t)). A root of g_s = sigma - s where g_s only briefly rises above 0 lies
+    around a maximum of sigma: with the maximum itself among the samples, it cannot be missed."""
+    if t.size < 3:
+        return t, v
+    k = np.flatnonzero((v[1:-1] >= v[:-2]) & (v[1:-1] >= v[2:])) + 1
+    if k.size == 0:
+        return t, v
+    k = k[np.argsort(v[k])[::-1][:max_peaks]]
+    lo, hi = t[k - 1], t[k + 1]
+    rows = np.arange(k.size)
+    frac = np.linspace(0.0, 1.0, ZOOM_POINTS)
+    for _ in range(40):
+        z = lo[:, None] + (hi - lo)[:, None] * frac[None, :]
+        i = np.argmax(f(z), axis=1)
+        lo, hi = z[rows, np.maximum(i - 1, 0)], z[rows, np.minimum(i + 1, ZOOM_POINTS - 1)]
+    tp = np.concatenate([lo, 0.5 * (lo + hi), hi])
+    t_all = np.concatenate([t, tp])
+    order = np.argsort(t_all, kind="stable")
+    return t_all[order], np.concatenate([v, f(tp)])[order]
+
+
 def intercept_times(traj, shots, unit_e, unit_n, delay, speed, t_hi=None, n=20001):
     """Earliest root of g_s(t) = t - s - delay - slant(t)/speed on [s + delay, t_hi] for every
     shot time s (t_hi defaults to the impact time); inf where g_s stays < 0.
@@ -241,8 +285,9 @@ def intercept_times(traj, shots, unit_e, unit_n, delay, speed, t_hi=None, n=2000
     Brute force: g_s on one dense grid over [min(shots) + delay, t_hi]; the first sample with
     g_s >= 0 is the first index where sigma (= g_s + s) reaches s, i.e. where the running
     maximum of sigma reaches s (found for all shots at once by a binary search of that running
-    maximum). Samples before s + delay never count: there sigma(t) <= t - delay < s. The sign
-    change is then zoomed to ZOOM_TOL_S."""
+    maximum). Samples before s + delay never count: there sigma(t) <= t - delay < s. The local
+    maxima of sigma are added to the grid (_with_peaks), so a brief excursion of g_s above 0
+    is not stepped over. The sign change is then zoomed to ZOOM_TOL_S."""
     shots = np.atleast_1d(np.asarray(shots, dtype=float))
     t_hi = traj.t_impact if t_hi is None else min(t_hi, traj.t_impact)
     out = np.full(shots.shape, math.inf)
@@ -252,8 +297,10 @@ def intercept_times(traj, shots, unit_e, unit_n, delay, speed, t_hi=None, n=2000
     if t_hi == t_lo:
         t_grid = np.array([t_lo])
     else:
-        t_grid = np.linspace(t_lo, t_hi, n)
+        t_grid = time_grid(traj, t_lo, t_hi, n)
     sig = arrival_shot_time(traj, t_grid, unit_e, unit_n, delay, speed)
+    t_grid, sig = _with_peaks(lambda t: arrival_shot_time(traj, t, unit_e, unit_n, delay, speed),
+                              t_grid, sig)
     run_max = np.maximum.accumulate(sig)
     k = np.searchsorted(run_max, shots, side="left")      # first index with sigma >= s
     at_start = (k == 0)                                    # slant 0 at s + delay
@@ -289,7 +336,7 @@ def fluence_rate(traj, t, unit_e, unit_n, ref_m):
 
 def _simpson(traj, x0, x1, unit_e, unit_n, ref_m):
     """One Simpson panel of the fluence rate over [x0, x1] (arrays)."""
-    w = lambda t: fluence_rate(traj, t, unit_e, unit_n, ref_m)  # noqa: E731
+    w = lambda t: fluence_rate(traj, t, unit_e, unit_n, ref_m)
     return (x1 - x0) / 6.0 * (w(x0) + 4.0 * w(0.5 * (x0 + x1)) + w(x1))
 
 
@@ -367,36 +414,63 @@ def useful(traj, shots, wpn, a, b, start_slack=1e-3, n=8001):
     """MODEL.md §5: a missile shot is useful iff its intercept lies in [a - slack, b]; a laser
     dwell iff it starts at or after a and ends by b."""
     shots = np.atleast_1d(np.asarray(shots, dtype=float))
-    eff = shot_effects(traj, shots, wpn, a, b, n=n)
     if wpn.is_laser:
-        return (shots >= a) & (eff <= b)
+        ok = shots >= a                     # (dwells started before a are not even integrated)
+        if ok.any():
+            ok[ok] = shot_effects(traj, shots[ok], wpn, a, b, n=n) <= b
+        return ok
+    eff = shot_effects(traj, shots, wpn, a, b, n=n)
     return (eff >= a - start_slack) & (eff <= b)
 
 
-def _shot_span(t_from, b, wpn):
-    """Shot times worth trying: a shot after b - delay (missile) or at/after b (laser) cannot
-    take effect by b."""
-    return t_from, (b if wpn.is_laser else b - wpn.delay)
+def _candidates(traj, wpn, t_lo, t_hi, s_lo, s_hi, m):
+    """Shot times to try: m uniform ones over [s_lo, s_hi] and, for missiles, the shot times
+    F(t) = t - delay - slant(t)/speed whose interceptors meet the threat at m dense times t of
+    [t_lo, t_hi]. Every shot that intercepts in [t_lo, t_hi] is one of the latter (its intercept
+    t_i solves s = F(t_i)), so a short run of useful shots cannot fall between the candidates.
+    For lasers the window start t_lo itself (a dwell can start no earlier)."""
+    cand = [np.linspace(s_lo, s_hi, m)] if s_hi > s_lo else [np.array([s_lo])]
+    if wpn.is_laser:
+        cand.append(np.array([t_lo]))
+    elif t_hi > t_lo:
+        f = lambda t: arrival_shot_time(traj, t, wpn.unit_e, wpn.unit_n,
+                                        wpn.delay, wpn.speed)
+        t = time_grid(traj, t_lo, t_hi, m)
+        cand.append(f(t))
+        # ... and the largest F over [t_lo, t_hi], zoomed: the images F(t_k) thin out below a
+        # maximum of F, where the useful shots can be a run of microseconds.
+        k = int(np.argmax(f(t)))
+        lo, hi = t[max(k - 1, 0)], t[min(k + 1, t.size - 1)]
+        for _ in range(40):
+            z = np.linspace(lo, hi, ZOOM_POINTS)
+            i = int(np.argmax(f(z)))
+            lo, hi = z[max(i - 1, 0)], z[min(i + 1, ZOOM_POINTS - 1)]
+        cand.append(f(np.array([lo, 0.5 * (lo + hi), hi])))
+    c = np.unique(np.concatenate(cand))
+    return c[(c >= s_lo) & (c <= s_hi)]
 
 
 def first_useful_shot(traj, t_from, a, b, wpn, start_slack=1e-3, m=801, n=8001):
-    """Earliest shot time s >= t_from that is useful, or inf: brute force over m shot times,
-    each with its own intercept / dwell end, then zoom on the first useful one's cell."""
+    """Earliest shot time s >= t_from that is useful, or inf: brute force over candidate shot
+    times (uniform, plus those aimed at dense times of the window), each with its own intercept
+    / dwell end; then zoom between the first useful candidate and the one before it."""
     if math.isnan(a) or t_from > b:
         return math.inf
-    s_lo, s_hi = _shot_span(t_from, b, wpn)
+    s_lo, s_hi = t_from, (b if wpn.is_laser else b - wpn.delay)   # later shots end after b
     if s_hi < s_lo:
         return math.inf
-    pred = lambda s: useful(traj, s, wpn, a, b, start_slack, n)  # noqa: E731
+    pred = lambda s: useful(traj, s, wpn, a, b, start_slack, n)
     if pred([s_lo])[0]:
         return s_lo
     if s_hi == s_lo:
         return math.inf
-    shots = np.linspace(s_lo, s_hi, m)
+    shots = _candidates(traj, wpn, a if wpn.is_laser else a - start_slack, b, s_lo, s_hi, m)
     ok = pred(shots)
     if not ok.any():
         return math.inf
     k = int(np.argmax(ok))
+    if k == 0:
+        return float(shots[0])
     return zoom_first_true(pred, shots[k - 1], shots[k], tol=1e-8)
 
 
@@ -407,17 +481,19 @@ def latest_useful_shot(traj, a, b, wpn, m=801, n=8001):
         return -math.inf
     if wpn.is_laser:
         s_lo, s_hi = a, b
-        pred = lambda s: (np.asarray(s) >= a) & (shot_effects(traj, s, wpn, a, b, n) <= b)  # noqa: E731
+        pred = lambda s: (np.asarray(s) >= a) & (shot_effects(traj, s, wpn, a, b, n) <= b)
     else:
-        s_lo, s_hi = min(traj.t_launch, a) - wpn.delay - 1.0, b - wpn.delay
-        pred = lambda s: shot_effects(traj, s, wpn, a, b, n) <= b  # noqa: E731
-    shots = np.linspace(s_lo, s_hi, m)
+        f_lo = float(arrival_shot_time(traj, traj.t_launch, wpn.unit_e, wpn.unit_n, wpn.delay,
+                                       wpn.speed))
+        s_lo, s_hi = min(f_lo, a - wpn.delay) - 1.0, b - wpn.delay
+        pred = lambda s: shot_effects(traj, s, wpn, a, b, n) <= b
+    shots = _candidates(traj, wpn, a if wpn.is_laser else traj.t_launch, b, s_lo, s_hi, m)
     ok = pred(shots)
     if not ok.any():
         return -math.inf
-    k = m - 1 - int(np.argmax(ok[::-1]))
-    if k == m - 1:
-        return s_hi
+    k = shots.size - 1 - int(np.argmax(ok[::-1]))
+    if k == shots.size - 1:
+        return float(shots[k])
     return zoom_first_true(lambda s: ~pred(s), shots[k], shots[k + 1], tol=1e-8)
 
 

@@ -18,6 +18,10 @@ and the slow sweep can draw many more with a seeded numpy generator.
 
 test_old_fixed_point_rule_is_caught shows the intercept comparison has teeth: the v1 fixed-point
 rule, re-implemented here, fails it on a large fraction of fast-diving ballistic missiles.
+
+Disagreements the oracle found are pinned by small deterministic tests (regression tests once
+fixed, strict xfails while open: see KnownIssue). `-m slow` runs a sweep over 8,000 more
+geometries of every kind (~8 checks each).
 """
 import ast
 import math
@@ -29,8 +33,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from engine.envelope import engagement_window
-from engine.intercept import (earliest_shot_time_s, first_useful_shot_s, intercept_time_s,
-                              laser_dwell_end_s, latest_useful_shot_s)
+from engine.intercept import (
+    earliest_shot_time_s,
+    first_useful_shot_s,
+    intercept_time_s,
+    laser_dwell_end_s,
+    latest_useful_shot_s,
+)
 from engine.sensors import detection_time_s
 from engine.trajectory import MAX_PTS, build_ballistic, build_cruise, position_at
 from tests import oracle_geometry as og
@@ -39,6 +48,26 @@ N_UNIFORMS = 32
 EPS_SHOT_S = 1e-5        # shot-time agreement (the core's intercepts are exact to 1e-6 s)
 WINDOW_TOL_S = 1e-3      # MODEL.md §5: an intercept within 1 ms of the window start counts
 WAKE_STEP_S = 1e-3       # a wake-up is never scheduled closer than 1 ms to now
+
+
+class KnownIssue(AssertionError):
+    """A disagreement with the core that is understood and reported, pinned by a strict-xfail
+    test below (so the suite notices when it is fixed). The random tests tolerate exactly these
+    and nothing else; each is raised only under the precise condition it names:
+    - WAKE_STEP: all useful shots lie within the 1 ms minimum wake-up step of
+      earliest_shot_time_s, which jumps over them, so first_useful_shot_s ends at +inf.
+    (Fixed since, kept as plain regression tests: MOTIONLESS, intercept_time_s missed a root at
+    its bracket end t_lo + R_max/speed where the threat does not move; SIMPSON, 0.25 s Simpson
+    steps were ms off for a threat passing metres from a laser.)
+    """
+
+
+def tolerating_known_issues(check, *args):
+    try:
+        check(*args)
+    except KnownIssue:
+        pass
+
 
 settings.register_profile(
     "oracle", deadline=None, derandomize=True, database=None, print_blob=True,
@@ -50,7 +79,20 @@ def oracle_settings(n):
     return settings(settings.get_profile("oracle"), max_examples=n)
 
 
-uniforms = st.lists(st.floats(0.0, 1.0), min_size=N_UNIFORMS, max_size=N_UNIFORMS)
+def seeded_uniforms(seed, snap):
+    """N_UNIFORMS uniforms from a seeded generator; with snap, about a fifth of them pushed to
+    0 or 1 (the ends of every parameter range: overhead passes, zero dives, launch-time
+    windows, exact bearings...)."""
+    rng = np.random.default_rng(seed)
+    u = rng.random(N_UNIFORMS)
+    if snap:
+        u = np.where(rng.random(N_UNIFORMS) < 0.2, rng.integers(0, 2, N_UNIFORMS), u)
+    return u
+
+
+# A seed per example (hypothesis's own float lists repeat a few values, mostly 0.0, and give
+# far fewer distinct geometries), derandomized so that every run checks the same geometries.
+uniforms = st.builds(seeded_uniforms, st.integers(0, 2 ** 63 - 1), st.booleans())
 
 
 # ---------------------------------------------------------------------------- geometry builders
@@ -88,7 +130,7 @@ def make_threat(d, family):
             v, ratio, rng_m = d.lerp(1000.0, 1300.0), d.lerp(0.22, 0.3), d.lerp(40e3, 400e3)
         elif family == "ballistic":
             v, ratio, rng_m = d.lerp(80.0, 1500.0), d.lerp(0.02, 0.6), d.loglerp(300.0, 300e3)
-        else:
+        else:   # down to a zero-length flight: a motionless target
             v, ratio, rng_m = d.lerp(80.0, 1200.0), d.lerp(0.0, 0.6), d.lerp(0.0, 300.0)
         return og.Ballistic(ie + rng_m * math.sin(brg), in_ + rng_m * math.cos(brg), ie, in_,
                             t0, v, ratio * rng_m)
@@ -223,7 +265,7 @@ def check_window(traj, unit, env, t_end):
             return
     # A window (or a gap) narrower than the grid step can escape the dense sampling: accept
     # the core's answer only if the oracle confirms it at the disputed instants.
-    inside = lambda t: bool(og.in_envelope(traj, np.array([t]), *unit, *env)[0])  # noqa: E731
+    inside = lambda t: bool(og.in_envelope(traj, np.array([t]), *unit, *env)[0])
     if not math.isnan(a) and b - a < 2 * step and (math.isnan(oa) or oa > b) \
             and inside(0.5 * (a + b)):
         return                              # a sliver the sampling stepped over
@@ -247,13 +289,13 @@ def check_detection(traj, sensor, t_end):
             return
         if ot < math.inf and ot - 1e-6 <= t <= ot + 1e-3 + 1e-6:
             return
-    sees = lambda x: bool(og.sees(traj, np.array([x]), se, sn, sh, r_det, facing,  # noqa: E731
+    sees = lambda x: bool(og.sees(traj, np.array([x]), se, sn, sh, r_det, facing,
                                   width)[0])
-    if ot < math.inf and o_end - ot < core_step and (t == math.inf or t > o_end):
-        # The oracle's first sighting is shorter than the core's sampling step: MODEL.md §4's
-        # procedure may step over it. Anything the core reports must still be a sighting.
-        if t == math.inf or any(sees(t - k * 1e-3) for k in range(2)):
-            return
+    # The oracle's first sighting may be shorter than the core's sampling step: MODEL.md §4's
+    # procedure may step over it. Anything the core reports must still be a sighting.
+    if (ot < math.inf and o_end - ot < core_step and (t == math.inf or t > o_end)
+            and (t == math.inf or any(sees(t - k * 1e-3) for k in range(2)))):
+        return
     raise AssertionError(describe(traj, sensor=sensor, t_end=t_end, core=t, oracle=ot,
                                   first_run_end=o_end, step=step))
 
@@ -263,18 +305,32 @@ def intercept_disagreement(solver, traj, unit, t_shot, delay, speed):
     none); otherwise a description. The same comparison checks the core and the v1 rule."""
     got = solver(t_shot)
     tol = 1e-6 + 1e-12 * abs(t_shot)
-    want = math.nan
-    for n in (20001, 400001):
-        want = og.intercept_time(traj, t_shot, *unit, delay, speed, n=n)
-        if _same_time(got, want, tol):
-            return None
+    want = og.intercept_time(traj, t_shot, *unit, delay, speed)
+    if _same_time(got, want, tol):
+        return None
+    if math.isfinite(got) and not want < got:
+        # The solver claims an earlier root than the grid's first sign change: if g(got) ~ 0 the
+        # grid may have stepped over a brief excursion of g above 0; sample 20x more densely.
+        g = got - t_shot - delay - float(og.slant_from_ground(traj, got, *unit)) / speed
+        if abs(g) <= 1e-5:
+            want = og.intercept_time(traj, t_shot, *unit, delay, speed, n=400001)
+            if _same_time(got, want, tol):
+                return None
+    if math.isinf(got) != math.isinf(want):
+        t = min(got, want)
+        if abs(t - traj.t_impact) <= tol:
+            return None                     # a root at the impact instant itself, within 1e-6 s
+        gap = lambda x: x - t_shot - delay - float(
+            og.slant_from_ground(traj, x, *unit)) / speed
+        if abs(gap(t)) <= 1e-9 * max(1.0, abs(t)) and gap(t + 1e-6) < 0.0:
+            return None                     # g only touches 0 there (rounding decides)
     return describe(traj, unit=unit, t_shot=t_shot, delay=delay, speed=speed, core=got,
                     oracle=want, error=abs(got - want) if math.isfinite(got - want) else "inf")
 
 
 def check_intercept(traj, unit, t_shot, delay, speed):
     tr = core_arrays(traj)
-    solver = lambda s: intercept_time_s(*tr, 0, s, *unit, delay, speed)  # noqa: E731
+    solver = lambda s: intercept_time_s(*tr, 0, s, *unit, delay, speed)
     msg = intercept_disagreement(solver, traj, unit, t_shot, delay, speed)
     assert msg is None, msg
 
@@ -306,12 +362,36 @@ def make_weapon(d, unit, kind):
     return og.Weapon(*unit, True, dwell_s=d.loglerp(0.3, 20.0), ref_m=d.loglerp(300.0, 3000.0))
 
 
+def terminal_setup(d, family):
+    """A point-defence duel: a Fateh-313-like missile diving on a PAC-3 battery near its impact
+    point, or a Quds-1-like cruise missile against a Coyote site: (traj, unit, envelope, kind)."""
+    if family == "bm_vs_pac3":
+        traj, kind = make_threat(d, "fast_bm"), "pac3"
+        rmin, rmax = d.lerp(0.0, 3000.0), d.lerp(3000.0, 60000.0)
+        zmin, zmax = d.lerp(0.0, 1000.0) * (d() < 0.5), d.lerp(3000.0, 30000.0)
+    else:
+        traj, kind = make_threat(d, "quds"), "coyote"
+        rmin, rmax = d.lerp(0.0, 500.0), d.lerp(1000.0, 15000.0)
+        zmin, zmax = 0.0, d.lerp(100.0, 3000.0)
+    unit = (traj.impact_e + d.lerp(-5000.0, 5000.0), traj.impact_n + d.lerp(-5000.0, 5000.0))
+    _, P, _ = track_ends(traj)
+    towards = math.degrees(math.atan2(P[0] - unit[0], P[1] - unit[1]))   # the threat's origin
+    if d() < 0.5:
+        facing, width = 0.0, 360.0
+    else:
+        facing, width = towards + d.lerp(-60.0, 60.0), d.lerp(60.0, 180.0)
+    return traj, unit, (rmin, rmax, zmin, zmax, facing % 360.0, width), kind
+
+
 def shot_case(u, family, kind):
     """(traj, core arrays, weapon, a, b, t_from) or None when the window is empty."""
     d = Draws(u)
-    traj = make_threat(d, family)
-    unit = place(traj, d)
-    env = make_envelope(traj, unit, d)
+    if family in DUELS:
+        traj, unit, env, kind = terminal_setup(d, family)
+    else:
+        traj = make_threat(d, family)
+        unit = place(traj, d)
+        env = make_envelope(traj, unit, d)
     wpn = make_weapon(d, unit, kind)
     tr = core_arrays(traj)
     a, b = engagement_window(*tr, 0, make_t_end(traj, d), *unit, *env, np.zeros(32))
@@ -321,11 +401,15 @@ def shot_case(u, family, kind):
         # The fluence rate (ref/slant)^2 is not integrable through the unit itself.
         if og.slant_from_ground(traj, np.linspace(a, b, 4001), *unit).min() < 5.0:
             return None
+        wpn = og.Weapon(*unit, True, dwell_s=dwell_for(traj, wpn, a, b, d), ref_m=wpn.ref_m)
     mode = d()
-    if mode < 0.3:
+    if mode < 0.4:
         t_from = d.lerp(traj.t_launch - 5.0, a)          # before the window
-    elif mode < 0.4:
+    elif mode < 0.5:
         t_from = a                                       # at its start
+    elif mode < 0.6 and not wpn.is_laser:                # about when a shot reaches a
+        t_from = float(og.arrival_shot_time(traj, a, *unit, wpn.delay, wpn.speed)) \
+            + d.lerp(-0.01, 0.01)
     else:
         t_from = d.lerp(a, b)                            # inside it
     return traj, tr, wpn, a, b, t_from
@@ -339,6 +423,8 @@ def is_useful(traj, wpn, s, a, b, margin=EPS_SHOT_S):
     """Useful per the oracle, widened by margin (> 0: the core's 1e-6 s intercepts and 1e-3 s
     dwell integrals may fall either side of a boundary) or narrowed (< 0: useful with room)."""
     eff_margin = margin if not wpn.is_laser else math.copysign(1e-3, margin)
+    if wpn.is_laser and s < a - margin:
+        return False
     eff = float(og.shot_effects(traj, [s], wpn, a, b + max(eff_margin, 0.0))[0])
     if wpn.is_laser:
         return s >= a - margin and eff <= b + eff_margin
@@ -361,11 +447,29 @@ def oracle_first_shots(traj, wpn, t_from, a, b):
     return loose, strict
 
 
+def missed_for_a_known_reason(traj, tr, wpn, t_from, a, b, loose, strict, info):
+    """The core found no useful shot (or woke up past all of them) although the oracle has one:
+    raise KnownIssue if one of the reported causes explains it, else fail."""
+    last = og.latest_useful_shot(traj, a, b, wpn)
+    if not wpn.is_laser and (strict == math.inf or last - strict < EPS_SHOT_S):
+        return        # only the 1 ms allowance before a (or g touching 0 at a) makes shots
+        #               useful: the core may find them or not
+    if last - max(loose, t_from) < WAKE_STEP_S + EPS_SHOT_S:
+        raise KnownIssue("WAKE_STEP: every useful shot lies within 1 ms: " + info())
+    raise AssertionError("core finds no useful shot: " + info())
+
+
 def check_earliest_shot(case):
+    """The contract of earliest_shot_time_s: t_from if a shot now is useful; +inf only if no shot
+    at t_from or later is useful; otherwise a wake-up t_w > t_from never later than the earliest
+    useful shot (but at least 1 ms on), equal to it when the threat cannot outrun the
+    interceptor (and for lasers), that does not jump over every useful shot. When no shot is
+    useful a wake-up is allowed (its docstring since 80204f3), provided asking again ends at
+    +inf (first_useful_shot_s)."""
     traj, tr, wpn, a, b, t_from = case
     got = earliest_shot_time_s(*tr, 0, t_from, a, b, *core_args(wpn))
     loose, strict = oracle_first_shots(traj, wpn, t_from, a, b)
-    info = lambda: describe(traj, weapon=wpn, a=a, b=b, t_from=t_from, core=got,  # noqa: E731
+    info = lambda: describe(traj, weapon=wpn, a=a, b=b, t_from=t_from, core=got,
                             oracle_loose=loose, oracle_strict=strict)
     if got == t_from:
         assert is_useful(traj, wpn, t_from, a, b), "shot now is not useful: " + info()
@@ -373,24 +477,34 @@ def check_earliest_shot(case):
     if loose == t_from and is_useful(traj, wpn, t_from, a, b, margin=-EPS_SHOT_S):
         raise AssertionError("a shot now is useful but the core waits: " + info())
     if got == math.inf:
-        assert loose == math.inf, "core gives up, a useful shot exists: " + info()
+        if loose < math.inf:
+            missed_for_a_known_reason(traj, tr, wpn, t_from, a, b, loose, strict, info)
         return
     assert got > t_from, info()
-    assert loose < math.inf, "wake-up although no shot is ever useful: " + info()
+    if loose == math.inf:
+        assert first_useful_shot_s(*tr, 0, t_from, a, b, *core_args(wpn)) == math.inf, \
+            "asking again finds a shot where none is useful: " + info()
+        return
     assert got <= max(strict, t_from + WAKE_STEP_S) + EPS_SHOT_S, "wakes too late: " + info()
     if cannot_outrun(traj, wpn, min(traj.t_launch, t_from), b):
         assert got >= loose - EPS_SHOT_S, "wake-up is not the earliest useful shot: " + info()
+    if og.first_useful_shot(traj, got, a, b, wpn) == math.inf:
+        missed_for_a_known_reason(traj, tr, wpn, t_from, a, b, loose, strict, info)
 
 
 def check_first_useful(case):
+    """first_useful_shot_s: the earliest useful shot at or after t_from (within the 1 ms
+    allowances), itself useful; +inf iff none is."""
     traj, tr, wpn, a, b, t_from = case
     got = first_useful_shot_s(*tr, 0, t_from, a, b, *core_args(wpn))
     loose, strict = oracle_first_shots(traj, wpn, t_from, a, b)
-    info = lambda: describe(traj, weapon=wpn, a=a, b=b, t_from=t_from, core=got,  # noqa: E731
+    info = lambda: describe(traj, weapon=wpn, a=a, b=b, t_from=t_from, core=got,
                             oracle_loose=loose, oracle_strict=strict)
+    if got == math.inf and loose < math.inf:
+        missed_for_a_known_reason(traj, tr, wpn, t_from, a, b, loose, strict, info)
+        return
     if got == math.inf or loose == math.inf:
-        assert got == loose, ("core finds no useful shot" if got == math.inf else
-                              "core shot where none is useful") + ": " + info()
+        assert got == loose, "core shot where none is useful: " + info()
         return
     assert is_useful(traj, wpn, got, a, b), "core's shot is not useful: " + info()
     assert loose - EPS_SHOT_S <= got <= max(strict, t_from + WAKE_STEP_S) + WAKE_STEP_S \
@@ -402,7 +516,7 @@ def check_latest_useful(case):
     got = latest_useful_shot_s(*tr, 0, a, b, wpn.unit_e, wpn.unit_n, wpn.is_laser, wpn.delay,
                                wpn.speed, wpn.dwell_s, wpn.ref_m)
     want = og.latest_useful_shot(traj, a, b, wpn)
-    info = lambda: describe(traj, weapon=wpn, a=a, b=b, core=got, oracle=want)  # noqa: E731
+    info = lambda: describe(traj, weapon=wpn, a=a, b=b, core=got, oracle=want)
     if wpn.is_laser:
         ok = _same_time(got, want, 1e-3) or (math.isinf(got) != math.isinf(want) and abs(
             og.dwell_end(traj, a, wpn.unit_e, wpn.unit_n, wpn.dwell_s, wpn.ref_m, b + 1.0)
@@ -433,7 +547,7 @@ def test_oracle_matches_closed_forms():
     # Ballistic: apogee at mid-flight, T = R / v.
     bm = og.Ballistic(-8000.0, 0.0, 0.0, 0.0, 0.0, 300.0, 1600.0)
     assert bm.t_impact == pytest.approx(8000.0 / 300.0)
-    e, n, z = bm.pos(np.array([bm.t_impact / 2]))
+    e, _, z = bm.pos(np.array([bm.t_impact / 2]))
     assert (e[0], z[0]) == pytest.approx((-4000.0, 1600.0))
     # Window of a rocket against a 200 m - 2 km gun: ground range 2 km then 200 m.
     a, b, _ = og.window(bm, 1e9, 0.0, 0.0, 200.0, 2000.0, 0.0, 1500.0, 0.0, 360.0)
@@ -475,14 +589,14 @@ def test_oracle_matches_closed_forms():
 
 
 # ---------------------------------------------------------------------------- hypothesis tests
-@oracle_settings(400)
+@oracle_settings(300)
 @given(u=uniforms, family=st.sampled_from(THREAT_FAMILIES))
 def test_positions_match_the_oracle(u, family):
     d = Draws(u)
     check_position(make_threat(d, family), d)
 
 
-@oracle_settings(600)
+@oracle_settings(1000)
 @given(u=uniforms, family=st.sampled_from(THREAT_FAMILIES))
 def test_engagement_windows_match_the_oracle(u, family):
     d = Draws(u)
@@ -499,7 +613,7 @@ def make_sensor(traj, d):
     return se, sn, d.lerp(0.0, 30.0), r_det, d.lerp(0.0, 360.0), width
 
 
-@oracle_settings(500)
+@oracle_settings(800)
 @given(u=uniforms, family=st.sampled_from(THREAT_FAMILIES))
 def test_detection_times_match_the_oracle(u, family):
     d = Draws(u)
@@ -523,14 +637,74 @@ def intercept_case(d, family, kind):
     return traj, unit, t_shot, wpn.delay, wpn.speed
 
 
-@oracle_settings(900)
+@oracle_settings(2000)
 @given(u=uniforms, family=st.sampled_from(THREAT_FAMILIES),
        kind=st.sampled_from(("pac3", "coyote", "any_missile")))
 def test_intercept_times_match_the_oracle(u, family, kind):
-    check_intercept(*intercept_case(Draws(u), family, kind))
+    tolerating_known_issues(check_intercept, *intercept_case(Draws(u), family, kind))
 
 
-@oracle_settings(300)
+def test_intercept_of_a_motionless_target_at_the_bracket_end():
+    """A zero-length ballistic flight at the origin (launch 10 s, impact 10.01 s, apogee 0),
+    unit 300 m east, 100 m/s interceptor, no delay: a shot at 7.005 s meets it at 10.005 s.
+    (Found by the oracle: the core's bracket ended exactly at the root and said +inf.)"""
+    traj = og.Ballistic(0.0, 0.0, 0.0, 0.0, 10.0, 100.0, 0.0)
+    assert og.intercept_time(traj, 7.005, 300.0, 0.0, 0.0, 100.0) == pytest.approx(10.005)
+    check_intercept(traj, (300.0, 0.0), 7.005, 0.0, 100.0)
+
+
+def test_intercept_of_a_cruise_missile_still_on_its_launcher():
+    """Cruise missile at its launch point (altitude 13.7 m) until 364.847 s, the farthest point
+    of its flight from the unit: a 785 m/s interceptor fired at 360.330 s meets it at 362.168 s,
+    before launch; the core's bracket ended exactly there and it reported +inf."""
+    traj = og.Cruise(1846.2284881739618, 3834.8758016423253, 1754.5713203176838,
+                     3648.617275211147, 364.84692199534294, 78.60967610587548,
+                     13.745389483490982, 30.86280553150551)
+    unit, t_shot, delay, speed = (2282.3865512639045, 3473.0395692203992), \
+        360.32960738907457, 1.1165144065172874, 785.4786953307224
+    assert og.intercept_time(traj, t_shot, *unit, delay, speed) == pytest.approx(362.1678165689)
+    check_intercept(traj, unit, t_shot, delay, speed)
+
+
+@pytest.mark.xfail(strict=True, reason="WAKE_STEP (see KnownIssue): reported")
+def test_first_useful_shot_when_every_useful_shot_lies_within_a_millisecond():
+    """A 140 m rocket hop crossing a corner of a PAC-3's envelope: window 2.5 ms, useful shots
+    333.219212 .. 333.219753 s (0.54 ms). From t_from = 333.218873 the core wakes at
+    t_from + 1 ms = 333.219873, after the last useful shot, then finds none (+inf)."""
+    traj = og.Ballistic(-3429.4119918877454, -4740.470579813265, -3564.221911502218,
+                        -4778.889779395109, 344.5183277009284, 1026.748031781005,
+                        76.93854118277159)
+    wpn = og.Weapon(7685.6517381469885, 669.0341864225798, False, delay=1.0, speed=1200.0)
+    a, b, t_from = 344.53320042571204, 344.53571388220854, 333.21887311978986
+    assert og.first_useful_shot(traj, t_from, a, b, wpn) == pytest.approx(333.2192121, abs=1e-6)
+    assert og.latest_useful_shot(traj, a, b, wpn) == pytest.approx(333.2197525, abs=1e-6)
+    check_first_useful((traj, core_arrays(traj), wpn, a, b, t_from))
+
+
+def test_laser_dwell_through_a_close_pass():
+    """Found by the oracle: with plain 0.25 s Simpson steps the core ended these dwells 3.6 ms
+    early (a rocket landing 39 m from the laser: the range falls from ~140 m to 61 m in the last
+    step) and chose a latest dwell start 1.1 ms early (a Quds-1 passing 50 m overhead)."""
+    rocket = og.Ballistic(-2822.5161514803035, 1492.530665642357, -2728.4873605477087,
+                          901.2246638741935, 413.5013135765345, 600.7161280821001,
+                          80.36705577064097)
+    unit = (-2734.6132204629457, 939.7475215855852)
+    t_start, dwell, ref, t_limit = 414.147287404948, 16.3617569005398, 949.0989300936229, \
+        414.4980164681729
+    assert og.dwell_end(traj=rocket, t_start=t_start, unit_e=unit[0], unit_n=unit[1],
+                        dwell_s=dwell, ref_m=ref, t_limit=t_limit) == pytest.approx(
+                            414.3554810, abs=1e-6)
+    check_dwell(rocket, unit, t_start, dwell, ref, t_limit)
+    quds = og.Cruise(-41311.36771699429, -117422.45290405575, -153.82313914831047,
+                     -4268.247454956869, 552.5260744393609, 233.11185173740245,
+                     49.88474509072881, 500.0)
+    laser = og.Weapon(-40302.44969234964, -114648.64026258465, True, dwell_s=787.6252893166104,
+                      ref_m=2516.733531935702)
+    a, b = 562.7105392734996, 567.6650893220858
+    check_latest_useful((quds, core_arrays(quds), laser, a, b, a))
+
+
+@oracle_settings(500)
 @given(u=uniforms, family=st.sampled_from(("ballistic", "cruise", "short")))
 def test_laser_dwell_ends_match_the_oracle(u, family):
     d = Draws(u)
@@ -538,33 +712,74 @@ def test_laser_dwell_ends_match_the_oracle(u, family):
     unit = place(traj, d)
     wpn = make_weapon(d, unit, "laser")
     t_start = traj.t_launch + d() * (traj.t_impact - traj.t_launch)
-    t_limit = t_start + d() * (traj.t_impact - t_start)
+    t_limit = traj.t_impact if d() < 0.5 else t_start + d() * (traj.t_impact - t_start)
     grid = np.linspace(t_start, t_limit, 4001)
     assume(og.slant_from_ground(traj, grid, *unit).min() >= 5.0)
-    check_dwell(traj, unit, t_start, wpn.dwell_s, wpn.ref_m, t_limit)
+    check_dwell(traj, unit, t_start, dwell_for(traj, wpn, t_start, t_limit, d), wpn.ref_m,
+                t_limit)
 
 
-SHOT_FAMILIES = st.sampled_from(("fast_bm", "ballistic", "cruise", "quds", "short"))
+def dwell_for(traj, wpn, t_start, t_limit, d):
+    """The weapon's dwell, or (half the time) a fraction 0.02-1.3 of the fluence available
+    until t_limit, so that most dwells end inside the interval and some just do not."""
+    if d() < 0.5 or not t_limit > t_start:
+        return wpn.dwell_s
+    grid = np.linspace(t_start, t_limit, 4001)
+    rate = og.fluence_rate(traj, grid, wpn.unit_e, wpn.unit_n, wpn.ref_m)
+    total = float(np.sum(0.5 * (rate[1:] + rate[:-1]) * np.diff(grid)))
+    return max(total * d.loglerp(0.02, 1.3), 1e-3)
+
+
+DUELS = ("bm_vs_pac3", "quds_vs_coyote")
+SHOT_FAMILIES = st.sampled_from(("fast_bm", "ballistic", "cruise", "quds", "short") + DUELS * 2)
 SHOT_WEAPONS = st.sampled_from(WEAPON_FAMILIES)
 
 
-@oracle_settings(350)
+@oracle_settings(800)
 @given(u=uniforms, family=SHOT_FAMILIES, kind=SHOT_WEAPONS)
 def test_earliest_shot_time_keeps_its_contract(u, family, kind):
     case = shot_case(u, family, kind)
     assume(case is not None)
-    check_earliest_shot(case)
+    tolerating_known_issues(check_earliest_shot, case)
 
 
-@oracle_settings(350)
+# No useful shot at all, yet earliest_shot_time_s returns a wake-up: allowed by its docstring
+# (since 80204f3, prompted by these two cases found by the oracle), as long as asking again then
+# shows that there is none.
+NO_USEFUL_SHOT_CASES = [
+    # laser: a dwell started at a = 39.95 s cannot finish by b = 40 s (3 km, 0.3 s at 300 m
+    # needs ~30 s); the core returns a.
+    (og.Ballistic(-5000.0, 35000.0, -5000.0, -5000.0, 0.0, 1000.0, 8800.0),
+     og.Weapon(-5000.0, -8000.0, True, dwell_s=0.3, ref_m=300.0), 39.95, 40.0, -5.0),
+    # rocket receding at ~460 m/s from a 150 m/s interceptor inside the window: every shot lands
+    # before a or after b (max F before a = 283.710 s > max F over [a, b] = 273.540 s); the
+    # core returns 283.701 s.
+    (og.Ballistic(49418.71171080902, -8467.563877298664, 2486.4348995401124, -3280.1753568735467,
+                  207.28259581848468, 459.8786248922721, 5923.434304369652),
+     og.Weapon(8295.274105718303, -3570.4124642327806, False, delay=0.2670653075141883,
+               speed=150.0), 308.6578038561666, 309.95769970372004, 260.70920406510345),
+]
+
+
+@pytest.mark.parametrize("example", range(len(NO_USEFUL_SHOT_CASES)))
+def test_a_wake_up_without_a_useful_shot_leads_to_none(example):
+    traj, wpn, a, b, t_from = NO_USEFUL_SHOT_CASES[example]
+    assert og.first_useful_shot(traj, t_from, a, b, wpn) == math.inf
+    tr = core_arrays(traj)
+    assert t_from < earliest_shot_time_s(*tr, 0, t_from, a, b, *core_args(wpn)) < math.inf
+    assert first_useful_shot_s(*tr, 0, t_from, a, b, *core_args(wpn)) == math.inf
+    check_earliest_shot((traj, tr, wpn, a, b, t_from))
+
+
+@oracle_settings(800)
 @given(u=uniforms, family=SHOT_FAMILIES, kind=SHOT_WEAPONS)
 def test_first_useful_shot_matches_the_oracle(u, family, kind):
     case = shot_case(u, family, kind)
     assume(case is not None)
-    check_first_useful(case)
+    tolerating_known_issues(check_first_useful, case)
 
 
-@oracle_settings(250)
+@oracle_settings(600)
 @given(u=uniforms, family=SHOT_FAMILIES, kind=SHOT_WEAPONS)
 def test_latest_useful_shot_matches_the_oracle(u, family, kind):
     case = shot_case(u, family, kind)
@@ -610,7 +825,7 @@ def test_old_fixed_point_rule_is_caught():
     cases = fast_dive_sample(200, seed=20261126)
     old_bad = gross = 0
     for traj, unit, t_shot, delay, speed in cases:
-        old = lambda s: old_fixed_point_intercept(traj, s, unit, delay, speed)  # noqa: B023,E731
+        old = lambda s: old_fixed_point_intercept(traj, s, unit, delay, speed)  # noqa: B023
         msg = intercept_disagreement(old, traj, unit, t_shot, delay, speed)
         if msg is not None:
             old_bad += 1
@@ -618,7 +833,7 @@ def test_old_fixed_point_rule_is_caught():
             if not math.isfinite(want) or abs(old(t_shot) - want) > 0.05:
                 gross += 1
         tr = core_arrays(traj)
-        new = lambda s: intercept_time_s(*tr, 0, s, *unit, delay, speed)  # noqa: B023,E731
+        new = lambda s: intercept_time_s(*tr, 0, s, *unit, delay, speed)  # noqa: B023
         assert intercept_disagreement(new, traj, unit, t_shot, delay, speed) is None
     assert old_bad >= 0.5 * len(cases), f"v1 rule rejected on only {old_bad}/{len(cases)}"
     assert gross >= 0.25 * len(cases), f"v1 rule grossly wrong on only {gross}/{len(cases)}"
@@ -627,14 +842,13 @@ def test_old_fixed_point_rule_is_caught():
 # ---------------------------------------------------------------------------- big sweep
 @pytest.mark.slow
 def test_big_sweep_against_the_oracle():
-    """Many more geometries from a seeded generator, every comparison."""
+    """Many more geometries from a seeded generator, every comparison (about a minute)."""
     rng = np.random.default_rng(20261127)
-    for i in range(1500):
+    for i in range(8000):
         family = THREAT_FAMILIES[i % len(THREAT_FAMILIES)]
         u = rng.random(N_UNIFORMS)
         d = Draws(u)
-        traj = make_threat(d, family)
-        check_position(traj, d)
+        check_position(make_threat(d, family), d)
         d = Draws(u)
         traj = make_threat(d, family)
         unit = place(traj, d)
@@ -643,9 +857,21 @@ def test_big_sweep_against_the_oracle():
         traj = make_threat(d, family)
         check_detection(traj, make_sensor(traj, d), make_t_end(traj, d))
         kind = ("pac3", "coyote", "any_missile")[i % 3]
-        check_intercept(*intercept_case(Draws(rng.random(N_UNIFORMS)), family, kind))
-        case = shot_case(rng.random(N_UNIFORMS), family, WEAPON_FAMILIES[i % 4])
+        tolerating_known_issues(check_intercept,
+                                *intercept_case(Draws(rng.random(N_UNIFORMS)), family, kind))
+        d = Draws(rng.random(N_UNIFORMS))
+        if family != "short":
+            traj = make_threat(d, family)
+            unit = place(traj, d)
+            wpn = make_weapon(d, unit, "laser")
+            t_start = traj.t_launch + d() * (traj.t_impact - traj.t_launch)
+            t_limit = traj.t_impact if d() < 0.5 else t_start + d() * (traj.t_impact - t_start)
+            if og.slant_from_ground(traj, np.linspace(t_start, t_limit, 4001), *unit).min() >= 5:
+                check_dwell(traj, unit, t_start, dwell_for(traj, wpn, t_start, t_limit, d),
+                            wpn.ref_m, t_limit)
+        shot_family = (THREAT_FAMILIES + DUELS)[i % (len(THREAT_FAMILIES) + len(DUELS))]
+        case = shot_case(rng.random(N_UNIFORMS), shot_family, WEAPON_FAMILIES[i % 4])
         if case is not None:
-            check_earliest_shot(case)
-            check_first_useful(case)
+            tolerating_known_issues(check_earliest_shot, case)
+            tolerating_known_issues(check_first_useful, case)
             check_latest_useful(case)
