@@ -498,10 +498,23 @@ def latest_useful_shot(traj, a, b, wpn, m=801, n=8001):
 
 
 def max_range_rate(traj, t_lo, t_hi, unit_e, unit_n, n=20001):
-    """Largest d slant / dt over [t_lo, t_hi] (finite differences on a dense grid): the threat
-    can outrun an interceptor slower than this."""
+    """Largest d slant / dt over [t_lo, t_hi] (central differences on a dense grid, the largest
+    refined by zooming): the threat can outrun an interceptor slower than this."""
     if not t_hi > t_lo:
         return -math.inf
-    t = np.linspace(t_lo, t_hi, n)
-    r = slant_from_ground(traj, t, unit_e, unit_n)
-    return float(np.max(np.diff(r) / np.diff(t)))
+    h = 1e-7 * max(1.0, t_hi - t_lo)
+
+    def rate(t):
+        tp, tm = np.minimum(t + h, t_hi), np.maximum(t - h, t_lo)
+        return (slant_from_ground(traj, tp, unit_e, unit_n)
+                - slant_from_ground(traj, tm, unit_e, unit_n)) / (tp - tm)
+    t = time_grid(traj, t_lo, t_hi, n)
+    r = rate(t)
+    k = int(np.argmax(r))
+    lo, hi = t[max(k - 1, 0)], t[min(k + 1, t.size - 1)]
+    for _ in range(30):
+        z = np.linspace(lo, hi, ZOOM_POINTS)
+        rz = rate(z)
+        i = int(np.argmax(rz))
+        lo, hi = z[max(i - 1, 0)], z[min(i + 1, ZOOM_POINTS - 1)]
+    return float(max(r.max(), rz.max()))

@@ -56,6 +56,10 @@ class KnownIssue(AssertionError):
     and nothing else; each is raised only under the precise condition it names:
     - WAKE_STEP: all useful shots lie within the 1 ms minimum wake-up step of
       earliest_shot_time_s, which jumps over them, so first_useful_shot_s ends at +inf.
+    - OVERHEAD: a threat whose ground track passes exactly over a sensor: the sector crossings
+      split the track there, and a piece shorter than the sampling step is only sampled at its
+      ends (the launch at z = 0, the point over the sensor whose bearing is undefined), so a
+      sighting that lasts the whole piece is missed; detection comes 1 ms after the overpass.
     (Fixed since, kept as plain regression tests: MOTIONLESS, intercept_time_s missed a root at
     its bracket end t_lo + R_max/speed where the threat does not move; SIMPSON, 0.25 s Simpson
     steps were ms off for a threat passing metres from a laser.)
@@ -296,8 +300,27 @@ def check_detection(traj, sensor, t_end):
     if (ot < math.inf and o_end - ot < core_step and (t == math.inf or t > o_end)
             and (t == math.inf or any(sees(t - k * 1e-3) for k in range(2)))):
         return
-    raise AssertionError(describe(traj, sensor=sensor, t_end=t_end, core=t, oracle=ot,
-                                  first_run_end=o_end, step=step))
+    info = describe(traj, sensor=sensor, t_end=t_end, core=t, oracle=ot, first_run_end=o_end,
+                    step=step)
+    if ot < t < math.inf:
+        t_o, d_o = closest_ground_approach(traj, se, sn, ot, t)
+        if d_o < 1e-6 and t_o - ot < core_step and 0.0 <= t - t_o <= 1e-3 + 1e-6:
+            raise KnownIssue(f"OVERHEAD: passes over the sensor at {t_o!r}: " + info)
+    raise AssertionError(info)
+
+
+def closest_ground_approach(traj, e, n, t_lo, t_hi):
+    """(time, ground distance) of the threat's closest approach to (e, n) over [t_lo, t_hi]."""
+    dist = lambda t: np.hypot(traj.pos(t)[0] - e, traj.pos(t)[1] - n)
+    t = og.time_grid(traj, t_lo, t_hi, 20001)
+    k = int(np.argmin(dist(t)))
+    lo, hi = t[max(k - 1, 0)], t[min(k + 1, t.size - 1)]
+    for _ in range(60):
+        z = np.linspace(lo, hi, og.ZOOM_POINTS)
+        i = int(np.argmin(dist(z)))
+        lo, hi = z[max(i - 1, 0)], z[min(i + 1, og.ZOOM_POINTS - 1)]
+    t_c = 0.5 * (lo + hi)
+    return t_c, float(dist(np.array([t_c]))[0])
 
 
 def intercept_disagreement(solver, traj, unit, t_shot, delay, speed):
@@ -434,7 +457,7 @@ def is_useful(traj, wpn, s, a, b, margin=EPS_SHOT_S):
 def cannot_outrun(traj, wpn, t_lo, t_hi):
     if wpn.is_laser:
         return True
-    return og.max_range_rate(traj, t_lo, t_hi, wpn.unit_e, wpn.unit_n) <= 0.999 * wpn.speed
+    return og.max_range_rate(traj, t_lo, t_hi, wpn.unit_e, wpn.unit_n) <= 0.99 * wpn.speed
 
 
 def oracle_first_shots(traj, wpn, t_from, a, b):
@@ -618,7 +641,21 @@ def make_sensor(traj, d):
 def test_detection_times_match_the_oracle(u, family):
     d = Draws(u)
     traj = make_threat(d, family)
-    check_detection(traj, make_sensor(traj, d), make_t_end(traj, d))
+    tolerating_known_issues(check_detection, traj, make_sensor(traj, d), make_t_end(traj, d))
+
+
+@pytest.mark.xfail(strict=True, reason="OVERHEAD (see KnownIssue): reported")
+def test_detection_of_a_missile_launched_next_to_the_sensor_and_passing_over_it():
+    """Launched 294 m from a sensor (h 0.8 m, 22 km, sector 93-313 deg), flying exactly over it
+    0.245 s later: seen from launch (bearing 281 deg, then 101 deg after the overpass), but the
+    core reports 348.5488 s, 1 ms after the overpass, instead of the launch at 348.3026 s."""
+    traj = og.Ballistic(-284347.8201016718, 52664.12745891398, 1381.0726036925844,
+                        -1044.7017651429937, 348.30255600142004, 1199.8574470440253,
+                        78854.36869899531)
+    sensor = (-284058.603996264, 52609.763133811546, 0.8240799681425137, 22293.946427240837,
+              202.84455578631437, 219.48327467800604)
+    assert og.detection(traj, 1e9, *sensor)[0] == pytest.approx(348.3025560014, abs=1e-9)
+    check_detection(traj, sensor, 1e9)
 
 
 def intercept_case(d, family, kind):
@@ -855,7 +892,7 @@ def test_big_sweep_against_the_oracle():
         check_window(traj, unit, make_envelope(traj, unit, d), make_t_end(traj, d))
         d = Draws(rng.random(N_UNIFORMS))
         traj = make_threat(d, family)
-        check_detection(traj, make_sensor(traj, d), make_t_end(traj, d))
+        tolerating_known_issues(check_detection, traj, make_sensor(traj, d), make_t_end(traj, d))
         kind = ("pac3", "coyote", "any_missile")[i % 3]
         tolerating_known_issues(check_intercept,
                                 *intercept_case(Draws(rng.random(N_UNIFORMS)), family, kind))
