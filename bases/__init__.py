@@ -17,8 +17,17 @@ from pathlib import Path
 import shapely
 from shapely.geometry import Polygon
 
-from engine.schema import (MAX_DISTANCE_M, Where, _short, bounded, build, check_keys, check_value,
-                           read_toml, spec)
+from salvosim.engine.schema import (
+    MAX_DISTANCE_M,
+    Where,
+    bounded,
+    build,
+    check_keys,
+    check_value,
+    read_toml,
+    short_value,
+    spec,
+)
 
 BASES_DIR = Path(__file__).parent
 ASSET_KINDS = ("runway", "apron", "aircraft", "hq", "fuel", "ammo", "living", "radar", "other")
@@ -39,7 +48,7 @@ def read_polygon(value, where: Where) -> Polygon:
     for i, p in enumerate(value):
         if (not isinstance(p, list) or len(p) != 2
                 or not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in p)):
-            raise where.at(i).error(f"expected an [east_m, north_m] pair of numbers, got {_short(p)}")
+            raise where.at(i).error(f"expected an [east_m, north_m] pair of numbers, got {short_value(p)}")
         try:
             e, n = float(p[0]), float(p[1])
         except OverflowError:
@@ -47,7 +56,7 @@ def read_polygon(value, where: Where) -> Polygon:
         if not (math.isfinite(e) and math.isfinite(n)
                 and abs(e) <= MAX_DISTANCE_M and abs(n) <= MAX_DISTANCE_M):
             raise where.at(i).error(
-                f"{_short(p)}: coordinates must be finite numbers within 5,000 km of the "
+                f"{short_value(p)}: coordinates must be finite numbers within 5,000 km of the "
                 f"reference point; allowed: -5,000,000 .. 5,000,000 m")
         points.append((e, n))
     with warnings.catch_warnings():       # shapely's RuntimeWarnings: the checks below say it
@@ -121,7 +130,7 @@ def _number(data: dict, key: str, where: Where, default=None) -> float:
 def _text(data: dict, key: str, where: Where, default: str) -> str:
     value = data.get(key, default)
     if not isinstance(value, str):
-        raise where.at(key).error(f"expected a string, got {_short(value)}")
+        raise where.at(key).error(f"expected a string, got {short_value(value)}")
     return value
 
 
@@ -129,7 +138,7 @@ def base_from_dict(data, where: Where, default_id: str, file: str,
                    inline: bool = False) -> Base:
     """A base from the tables of a base file (or an inline [scenario.base] table)."""
     if not isinstance(data, dict):
-        raise where.error(f"expected a base table, got {_short(data)}")
+        raise where.error(f"expected a base table, got {short_value(data)}")
     check_keys(data, INLINE_BASE_KEYS if inline else BASE_KEYS, where)
     for key in (INLINE_REQUIRED if inline else FILE_REQUIRED):
         if key not in data:
@@ -147,7 +156,7 @@ def base_from_dict(data, where: Where, default_id: str, file: str,
     for i, table in enumerate(tables):
         w = where.at("assets").at(i)
         if not isinstance(table, dict):
-            raise w.error(f"expected an asset table, got {_short(table)}")
+            raise w.error(f"expected an asset table, got {short_value(table)}")
         table = dict(table)
         if "polygon_m" not in table:
             raise w.error("missing required key 'polygon_m' (the asset's outline)")
@@ -163,7 +172,7 @@ def base_from_dict(data, where: Where, default_id: str, file: str,
     for name, table in layout_tables.items():
         w = where.at("layouts").at(name)
         if not isinstance(table, dict):
-            raise w.error(f"expected a layout table, got {_short(table)}")
+            raise w.error(f"expected a layout table, got {short_value(table)}")
         check_keys(table, ("description", "sensors", "units"), w)
         for section in ("sensors", "units"):
             entries = table.get(section, [])

@@ -6,9 +6,9 @@ RATES: dict[str, float] = {}   # benchmark name -> replications per second
 
 @pytest.fixture(scope="session")
 def flagship():
-    from engine.compile import compile_scenario
-    from engine.montecarlo import run_block_numba, run_block_reference
-    from engine.scenario import load_scenario
+    from salvosim.engine.compile import compile_scenario
+    from salvosim.engine.montecarlo import run_block_numba, run_block_reference
+    from salvosim.engine.variants import load_scenario
     sc, labels = compile_scenario(load_scenario("scenarios/al_asad_drone_raid.toml"))
     run_block_numba(sc, 1, 0, 4, threads=1)        # warm the JIT (or load its cache)
     run_block_reference(sc, 1, 0, 1)               # ... and the reference's specializations

@@ -6,7 +6,7 @@
 import pytest
 
 from bench.conftest import record
-from engine.montecarlo import run_block_numba, run_block_reference
+from salvosim.engine.montecarlo import run_block_numba, run_block_reference
 
 NUMBA_REPS = 512
 REFERENCE_REPS = 2

@@ -10,8 +10,8 @@ import dataclasses
 from functools import lru_cache
 from pathlib import Path
 
-from engine.constants import THREAT_CLASSES
-from engine.schema import Where, build, read_toml, spec
+from salvosim.engine.constants import THREAT_CLASSES
+from salvosim.engine.schema import Where, build, read_toml, spec
 
 SENSORS_FILE = Path(__file__).with_name("sensors.toml")
 FIRE_UNITS_FILE = Path(__file__).with_name("fire_units.toml")

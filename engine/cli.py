@@ -12,20 +12,21 @@ import argparse
 import io
 import json
 import os
-import stat
 import sys
-import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from .schema import InputError, one_line
-
-EXIT_USAGE = 2
-STDOUT = "-"
-
-
-class UsageError(Exception):
-    """A bad command-line value (not a file's content)."""
+from salvosim.engine.errors import EXIT_USAGE, UsageError
+from salvosim.engine.fileio import (
+    STDOUT,
+    Outputs,
+    check_outputs,
+    check_writable,
+    same_file,
+    say_stream,
+    sayer,
+)
+from salvosim.engine.schema import InputError, one_line
 
 
 def _version() -> str:
@@ -35,191 +36,6 @@ def _version() -> str:
         return "0+unknown"
 
 
-def write_atomic(path: str | Path, data: bytes | str) -> None:
-    """Write a file by temporary name + rename so that no partial file is ever left.
-
-    `-` is standard output. A symlink is followed (the file it points to is replaced, the link
-    kept); a path that is not a regular file (a terminal, a pipe, /dev/stdout, /dev/null) is
-    written through, never replaced; a directory is refused."""
-    if is_stdout(path):
-        _write_stdout(data)
-        return
-    mode = _existing_mode(path)
-    if mode is not None and stat.S_ISDIR(mode):
-        raise UsageError(f"{path}: is a directory; give a file name")
-    if mode is not None and not stat.S_ISREG(mode):
-        with open(path, "wb" if isinstance(data, bytes) else "w") as fh:   # device, pipe
-            fh.write(data)
-        return
-    path = Path(path)
-    if path.is_symlink():                 # replace the file it points to, keep the link
-        path = Path(os.path.realpath(path))
-    if path.parent and not path.parent.exists():
-        raise UsageError(f"{path}: directory {path.parent} does not exist")
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, mode) as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def is_stdout(path) -> bool:
-    """`-`, or a name of this process's standard output (/dev/stdout, /proc/self/fd/1, even
-    when standard output is a regular file: it must be written to, not replaced)."""
-    if path is None:
-        return False
-    if str(path) == STDOUT:
-        return True
-    try:
-        return os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno()))
-    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
-        return False
-
-
-def _existing_mode(path) -> int | None:
-    """st_mode of what `path` names (symlinks followed), None if nothing is there."""
-    try:
-        return os.stat(path).st_mode
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-
-
-def _write_stdout(data: bytes | str) -> None:
-    sys.stdout.flush()
-    if isinstance(data, bytes):
-        buffer = getattr(sys.stdout, "buffer", None)
-        if buffer is None:
-            raise UsageError("standard output does not take binary data here; give a file name")
-        buffer.write(data)
-        buffer.flush()
-    else:
-        sys.stdout.write(data if data.endswith("\n") else data + "\n")
-        sys.stdout.flush()
-
-
-# ----------------------------------------------------------------------------------------
-# Outputs: checked before any work, written at the end; a late failure is one line
-def _same_file(a: str, b: str) -> bool:
-    if os.path.realpath(a) == os.path.realpath(b):
-        return True
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
-def check_outputs(outputs: list[tuple[str, str | None]], inputs: list[str] = ()) -> None:
-    """Refuse, before any work: an empty path, two outputs to standard output, an output that
-    is an input file or another output, a directory, or a place that cannot be written.
-
-    outputs: (option, path) pairs, path None when the option was not given."""
-    given = [(opt, path) for opt, path in outputs if path is not None]
-    for opt, path in given:
-        if not path.strip():
-            raise UsageError(f"{opt}: empty path; give a file name, or - for standard output")
-    to_stdout = [opt for opt, path in given if is_stdout(path)]
-    if len(to_stdout) > 1:
-        raise UsageError(f"{' and '.join(to_stdout)} both write to standard output (-); give "
-                         f"all but one of them a file name")
-    files = [(opt, path) for opt, path in given if not is_stdout(path)]
-    for opt, path in files:
-        for source in inputs:
-            if _same_file(path, source):
-                raise UsageError(f"{opt} {path!r} is the input file {source!r}: refusing to "
-                                 f"overwrite it; give another output name")
-    for i, (opt, path) in enumerate(files):
-        for opt2, path2 in files[i + 1:]:
-            if _same_file(path, path2):
-                raise UsageError(f"{opt} and {opt2} both name {path!r}; give them different "
-                                 f"files")
-    for opt, path in files:
-        check_writable(path, opt)
-
-
-def check_writable(path: str, option: str) -> None:
-    """The output can be written: not a directory, its directory exists and takes new files
-    (probed with a temporary file); a device or pipe (e.g. /dev/stdout) is written through."""
-    try:
-        mode = _existing_mode(path)
-    except OSError as exc:
-        raise UsageError(f"{option} {path!r}: {exc.strerror or exc}") from None
-    if mode is not None and stat.S_ISDIR(mode):
-        raise UsageError(f"{option} {path!r}: is a directory; give a file name")
-    if mode is not None and not stat.S_ISREG(mode):      # a device or pipe: written through
-        if not os.access(path, os.W_OK):
-            raise UsageError(f"{option} {path!r}: cannot be written (permission denied)")
-        return
-    p = Path(os.path.realpath(path))
-    parent = p.parent
-    if not parent.is_dir():
-        raise UsageError(f"{option} {path!r}: directory {str(parent)!r} does not exist")
-    try:
-        fd, probe = tempfile.mkstemp(prefix=f".{p.name}.", dir=parent)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise UsageError(f"{option} {path!r}: cannot write in {str(parent)!r}: "
-                         f"{exc.strerror or exc}") from None
-
-
-class Outputs:
-    """Writes the outputs of a command; a failure (disk full, directory gone) does not lose
-    the others: each is tried, a failed one is written to a file in the temporary directory
-    instead if possible, and `finish()` reports every failure in one line."""
-
-    def __init__(self, say):
-        self.say = say
-        self.failed: list[str] = []
-
-    def write(self, option: str, path: str, data: bytes | str) -> bool:
-        try:
-            write_atomic(path, data)
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            why = exc.strerror or str(exc)
-            kept = _fallback(path, data)
-            self.failed.append(f"{option} {path!r}: {why}"
-                               + (f" (written to {kept!r} instead)" if kept else ""))
-            return False
-        if not is_stdout(path):
-            self.say(f"wrote {path}")
-        return True
-
-    def finish(self) -> None:
-        if self.failed:
-            raise UsageError("could not write " + "; ".join(self.failed)
-                             + " — the results above were computed")
-
-
-def _fallback(path: str, data: bytes | str) -> str | None:
-    """Write `data` to a new file in the temporary directory; its name, or None."""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix="salvosim-", suffix=f"-{Path(path).name}")
-        with os.fdopen(fd, "wb" if isinstance(data, bytes) else "w") as fh:
-            fh.write(data)
-        return tmp
-    except OSError:
-        return None
-
-
-def _say_stream(*paths) -> object:
-    """Where the human-readable text goes: stderr when an output is standard output."""
-    return sys.stderr if any(is_stdout(p) for p in paths) else sys.stdout
-
-
-def _sayer(stream):
-    return lambda line="": print(line, file=stream, flush=True)
-
-
 # ----------------------------------------------------------------------------------------
 # First-run compilation note
 def jit_cache_is_cold(engine: str) -> bool:
@@ -227,9 +43,9 @@ def jit_cache_is_cold(engine: str) -> bool:
     none in this process): the first run compiles it (about a minute)."""
     try:
         if engine == "numba":
-            from .kernel import run_chunk as entry
+            from salvosim.engine.kernel import run_chunk as entry
         else:
-            from .instances import prepare_replication as entry
+            from salvosim.engine.instances import prepare_replication as entry
         if entry.signatures:
             return False
         return not entry._cache._cache_file._load_index()
@@ -372,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def load(path: str):
-    from .scenario import load_scenario
+    from salvosim.engine.variants import load_scenario
     return load_scenario(path)
 
 
@@ -395,7 +211,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_catalog(args) -> int:
-    from .catalog_view import catalog_json, catalog_text
+    from salvosim.engine.views.catalog_view import catalog_json, catalog_text
     if args.json:
         print(json.dumps(catalog_json(args.kind), indent=2))
     else:
@@ -404,7 +220,7 @@ def cmd_catalog(args) -> int:
 
 
 def cmd_map(args) -> int:
-    from .maps import draw_map
+    from salvosim.engine.views.maps import draw_map
     _check_image_suffix(args.output, "-o")
     check_outputs([("-o", args.output)], [args.file])
     if args.altitude_m is not None and not (0.0 < args.altitude_m <= 100_000.0):   # nan, inf
@@ -412,7 +228,7 @@ def cmd_map(args) -> int:
                          f"(100 km), got {args.altitude_m}")
     scn = load(args.file)
     check_outputs([("-o", args.output)], [args.file, scn.base.file])
-    say = _sayer(_say_stream(args.output))
+    say = sayer(say_stream(args.output))
     warn(scn)
     fig = draw_map(scn, altitude_m=args.altitude_m)
     outputs = Outputs(say)
@@ -430,7 +246,7 @@ def _check_image_suffix(path: str, option: str = "--plot") -> None:
 
 
 def _figure_bytes(fig, path: str) -> bytes:
-    from .plots import figure_bytes
+    from salvosim.engine.views.plots import figure_bytes
     fmt = "svg" if Path(path).suffix.lower() == ".svg" else "png"
     return figure_bytes(fig, fmt)
 
@@ -441,9 +257,9 @@ def _inputs(scn) -> list[str]:
 
 
 def cmd_run(args) -> int:
-    from .analysis import check_threads
-    from .montecarlo import run_scenario
-    from .results import results_json, results_text
+    from salvosim.engine.montecarlo import run_scenario
+    from salvosim.engine.results import results_json, results_text
+    from salvosim.engine.views.analysis import check_threads
     check_threads(args.engine, args.threads)
     planned = [("--json", args.json), ("--keep-outcomes", args.keep_outcomes)]
     check_outputs(planned, [args.file])
@@ -451,7 +267,7 @@ def cmd_run(args) -> int:
         _check_plot_dir(args.plots, [args.file])
     scn = load(args.file)
     check_outputs(planned, _inputs(scn))
-    say = _sayer(_say_stream(args.json, args.keep_outcomes))
+    say = sayer(say_stream(args.json, args.keep_outcomes))
     if scn.raw.get("variants"):
         print(one_line(f"salvosim: note: {args.file} defines {len(scn.raw['variants'])} "
                        f"[[variants]]; `run` simulates the scenario as written — use "
@@ -473,7 +289,7 @@ def cmd_run(args) -> int:
         np.savez_compressed(buf, **res.outcomes_arrays())
         outputs.write("--keep-outcomes", args.keep_outcomes, buf.getvalue())
     if args.plots:
-        from .plots import write_standard_plots
+        from salvosim.engine.views.plots import write_standard_plots
         try:
             for path in write_standard_plots(res, scn, args.plots):
                 say(f"wrote {path}")
@@ -494,10 +310,10 @@ def _check_plot_dir(path: str, inputs: list[str]) -> None:
         raise UsageError(f"--plots {path!r}: exists and is not a directory")
     if not p.exists() and not p.resolve().parent.is_dir():
         raise UsageError(f"--plots {path!r}: parent directory does not exist")
-    from .plots import STANDARD_PLOTS
+    from salvosim.engine.views.plots import STANDARD_PLOTS
     for name in STANDARD_PLOTS:
         for source in inputs:
-            if _same_file(str(p / name), source):
+            if same_file(str(p / name), source):
                 raise UsageError(f"--plots {path!r}: {name} would replace the input file "
                                  f"{source!r}; give another directory")
     if p.is_dir():
@@ -505,7 +321,7 @@ def _check_plot_dir(path: str, inputs: list[str]) -> None:
 
 
 def cmd_trace(args) -> int:
-    from .reference import trace_replication
+    from salvosim.engine.reference import trace_replication
     scn = load(args.file)
     seed = scn.header.seed if args.seed is None else args.seed
     warn(scn)
@@ -516,13 +332,18 @@ def cmd_trace(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .analysis import (check_threads, comparison_json, comparison_text, comparison_variants,
-                           run_paired)
+    from salvosim.engine.views.analysis import (
+        check_threads,
+        comparison_json,
+        comparison_text,
+        comparison_variants,
+        run_paired,
+    )
     check_threads(args.engine, args.threads)
     check_outputs([("--json", args.json)], args.files)
     scenarios = [load(f) for f in args.files]
     check_outputs([("--json", args.json)], [f for s in scenarios for f in _inputs(s)])
-    say = _sayer(_say_stream(args.json))
+    say = sayer(say_stream(args.json))
     seed = scenarios[0].header.seed if args.seed is None else args.seed
     reps = args.reps or scenarios[0].header.replications
     variants = comparison_variants(scenarios, seed)
@@ -539,8 +360,15 @@ def cmd_compare(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from .analysis import (check_threads, default_sweep_prefix, parse_vary_list, plan_sweep,
-                           run_sweep, saturation_text, sweep_in_memory)
+    from salvosim.engine.variants import parse_vary_list
+    from salvosim.engine.views.analysis import (
+        check_threads,
+        default_sweep_prefix,
+        plan_sweep,
+        run_sweep,
+        saturation_text,
+        sweep_in_memory,
+    )
     check_threads(args.engine, args.threads)
     if args.out == STDOUT and args.resume:
         raise UsageError("--resume continues the sweep in PREFIX.json: give --out a file prefix, "
@@ -558,7 +386,7 @@ def cmd_sweep(args) -> int:
         planned = [("--out", prefix + ".json"), ("--out", prefix + ".csv")]
     planned.append(("--plot", args.plot))
     check_outputs(planned, _inputs(scn))
-    say = _sayer(_say_stream(prefix, args.plot))
+    say = sayer(say_stream(prefix, args.plot))
     specs = parse_vary_list(args.vary)
     plan = plan_sweep(scn, specs, args.seed, args.reps)
     warn(scn)
@@ -588,7 +416,7 @@ def cmd_sweep(args) -> int:
     say()
     say(saturation_text(record))
     if args.plot:
-        from .plots import figure_bytes, saturation_figure
+        from salvosim.engine.views.plots import figure_bytes, saturation_figure
         fig = saturation_figure(record)
         outputs.write("--plot", args.plot,
                       figure_bytes(fig, "svg" if args.plot.lower().endswith(".svg") else "png"))
@@ -597,8 +425,8 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .analysis import check_threads
-    from .report import build_report
+    from salvosim.engine.views.analysis import check_threads
+    from salvosim.engine.views.report import build_report
     check_threads(args.engine, args.threads)
     if args.output != STDOUT and Path(args.output).suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"-o {args.output}: output must end in .html (or be - for standard "
@@ -606,7 +434,7 @@ def cmd_report(args) -> int:
     check_outputs([("-o", args.output)], [args.file])
     scn = load(args.file)
     check_outputs([("-o", args.output)], _inputs(scn))
-    say = _sayer(_say_stream(args.output))
+    say = sayer(say_stream(args.output))
     warn(scn)
     note_compiling(args.engine)
     html = build_report(scn, reps=args.reps, seed=args.seed, engine=args.engine,

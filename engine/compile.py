@@ -12,10 +12,19 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .constants import (AIM_POINT, AIM_RANDOM_ASSET, ARRIVAL_FIXED, ARRIVAL_POISSON,
-                        CHANNEL_HOLDS, CLASS_INDEX, CRUISE_CLASSES, N_CLASSES, PRIORITIES,
-                        UNIT_KINDS)
-from .scenario import Scenario, asset_aim_point
+from salvosim.engine.constants import (
+    AIM_POINT,
+    AIM_RANDOM_ASSET,
+    ARRIVAL_FIXED,
+    ARRIVAL_POISSON,
+    CHANNEL_HOLDS,
+    CLASS_INDEX,
+    CRUISE_CLASSES,
+    N_CLASSES,
+    PRIORITIES,
+    UNIT_KINDS,
+)
+from salvosim.engine.scenario import Scenario, asset_aim_point
 
 
 class CompiledScenario(NamedTuple):

@@ -12,17 +12,34 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from .areas import distance_to_polygon_m, point_in_polygon
-from .constants import (AIM_POINT, AIM_RANDOM_ASSET, ARRIVAL_FIXED, CEP_TO_SIGMA,
-                        S_AIM_ASSET, S_AIM_X, S_AIM_Y, S_CEP_X, S_CEP_Y, S_DISCRIMINATE, S_FAIL,
-                        S_FAIL_TIME,
-                        S_LAUNCH_JITTER, S_LAUNCH_X, S_LAUNCH_Y, S_POISSON_GAP, LEAKED, MISSED,
-                        PRIORITY_VALUE)
-from .envelope import engagement_window
-from .intercept import latest_useful_shot_s
-from .rng import key_exponential, key_normal, key_uniform
-from .sensors import detection_range_m, detection_time_s
-from .trajectory import MAX_PTS, build_ballistic, build_cruise
+from salvosim.bases.areas import distance_to_polygon_m, point_in_polygon
+from salvosim.defenses.doctrine import doctrine_allows
+from salvosim.defenses.envelope import engagement_window
+from salvosim.defenses.intercept import latest_useful_shot_s
+from salvosim.defenses.sensors import detection_range_m, detection_time_s
+from salvosim.engine.constants import (
+    AIM_POINT,
+    AIM_RANDOM_ASSET,
+    ARRIVAL_FIXED,
+    CEP_TO_SIGMA,
+    LEAKED,
+    MISSED,
+    PRIORITY_VALUE,
+    S_AIM_ASSET,
+    S_AIM_X,
+    S_AIM_Y,
+    S_CEP_X,
+    S_CEP_Y,
+    S_DISCRIMINATE,
+    S_FAIL,
+    S_FAIL_TIME,
+    S_LAUNCH_JITTER,
+    S_LAUNCH_X,
+    S_LAUNCH_Y,
+    S_POISSON_GAP,
+)
+from salvosim.engine.rng import key_exponential, key_normal, key_uniform
+from salvosim.threats.trajectory import MAX_PTS, build_ballistic, build_cruise
 
 
 class Instances(NamedTuple):
@@ -150,18 +167,6 @@ def draw_threat(sc, seed, rep, j, inst):
                                  sc.as_start[a], sc.as_start[a + 1]) <= sc.th_lethal_m[j]:
             value += sc.as_value[a]
     inst.target_value[j] = value
-
-
-@njit(cache=True, error_model="numpy")
-def doctrine_allows(sc, inst, u, j):
-    """Fire doctrine (MODEL.md §6 v2): u may engage j if j's class is in its engage_classes, or
-    (self-defence) if u can engage the class and j's aim point is within self_defense_m of u."""
-    c = sc.th_class[j]
-    if not sc.un_engages[u, c]:
-        return False
-    if sc.un_allowed[u, c]:
-        return True
-    return math.hypot(inst.aim_e[j] - sc.un_e[u], inst.aim_n[j] - sc.un_n[u]) <= sc.un_self_defense_m[u]
 
 
 @njit(cache=True, error_model="numpy")

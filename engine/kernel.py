@@ -15,16 +15,45 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from .constants import (ALIVE, EV_DECIDE, EV_FREE, EV_IMPACT, EV_INTERCEPT, EV_KNOWN, FAILED,
-                        FREE_ASSESSMENT, FREE_ASSIGN, FREE_CHANNEL, FREE_LAPSE, FREE_RELOAD,
-                        KILLED, LEAKED, N_CLASSES,
-                        MIN_WAKE_STEP_S, MISSED, PRIORITY_NEAREST, S_SHOT)
-from .instances import Instances, count_asset_hits, new_instances, prepare_replication
-from .intercept import (always_too_late, early_shot_bound, earliest_shot_by_intercept_s,
-                        shot_end_time_s, slant_range_m)
-from .rng import key_uniform
-from .tewa import (assign_threat, channel_free_time_s, mark_engaged, not_engaged_reasons,
-                   note_ammunition, priority_score, release_assignment)
+from salvosim.defenses.doctrine import (
+    assign_threat,
+    channel_free_time_s,
+    mark_engaged,
+    not_engaged_reasons,
+    note_ammunition,
+    priority_score,
+    release_assignment,
+)
+from salvosim.defenses.intercept import (
+    always_too_late,
+    earliest_shot_by_intercept_s,
+    early_shot_bound,
+    shot_end_time_s,
+    slant_range_m,
+)
+from salvosim.engine.constants import (
+    ALIVE,
+    EV_DECIDE,
+    EV_FREE,
+    EV_IMPACT,
+    EV_INTERCEPT,
+    EV_KNOWN,
+    FAILED,
+    FREE_ASSESSMENT,
+    FREE_ASSIGN,
+    FREE_CHANNEL,
+    FREE_LAPSE,
+    FREE_RELOAD,
+    KILLED,
+    LEAKED,
+    MIN_WAKE_STEP_S,
+    MISSED,
+    N_CLASSES,
+    PRIORITY_NEAREST,
+    S_SHOT,
+)
+from salvosim.engine.instances import Instances, count_asset_hits, new_instances, prepare_replication
+from salvosim.engine.rng import key_uniform
 
 SHOT_KEY_STRIDE = 64          # as engine.reference
 FREE_SUB_SHIFT = 19           # EV_FREE sub-index = sub_kind << 19 | threat (as engine.reference)

@@ -17,9 +17,9 @@ from typing import Callable, Iterator, NamedTuple
 
 import numpy as np
 
-from .compile import CompiledScenario, Labels, compile_scenario
-from .constants import N_CLASSES
-from .results import Accumulator, Results
+from salvosim.engine.compile import CompiledScenario, Labels, compile_scenario
+from salvosim.engine.constants import N_CLASSES
+from salvosim.engine.results import Accumulator, Results
 
 BLOCK_REPS = 1024
 
@@ -72,7 +72,7 @@ def run_block_numba(sc: CompiledScenario, seed: int, rep0: int, n: int, threads:
 
     kernel.run_chunk releases the GIL, so plain threads run it in parallel (Numba's parallel
     prange would do the same but costs about 27 s more of cold compilation)."""
-    from .kernel import heap_capacity_for, run_chunk
+    from salvosim.engine.kernel import heap_capacity_for, run_chunk
     block = empty_block(sc, rep0, n)
     capacity = heap_capacity_for(sc)
     n_chunks = max(1, min(n, 4 * threads))
@@ -94,7 +94,7 @@ def run_block_numba(sc: CompiledScenario, seed: int, rep0: int, n: int, threads:
 
 def run_block_reference(sc: CompiledScenario, seed: int, rep0: int, n: int,
                         on_reps: Callable[[int], None] | None = None) -> Block:
-    from .reference import simulate_reference
+    from salvosim.engine.reference import simulate_reference
     block = empty_block(sc, rep0, n)
     for r in range(n):
         out = simulate_reference(sc, seed, rep0 + r)
@@ -182,7 +182,7 @@ def run_compiled(sc: CompiledScenario, labels: Labels, reps: int, seed: int,
                  block_reps: int = BLOCK_REPS,
                  on_block: Callable[[Block], None] | None = None) -> Results:
     if threads is not None and engine == "numba" and threads > available_threads():
-        from .cli import UsageError
+        from salvosim.engine.errors import UsageError
         raise UsageError(f"--threads {threads}: this machine has {available_threads()} "
                          f"cores; allowed: 1 .. {available_threads()}")
     acc = Accumulator(sc, labels)

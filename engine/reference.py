@@ -23,16 +23,42 @@ from typing import NamedTuple
 import numpy as np
 import simpy
 
-from .constants import (ALIVE, EV_DECIDE, EV_FREE, EV_IMPACT, EV_INTERCEPT, EV_KNOWN,
-                        FAILED, FATE_NAMES, FREE_ASSESSMENT, FREE_ASSIGN, FREE_CHANNEL,
-                        FREE_LAPSE, FREE_RELOAD, N_CLASSES,
-                        KILLED, LEAKED, MISSED, PRIORITY_NEAREST,
-                        S_SHOT, THREAT_CLASSES, WHY_NAMES)
-from .instances import count_asset_hits, new_instances, prepare_replication
-from .intercept import earliest_shot_time_s, shot_end_time_s, slant_range_m
-from .tewa import (assign_threat, channel_free_time_s, mark_engaged, not_engaged_reasons,
-                   note_ammunition, priority_score, release_assignment, unit_not_engaged_reason)
-from .rng import key_uniform
+from salvosim.defenses.doctrine import (
+    assign_threat,
+    channel_free_time_s,
+    mark_engaged,
+    not_engaged_reasons,
+    note_ammunition,
+    priority_score,
+    release_assignment,
+    unit_not_engaged_reason,
+)
+from salvosim.defenses.intercept import earliest_shot_time_s, shot_end_time_s, slant_range_m
+from salvosim.engine.constants import (
+    ALIVE,
+    EV_DECIDE,
+    EV_FREE,
+    EV_IMPACT,
+    EV_INTERCEPT,
+    EV_KNOWN,
+    FAILED,
+    FATE_NAMES,
+    FREE_ASSESSMENT,
+    FREE_ASSIGN,
+    FREE_CHANNEL,
+    FREE_LAPSE,
+    FREE_RELOAD,
+    KILLED,
+    LEAKED,
+    MISSED,
+    N_CLASSES,
+    PRIORITY_NEAREST,
+    S_SHOT,
+    THREAT_CLASSES,
+    WHY_NAMES,
+)
+from salvosim.engine.instances import count_asset_hits, new_instances, prepare_replication
+from salvosim.engine.rng import key_uniform
 
 SHOT_KEY_STRIDE = 64   # interceptor m of engagement e of threat j has shot key e*64 + m
 
@@ -446,7 +472,7 @@ def simulate_reference(sc, seed: int, rep: int) -> ReplicationOutcome:
 
 def trace_replication(scn, seed: int, rep: int) -> list[str]:
     """A readable timeline of one replication (reference engine)."""
-    from .compile import compile_scenario
+    from salvosim.engine.compile import compile_scenario
     sc, labels = compile_scenario(scn)
     sim = ReferenceReplication(sc, seed, rep, labels=labels, trace=True)
     out = sim.run()

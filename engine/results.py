@@ -12,8 +12,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .constants import (FAILED, FATE_NAMES, KILLED, LEAKED, MISSED, N_CLASSES, THREAT_CLASSES,
-                        WHY_NAMES)
+from salvosim.engine.constants import (
+    FAILED,
+    FATE_NAMES,
+    KILLED,
+    LEAKED,
+    MISSED,
+    N_CLASSES,
+    THREAT_CLASSES,
+    WHY_NAMES,
+)
 
 Z95 = 1.959963984540054
 
@@ -154,6 +162,16 @@ class Results:
     def reps(self) -> int:
         return self.acc.reps
 
+    def to_dict(self) -> dict:
+        """Every figure as plain dicts and lists (the JSON that `run --json` writes)."""
+        return results_json(self)
+
+    def __repr__(self) -> str:
+        lk = self.leakers()
+        return (f"<Results {self.scenario_name!r}: {self.reps} replications, seed {self.seed}, "
+                f"{self.engine}; leakers {lk['mean']:.2f} [{lk['ci95'][0]:.2f}, "
+                f"{lk['ci95'][1]:.2f}], P(>=1) {lk['p_any']:.3f}>")
+
     # ------------------------------------------------------------------ figures
     def leakers(self) -> dict:
         acc = self.acc
@@ -275,12 +293,12 @@ class Results:
         return out
 
 
-def _clean(x):
+def json_clean(x):
     """JSON-safe values: numpy scalars to Python, NaN to None."""
     if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
+        return {k: json_clean(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
+        return [json_clean(v) for v in x]
     if isinstance(x, (np.integer,)):
         return int(x)
     if isinstance(x, (np.floating, float)):
@@ -294,7 +312,7 @@ def _clean(x):
 def results_json(res: Results) -> dict:
     """Machine-readable results. Identical for the same scenario and seed (no timings)."""
     value = res.acc.mean_ci("value_hit")
-    return _clean({
+    return json_clean({
         "scenario": res.scenario_name, "file": res.scenario_file, "seed": res.seed,
         "replications": res.reps, "engine": res.engine,
         "leakers": res.leakers(), "by_type": res.by_type(), "by_raid": res.by_raid(),
@@ -306,7 +324,7 @@ def results_json(res: Results) -> dict:
     })
 
 
-def _table(headers: list[str], rows: list[list], aligns: str) -> list[str]:
+def text_table(headers: list[str], rows: list[list], aligns: str) -> list[str]:
     cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     out = []
@@ -318,7 +336,7 @@ def _table(headers: list[str], rows: list[list], aligns: str) -> list[str]:
     return out
 
 
-def _usd(x: float) -> str:
+def usd(x: float) -> str:
     if abs(x) >= 1e6:
         return f"${x / 1e6:,.2f} M"
     if abs(x) >= 1e3:
@@ -346,13 +364,13 @@ def results_text(res: Results) -> str:
                  f"[95% CI {value[1]:.2f} – {value[2]:.2f}]")
     lines.append("")
     lines.append("By threat type (mean per raid)")
-    lines += _table(["type", "launched", "failed", "killed", "leaked", "missed"],
+    lines += text_table(["type", "launched", "failed", "killed", "leaked", "missed"],
                     [[r["type"], r["launched"], f"{r['failed']:.2f}", f"{r['killed']:.2f}",
                       f"{r['leaked']:.2f}", f"{r['missed']:.2f}"] for r in res.by_type()],
                     "lrrrrr")
     lines.append("")
     lines.append("By raid (mean per attack)")
-    lines += _table(["raid", "type", "launched", "engagements", "failed", "killed", "leaked",
+    lines += text_table(["raid", "type", "launched", "engagements", "failed", "killed", "leaked",
                      "missed"],
                     [[r["raid"], r["type"], r["launched"], f"{r['engagements']:.2f}",
                       f"{r['failed']:.2f}", f"{r['killed']:.2f}", f"{r['leaked']:.2f}",
@@ -361,31 +379,31 @@ def results_text(res: Results) -> str:
     lines.append("")
     lines.append("Threats no unit engaged, by reason (mean per attack; decoys included)")
     if why:
-        lines += _table(["reason", "threats", "leaked", "missed", "failed"],
+        lines += text_table(["reason", "threats", "leaked", "missed", "failed"],
                         [[r["reason"], f"{r['threats']:.2f}", f"{r['leaked']:.2f}",
                           f"{r['missed']:.2f}", f"{r['failed']:.2f}"] for r in why], "lrrrr")
     else:
         lines.append("  none: every threat was engaged")
     lines.append("")
     lines.append("By fire unit (mean per raid)")
-    lines += _table(["unit", "type", "engagements", "shots", "rounds", "kills", "cost",
+    lines += text_table(["unit", "type", "engagements", "shots", "rounds", "kills", "cost",
                      "cost/kill", "on decoys"],
                     [[r["unit"], r["type"], f"{r['engagements']:.2f}", f"{r['shots']:.2f}",
-                      f"{r['rounds']:.1f}", f"{r['kills']:.2f}", _usd(r["cost_usd"]),
-                      "-" if math.isnan(r["cost_per_kill_usd"]) else _usd(r["cost_per_kill_usd"]),
-                      _usd(r["decoy_cost_usd"])]
+                      f"{r['rounds']:.1f}", f"{r['kills']:.2f}", usd(r["cost_usd"]),
+                      "-" if math.isnan(r["cost_per_kill_usd"]) else usd(r["cost_per_kill_usd"]),
+                      usd(r["decoy_cost_usd"])]
                      for r in res.by_unit()], "llrrrrrrr")
     lines.append("")
     lines.append("Interceptors by target class (mean per attack; decoys apart)")
-    lines += _table(["target", "shots", "kills", "cost", "cost/kill"],
-                    [[r["class"], f"{r['shots']:.2f}", f"{r['kills']:.2f}", _usd(r["cost_usd"]),
-                      "-" if math.isnan(r["cost_per_kill_usd"]) else _usd(r["cost_per_kill_usd"])]
+    lines += text_table(["target", "shots", "kills", "cost", "cost/kill"],
+                    [[r["class"], f"{r['shots']:.2f}", f"{r['kills']:.2f}", usd(r["cost_usd"]),
+                      "-" if math.isnan(r["cost_per_kill_usd"]) else usd(r["cost_per_kill_usd"])]
                      for r in res.by_target_class()], "lrrrr")
     hit = [r for r in res.by_asset() if r["hits"] > 0]
     lines.append("")
     lines.append("Assets hit (mean hits per raid, P(hit))")
     if hit:
-        lines += _table(["asset", "hits", "P(hit)", "value hit"],
+        lines += text_table(["asset", "hits", "P(hit)", "value hit"],
                         [[r["asset"], f"{r['hits']:.2f}", f"{r['p_hit']:.3f}",
                           f"{r['value_hit']:.2f}"]
                          for r in sorted(hit, key=lambda r: -r["value_hit"])], "lrrr")
@@ -393,8 +411,8 @@ def results_text(res: Results) -> str:
         lines.append("  none")
     c = res.cost()
     lines.append("")
-    lines.append(f"Interceptor cost per raid {_usd(c['interceptors_usd'])} vs threats "
-                 f"{_usd(c['threats_usd'])}: cost-exchange ratio {c['exchange_ratio']:.2f}")
+    lines.append(f"Interceptor cost per raid {usd(c['interceptors_usd'])} vs threats "
+                 f"{usd(c['threats_usd'])}: cost-exchange ratio {c['exchange_ratio']:.2f}")
     hist = lk["histogram"]
     lines.append("")
     lines.append("Leaker distribution (replications with k leakers)")

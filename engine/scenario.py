@@ -16,16 +16,27 @@ from typing import Any
 
 from shapely.geometry import Polygon
 
-import bases as bases_pkg
-import defenses
-import threats
-from defenses import FireUnitType, SensorType
-from threats import ThreatType
-
-from .constants import BALLISTIC_CLASSES, CRUISE_CLASSES
-from .geo import bearing_range_to_en, latlon_to_en
-from .schema import (MAX_TIME_S, InputError, Where, _bound, _short, allowed_list, bounded, build,
-                     check_keys, check_value, read_toml, spec, suggest)
+from salvosim import bases as bases_pkg
+from salvosim import defenses, threats
+from salvosim.bases.geo import bearing_range_to_en, latlon_to_en
+from salvosim.defenses import FireUnitType, SensorType
+from salvosim.engine.constants import BALLISTIC_CLASSES, CRUISE_CLASSES
+from salvosim.engine.schema import (
+    MAX_TIME_S,
+    InputError,
+    Where,
+    allowed_list,
+    bound_of,
+    bounded,
+    build,
+    check_keys,
+    check_value,
+    read_toml,
+    short_value,
+    spec,
+    suggest,
+)
+from salvosim.threats import ThreatType
 
 MAP_MARGIN_M = 10_000.0   # aim points must lie within the perimeter's box grown by this
 MAX_SEED = 2 ** 63 - 1
@@ -50,7 +61,7 @@ def number_meta(key: str, **declared) -> dict:
 def check_unit_count(value, where: Where) -> int:
     """`count` of a fire unit: the same rule in [[variants]] and in --vary units.<x>.count."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_UNIT_COPIES:
-        raise where.error(f"{_short(value)}: expected a whole number 0 .. {MAX_UNIT_COPIES} "
+        raise where.error(f"{short_value(value)}: expected a whole number 0 .. {MAX_UNIT_COPIES} "
                           f"(identical units at this placement; 0 removes it)")
     return value
 
@@ -203,7 +214,7 @@ class Scenario:
 
 
 # ----------------------------------------------------------------------------------------
-def load_scenario(path: str | Path) -> Scenario:
+def read_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; raises InputError on any mistake."""
     return scenario_from_dict(read_toml(path), str(path))
 
@@ -226,7 +237,7 @@ def resolve_base(value, layout_name: str, where: Where, file: str):
             return base, bases_pkg.Layout("", "no layout", (), (), where.at("base"))
     else:
         raise where.at("base").error(f"expected a base id (string) or an inline base table "
-                                     f"([scenario.base]), got {_short(value)}")
+                                     f"([scenario.base]), got {short_value(value)}")
     if layout_name not in base.layouts:
         raise where.at("layout").error(
             f"unknown layout {layout_name!r} of base {base.id}"
@@ -238,7 +249,7 @@ def resolve_base(value, layout_name: str, where: Where, file: str):
 def scenario_from_dict(data: dict, file: str) -> Scenario:
     where = Where(file)
     if not isinstance(data, dict):
-        raise where.error(f"expected a scenario table, got {_short(data)}")
+        raise where.error(f"expected a scenario table, got {short_value(data)}")
     check_keys(data, ("scenario", "c2", "sensors", "units", "raids", "variants"), where)
     if "scenario" not in data:
         raise where.error("missing the [scenario] table (name, base, layout, ...)")
@@ -299,17 +310,10 @@ def scenario_from_dict(data: dict, file: str) -> Scenario:
     scn = Scenario(file=file, header=header, base=base, sensors=tuple(s for s, _ in sensors),
                    units=tuple(u for u, _ in units), c2=c2, raids=raids, defended_area=defended,
                    raw=copy.deepcopy(data), warnings=tuple(notes))
-    if variants:
-        # Build every defense mix once, so that a mistake in [[variants]] is found on loading
-        # (engine.analysis applies them; a mix has no [[variants]] of its own: no recursion).
-        from .analysis import variants_of
-        for v in variants_of(scn):
-            notes.extend(v.scenario.warnings)
-        scn = dataclasses.replace(scn, warnings=_unique(notes))
     return scn
 
 
-def _unique(notes) -> tuple:
+def unique_notes(notes) -> tuple:
     seen, out = set(), []
     for n in notes:
         if str(n) not in seen:
@@ -459,7 +463,7 @@ def _merge_placements(layout_tables, layout_where: Where, scenario_tables, scen_
         name = table["name"]
         remove = table.get("remove", False)
         if not isinstance(remove, bool):
-            raise w.at("remove").error(f"expected true or false, got {_short(remove)}")
+            raise w.at("remove").error(f"expected true or false, got {short_value(remove)}")
         if remove:
             check_remove_alone(table, w)
         if name in names:
@@ -487,11 +491,11 @@ def check_remove_alone(table: dict, where: Where) -> None:
 
 def _check_name(table, where: Where, taken) -> None:
     if not isinstance(table, dict):
-        raise where.error(f"expected a table, got {_short(table)}")
+        raise where.error(f"expected a table, got {short_value(table)}")
     if "name" not in table:
         raise where.error("missing required key 'name'")
     if not isinstance(table["name"], str) or not table["name"]:
-        raise where.at("name").error(f"expected a non-empty string, got {_short(table['name'])}")
+        raise where.at("name").error(f"expected a non-empty string, got {short_value(table['name'])}")
     if table["name"] in taken:
         raise where.at("name").error(f"duplicate name {table['name']!r}; each name may appear "
                                      f"only once in this list")
@@ -507,7 +511,7 @@ def asset_aim_point(asset) -> tuple[float, float]:
 
 def _read_raid(table: Any, where: Where, base, notes: list | None = None) -> Raid:
     if not isinstance(table, dict):
-        raise where.error(f"expected a table, got {_short(table)}")
+        raise where.error(f"expected a table, got {short_value(table)}")
     timing_keys = [f.name for f in dataclasses.fields(RaidTiming)]
     own, over = _split(table, list(RAID_KEYS) + timing_keys, threats.OVERRIDABLE, where)
     if "type" not in own:
@@ -522,7 +526,7 @@ def _read_raid(table: Any, where: Where, base, notes: list | None = None) -> Rai
         _does_not_apply(over, RAID_ONLY_FOR, threat.threat_class, where, notes)
     name = own.get("name", threat.id)
     if not isinstance(name, str):
-        raise where.at("name").error(f"expected a string, got {_short(name)}")
+        raise where.at("name").error(f"expected a string, got {short_value(name)}")
 
     if "count" not in own:
         raise where.error("missing required key 'count'")
@@ -566,7 +570,7 @@ def _read_raid(table: Any, where: Where, base, notes: list | None = None) -> Rai
                 f"north {miny - MAP_MARGIN_M:.0f}..{maxy + MAP_MARGIN_M:.0f} m)")
     else:
         raise where.at("aim").error(f"expected an asset name, 'random_asset' or a point table, "
-                                    f"got {_short(aim)}")
+                                    f"got {short_value(aim)}")
 
     # Launch site and range check against the threat's min/max range
     if "launch" not in own:
@@ -574,7 +578,7 @@ def _read_raid(table: Any, where: Where, base, notes: list | None = None) -> Rai
                           "range_km = 8.0 })")
     launch = own["launch"]
     if not isinstance(launch, dict):
-        raise where.at("launch").error(f"expected a position table, got {_short(launch)}")
+        raise where.at("launch").error(f"expected a position table, got {short_value(launch)}")
     check_keys(launch, POSITION_KEYS, where.at("launch"))
     launch_e, launch_n = read_position(launch, where.at("launch"), base)
     ground_km = math.hypot(launch_e - aim_e, launch_n - aim_n) / 1000.0
@@ -614,4 +618,4 @@ def _check_schedule(timing: RaidTiming, count: int, where: Where) -> None:
     if end > MAX_TIME_S:
         raise where.at(key).error(
             f"the launches would last until {end:,.0f} s ({how}); allowed: every launch within "
-            f"{_bound(MAX_TIME_S)} s (30 days)")
+            f"{bound_of(MAX_TIME_S)} s (30 days)")

@@ -163,9 +163,9 @@ def allowed_text(meta: dict) -> str:
         return " / ".join(meta["choices"]) if meta.get("choices") else ""
     parts = []
     if meta.get("lo") is not None:
-        parts.append(f"{'>' if meta.get('lo_open') else '>='} {_bound(meta['lo'])}")
+        parts.append(f"{'>' if meta.get('lo_open') else '>='} {bound_of(meta['lo'])}")
     if meta.get("hi") is not None:
-        parts.append(f"<= {_bound(meta['hi'])}")
+        parts.append(f"<= {bound_of(meta['hi'])}")
     text = " and ".join(parts)
     if meta.get("zero_ok"):
         text = f"0, or {text}"
@@ -234,31 +234,31 @@ def check_value(value: Any, meta: dict, where: Where) -> Any:
     kind = meta["kind"]
     if kind == "float":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise where.error(f"expected a number, got {_type_name(value)} {_short(value)}")
+            raise where.error(f"expected a number, got {_type_name(value)} {short_value(value)}")
         try:
             value = float(value)
         except OverflowError:       # an integer too large for a float
-            raise where.error(f"{_short(value)} is out of range; allowed: "
+            raise where.error(f"{short_value(value)} is out of range; allowed: "
                               f"{allowed_text(meta) or 'a finite number'}") from None
         if not math.isfinite(value):
             raise where.error(f"expected a finite number, got {value!r}")
         _check_bounds(value, meta, where)
     elif kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
-            raise where.error(f"expected an integer, got {_type_name(value)} {_short(value)}")
+            raise where.error(f"expected an integer, got {_type_name(value)} {short_value(value)}")
         _check_bounds(value, meta, where)
     elif kind == "bool":
         if not isinstance(value, bool):
-            raise where.error(f"expected true or false, got {_type_name(value)} {_short(value)}")
+            raise where.error(f"expected true or false, got {_type_name(value)} {short_value(value)}")
     elif kind == "str":
         if not isinstance(value, str):
-            raise where.error(f"expected a string, got {_type_name(value)} {_short(value)}")
+            raise where.error(f"expected a string, got {_type_name(value)} {short_value(value)}")
         if meta["choices"] and value not in meta["choices"]:
             raise where.error(f"'{value}' is not allowed{suggest(value, meta['choices'])}; "
                               f"allowed: {allowed_list(meta['choices'])}")
     elif kind == "str_list":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise where.error(f"expected an array of strings, got {_short(value)}")
+            raise where.error(f"expected an array of strings, got {short_value(value)}")
         if meta["choices"]:
             for i, v in enumerate(value):
                 if v not in meta["choices"]:
@@ -266,7 +266,7 @@ def check_value(value: Any, meta: dict, where: Where) -> Any:
                                             f"allowed: {allowed_list(meta['choices'])}")
     elif kind in ("class_map", "class_int_map"):
         if not isinstance(value, dict):
-            raise where.error(f"expected a table of threat class = value, got {_short(value)}")
+            raise where.error(f"expected a table of threat class = value, got {short_value(value)}")
         sub = dict(meta, kind="float" if kind == "class_map" else "int")
         out = {}
         for k, v in value.items():
@@ -278,7 +278,7 @@ def check_value(value: Any, meta: dict, where: Where) -> Any:
     return value
 
 
-def _bound(x) -> str:
+def bound_of(x) -> str:
     """A bound as written by a user: integers in full (seeds), whole floats with thousands
     separators (2,592,000), others short."""
     if isinstance(x, int):
@@ -288,7 +288,7 @@ def _bound(x) -> str:
     return f"{x:g}"
 
 
-def _short(value, limit: int = 60) -> str:
+def short_value(value, limit: int = 60) -> str:
     """repr of a value, cut short (a 3,000-digit integer is not an error message)."""
     text = repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
@@ -300,7 +300,7 @@ def _check_bounds(value, meta, where: Where) -> None:
         return
     too_low = lo is not None and (value < lo or (meta["lo_open"] and value == lo))
     if too_low or (hi is not None and value > hi):
-        raise where.error(f"{_short(value)} is out of range; allowed: {allowed_text(meta)}")
+        raise where.error(f"{short_value(value)} is out of range; allowed: {allowed_text(meta)}")
 
 
 def build(cls, table: Any, where: Where, fixed: dict | None = None, base: Any = None):
@@ -309,7 +309,7 @@ def build(cls, table: Any, where: Where, fixed: dict | None = None, base: Any = 
     `fixed` supplies fields that are not read from the table (e.g. the id). With `base` (an
     instance of cls), the table holds overrides: absent keys keep base's values."""
     if not isinstance(table, dict):
-        raise where.error(f"expected a table, got {_type_name(table)} {_short(table)}")
+        raise where.error(f"expected a table, got {_type_name(table)} {short_value(table)}")
     fixed = fixed or {}
     fields = {key_of(f): f for f in dataclasses.fields(cls) if "doc" in f.metadata}
     readable = {k: f for k, f in fields.items() if f.name not in fixed}

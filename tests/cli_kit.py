@@ -1,5 +1,5 @@
 """Running the CLI in-process in tests."""
-from engine.cli import main
+from salvosim.engine.cli import main
 
 
 def run_cli(argv, capsys):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import copy
 
-from engine.compile import compile_scenario
-from engine.scenario import scenario_from_dict
+from salvosim.engine.compile import compile_scenario
+from salvosim.engine.scenario import scenario_from_dict
 
 BIG_AREA = [[-60000.0, -60000.0], [60000.0, -60000.0], [60000.0, 60000.0], [-60000.0, 60000.0]]
 

@@ -8,15 +8,30 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import analysis
-from engine.analysis import (PairedAccumulator, apply_key, comparison_json, parse_key_path,
-                             parse_vary, parse_vary_list, plan_sweep, point_scenarios,
-                             run_paired, run_sweep, saturation_points, variants_of)
-from engine.cli import UsageError
-from engine.compile import compile_scenario
-from engine.montecarlo import iter_blocks
-from engine.scenario import load_scenario, scenario_from_dict
-from engine.schema import InputError
+from salvosim.engine import variants
+from salvosim.engine.compile import compile_scenario
+from salvosim.engine.errors import UsageError
+from salvosim.engine.montecarlo import iter_blocks
+from salvosim.engine.schema import InputError
+from salvosim.engine.variants import (
+    apply_key,
+    load_scenario,
+    parse_key_path,
+    parse_vary,
+    parse_vary_list,
+    point_scenarios,
+    scenario_from_data,
+    variants_of,
+)
+from salvosim.engine.views import analysis
+from salvosim.engine.views.analysis import (
+    PairedAccumulator,
+    comparison_json,
+    plan_sweep,
+    run_paired,
+    run_sweep,
+    saturation_points,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 MIXES = str(ROOT / "scenarios" / "al_asad_mixes.toml")
@@ -72,19 +87,19 @@ def test_a_bad_key_path_says_what_is_allowed(text, says):
 
 
 def test_a_unit_only_in_the_layout_gets_an_override_table(mixes):
-    data, counts = copy.deepcopy(analysis.base_data(mixes)), {}
+    data, counts = copy.deepcopy(variants.base_data(mixes)), {}
     apply_key(data, parse_key_path("units.cram_north.magazine"), 3000, mixes, counts)
     assert {"name": "cram_north", "magazine": 3000} in data["units"]
-    scn = scenario_from_dict(data, "x.toml")
+    scn = scenario_from_data(data, "x.toml")
     mags = {u.name: u.spec.magazine for u in scn.units}
     assert mags == {"cram_flightline": 1550, "cram_north": 3000, "cram_east": 1550,
                     "cram_west": 1550}
 
 
 def test_a_catalog_type_selects_every_unit_of_that_type(mixes):
-    data, counts = copy.deepcopy(analysis.base_data(mixes)), {}
+    data, counts = copy.deepcopy(variants.base_data(mixes)), {}
     apply_key(data, parse_key_path("units.cram.reaction_s"), 3.5, mixes, counts)
-    scn = scenario_from_dict(data, "x.toml")
+    scn = scenario_from_data(data, "x.toml")
     assert [u.spec.reaction_s for u in scn.units] == [3.5] * 4
 
 
@@ -180,7 +195,7 @@ def test_variants_merge_by_name_remove_switch_layout_and_override_c2(mixes):
                    {"name": "cram_north", "count": 2}]},
         {"name": "layout 2024", "layout": "2024",
          "units": [{"name": "patriot_east", "remove": True}]}])
-    changed, later = variants_of(scenario_from_dict(data, "mix.toml"))
+    changed, later = variants_of(scenario_from_data(data, "mix.toml"))
     units = {u.name: u for u in changed.scenario.units}
     assert sorted(units) == ["cram_east", "cram_flightline", "cram_north", "cram_north_2"]
     assert units["cram_east"].spec.magazine == 300
@@ -210,7 +225,7 @@ def test_variants_merge_by_name_remove_switch_layout_and_override_c2(mixes):
 ])
 def test_a_mistake_in_a_variant_names_the_file_and_key_path(mixes, variants, path, says):
     with pytest.raises(InputError) as info:
-        scenario_from_dict(_with_variants(mixes, variants), "mix.toml")
+        scenario_from_data(_with_variants(mixes, variants), "mix.toml")
     assert info.value.file == "mix.toml"
     assert info.value.key_path == path
     assert says in info.value.message

@@ -7,7 +7,7 @@ import importlib.util
 
 import pytest
 
-from engine.cli import main
+from salvosim.engine.cli import main
 
 VALID = '''\
 [scenario]

@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 from shapely.geometry import Polygon
 
-import bases
-import defenses
-import threats
-from engine.geo import bearing_of_en_deg
-from engine.scenario import asset_aim_point, load_scenario, scenario_from_dict
+from salvosim import bases, defenses, threats
+from salvosim.bases.geo import bearing_of_en_deg
+from salvosim.engine.scenario import asset_aim_point
+from salvosim.engine.variants import load_scenario, scenario_from_data
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -240,7 +239,7 @@ def test_every_layout_of_every_base_is_a_valid_defense(base_id):
         data = {"scenario": {"name": "layout check", "base": base_id, "layout": layout},
                 "raids": [{"type": "rocket_107mm", "count": 1,
                            "launch": {"bearing_deg": 0.0, "range_km": 5.0}}]}
-        scn = scenario_from_dict(data, f"<{base_id}.{layout}>")
+        scn = scenario_from_data(data, f"<{base_id}.{layout}>")
         names = [s.name for s in scn.sensors]
         for u in scn.units:
             assert u.sensor is None or u.sensor in names
@@ -256,10 +255,10 @@ def test_al_asad_2020_has_no_missile_defense_and_2024_adds_patriot():
     data = {"scenario": {"name": "x", "base": "al_asad", "layout": "2020"},
             "raids": [{"type": "rocket_107mm", "count": 1,
                        "launch": {"bearing_deg": 0.0, "range_km": 5.0}}]}
-    old = scenario_from_dict(data, "<2020>")
+    old = scenario_from_data(data, "<2020>")
     assert all("ballistic_missile" not in u.spec.pk for u in old.units)
     data["scenario"]["layout"] = "2024"
-    new = scenario_from_dict(data, "<2024>")
+    new = scenario_from_data(data, "<2024>")
     assert any("ballistic_missile" in u.spec.pk for u in new.units)
 
 

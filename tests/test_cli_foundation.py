@@ -5,10 +5,8 @@ from pathlib import Path
 
 import pytest
 
-import bases
-import defenses
-import threats
-from engine.catalog_view import catalog_json, catalog_text
+from salvosim import bases, defenses, threats
+from salvosim.engine.views.catalog_view import catalog_json, catalog_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted(str(p) for p in (ROOT / "scenarios").glob("*.toml"))

@@ -9,10 +9,10 @@ import glob
 import numpy as np
 import pytest
 
-from engine.compile import compile_scenario
-from engine.constants import ALIVE, KILLED, WINDOW_TOL_S
-from engine.reference import ReferenceReplication
-from engine.scenario import load_scenario
+from salvosim.engine.compile import compile_scenario
+from salvosim.engine.constants import ALIVE, KILLED, WINDOW_TOL_S
+from salvosim.engine.reference import ReferenceReplication
+from salvosim.engine.variants import load_scenario
 
 BUNDLED = sorted(glob.glob("scenarios/*.toml"))
 

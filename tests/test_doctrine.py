@@ -5,10 +5,10 @@ import math
 import numpy as np
 import pytest
 
-from engine.constants import CLASS_INDEX, N_CLASSES, WHY_DECOY, WHY_DOCTRINE, WHY_HOLD
-from engine.instances import new_instances, prepare_replication
-from engine.montecarlo import iter_blocks, run_block_reference
-from engine.reference import ReferenceReplication
+from salvosim.engine.constants import CLASS_INDEX, N_CLASSES, WHY_DECOY, WHY_DOCTRINE, WHY_HOLD
+from salvosim.engine.instances import new_instances, prepare_replication
+from salvosim.engine.montecarlo import iter_blocks, run_block_reference
+from salvosim.engine.reference import ReferenceReplication
 from tests.scenario_kit import compile_dict, drone_raid, missile_unit, oracle_scenario
 
 pytestmark = pytest.mark.usefixtures("warm_jit")
@@ -196,9 +196,8 @@ def test_patriot_restricted_variants_fire_at_drones_only_in_self_defence():
     """scenarios/al_asad_doctrine.toml: in every variant that keeps the Patriot's catalog
     doctrine, each Patriot engagement of a drone is of one aimed within its self-defence
     radius; in the free-fire variants it does engage drones aimed elsewhere."""
-    from engine.analysis import variants_of
-    from engine.compile import compile_scenario
-    from engine.scenario import load_scenario
+    from salvosim.engine.compile import compile_scenario
+    from salvosim.engine.variants import load_scenario, variants_of
     variants = variants_of(load_scenario("scenarios/al_asad_doctrine.toml"))
     assert len(variants) == 5
     for v in variants:

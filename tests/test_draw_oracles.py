@@ -17,8 +17,8 @@ import math
 import numpy as np
 import pytest
 
-from engine.instances import new_instances, prepare_replication
-from engine.montecarlo import iter_blocks, run_block_numba, run_block_reference
+from salvosim.engine.instances import new_instances, prepare_replication
+from salvosim.engine.montecarlo import iter_blocks, run_block_numba, run_block_reference
 from tests.scenario_kit import compile_dict, drone_raid, missile_unit, oracle_scenario, radar
 
 pytestmark = pytest.mark.usefixtures("warm_jit")

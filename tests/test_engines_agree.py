@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.compile import compile_scenario
-from engine.montecarlo import run_block_numba, run_block_reference
-from engine.scenario import load_scenario
+from salvosim.engine.compile import compile_scenario
+from salvosim.engine.montecarlo import run_block_numba, run_block_reference
+from salvosim.engine.variants import load_scenario
 from tests.scenario_kit import compile_dict, oracle_scenario, radar
 
 pytestmark = pytest.mark.usefixtures("warm_jit")

@@ -30,12 +30,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import defenses
-import threats
-from engine.constants import FAILED, KILLED, LEAKED, MISSED
-from engine.instances import new_instances, prepare_replication
-from engine.montecarlo import Block, run_block_numba, run_block_reference
-from engine.scenario import C2
+from salvosim import defenses, threats
+from salvosim.engine.constants import FAILED, KILLED, LEAKED, MISSED
+from salvosim.engine.instances import new_instances, prepare_replication
+from salvosim.engine.montecarlo import Block, run_block_numba, run_block_reference
+from salvosim.engine.scenario import C2
 from tests.scenario_kit import compile_dict, oracle_scenario, radar
 
 pytestmark = pytest.mark.usefixtures("warm_jit")
@@ -167,7 +166,7 @@ THEMES = ("ballistic_vs_patriot", "cruise_vs_coyote", "laser", "mixed")
 def wide_scenarios(draw):
     """A small scenario dict; its theme guarantees the fast / laser corners are drawn."""
     theme = draw(st.sampled_from(THEMES))
-    from bases import load_base
+    from salvosim.bases import load_base
     asset_names = [a.name for a in load_base("tower22").assets]
 
     # raids

@@ -10,10 +10,10 @@ import math
 import numpy as np
 import pytest
 
-from engine.compile import compile_scenario
-from engine.constants import CLASS_INDEX, FAILED, KILLED
-from engine.montecarlo import iter_blocks, run_block_reference
-from engine.scenario import load_scenario, scenario_from_dict
+from salvosim.engine.compile import compile_scenario
+from salvosim.engine.constants import CLASS_INDEX, FAILED, KILLED
+from salvosim.engine.montecarlo import iter_blocks, run_block_reference
+from salvosim.engine.variants import load_scenario, scenario_from_data
 from tests.scenario_kit import compile_dict, drone_raid, missile_unit, oracle_scenario
 
 pytestmark = pytest.mark.usefixtures("warm_jit")
@@ -36,7 +36,7 @@ def flagship_ballistic_missiles_against_the_patriot():
     layout_units = ["cram_flightline", "cram_north", "cram_east", "cram_west", "avenger_east",
                     "avenger_west", "coyote_north", "coyote_south", "laser_flightline"]
     data["units"] = [{"name": n, "remove": True} for n in layout_units]
-    scn = scenario_from_dict(data, FLAGSHIP)
+    scn = scenario_from_data(data, FLAGSHIP)
     return compile_scenario(scn)
 
 
@@ -113,7 +113,7 @@ def test_an_ingress_waypoint_inside_the_dive_distance_dives_from_the_waypoint(in
     """Issue: a Quds-1 whose ingress waypoint lies closer to the target than its dive distance
     made the engines disagree. The geometry (trajectory.build_cruise): when the last leg is
     shorter than the dive distance the dive starts at the waypoint; both engines follow it."""
-    from engine.trajectory import MAX_PTS, build_cruise
+    from salvosim.threats.trajectory import MAX_PTS, build_cruise
     tr = [np.zeros((1, MAX_PTS)) for _ in range(5)] + [np.zeros(1, np.int64)]
     build_cruise(*tr, 0, 0.0, -40000.0, 0.0, 0.0, 0.0, 230.0, 50.0, 500.0, True,
                  math.radians(bearing_deg), ingress_m)

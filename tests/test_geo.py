@@ -4,8 +4,14 @@ import math
 
 import pytest
 
-from engine.geo import (bearing_of_en_deg, bearing_range_to_en, en_to_latlon, great_circle_m,
-                        initial_bearing_deg, latlon_to_en)
+from salvosim.bases.geo import (
+    bearing_of_en_deg,
+    bearing_range_to_en,
+    en_to_latlon,
+    great_circle_m,
+    initial_bearing_deg,
+    latlon_to_en,
+)
 
 R_M = 6_371_000.0
 AL_ASAD = (33.786, 42.441)

@@ -4,12 +4,12 @@ import math
 import numpy as np
 import pytest
 
-from engine.constants import HORIZON_K_M
-from engine.envelope import engagement_window
-from engine.intercept import earliest_shot_time_s, intercept_time_s, laser_dwell_end_s
-from engine.rng import key_normal, key_uniform
-from engine.sensors import detection_time_s
-from engine.trajectory import MAX_PTS, build_ballistic, build_cruise, position_at
+from salvosim.defenses.envelope import engagement_window
+from salvosim.defenses.intercept import earliest_shot_time_s, intercept_time_s, laser_dwell_end_s
+from salvosim.defenses.sensors import detection_time_s
+from salvosim.engine.constants import HORIZON_K_M
+from salvosim.engine.rng import key_normal, key_uniform
+from salvosim.threats.trajectory import MAX_PTS, build_ballistic, build_cruise, position_at
 
 
 def arrays(J=1):
@@ -163,8 +163,12 @@ def test_laser_dwell_is_the_fluence_integral_of_a_closing_drone():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from engine.intercept import (always_too_late, early_shot_bound,  # noqa: E402
-                              earliest_shot_by_intercept_s, speed_bound_mps)
+from salvosim.defenses.intercept import (  # noqa: E402
+    always_too_late,
+    earliest_shot_by_intercept_s,
+    early_shot_bound,
+    speed_bound_mps,
+)
 
 
 @settings(max_examples=300, deadline=None)

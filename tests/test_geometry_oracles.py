@@ -32,16 +32,16 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from engine.envelope import engagement_window
-from engine.intercept import (
+from salvosim.defenses.envelope import engagement_window
+from salvosim.defenses.intercept import (
     earliest_shot_time_s,
     first_useful_shot_s,
     intercept_time_s,
     laser_dwell_end_s,
     latest_useful_shot_s,
 )
-from engine.sensors import detection_time_s
-from engine.trajectory import MAX_PTS, build_ballistic, build_cruise, position_at
+from salvosim.defenses.sensors import detection_time_s
+from salvosim.threats.trajectory import MAX_PTS, build_ballistic, build_cruise, position_at
 from tests import oracle_geometry as og
 
 N_UNIFORMS = 32

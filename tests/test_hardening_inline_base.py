@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.scenario import load_scenario, scenario_from_dict
+from salvosim.engine.variants import load_scenario, scenario_from_data
 from tests.cli_kit import run_cli
 from tests.test_hardening_inputs import one_error, write
 
@@ -90,9 +90,9 @@ def _inline(**changes):
     ({"layouts": {"a": 3}}, ["scenario.base.layouts.a", "expected a layout table"]),
 ])
 def test_inline_base_mistakes_are_one_clear_error(changes, fragments):
-    from engine.schema import InputError
+    from salvosim.engine.schema import InputError
     with pytest.raises(InputError) as exc:
-        scenario_from_dict(_inline(**changes), "inline.toml")
+        scenario_from_data(_inline(**changes), "inline.toml")
     text = str(exc.value)
     assert "\n" not in text
     for f in fragments:
@@ -100,11 +100,11 @@ def test_inline_base_mistakes_are_one_clear_error(changes, fragments):
 
 
 def test_a_defended_area_in_both_places_is_an_error():
-    from engine.schema import InputError
+    from salvosim.engine.schema import InputError
     data = _inline()
     data["scenario"]["defended_area_m"] = data["scenario"]["base"]["defended_area_m"]
     with pytest.raises(InputError, match="scenario.defended_area_m.*one place only"):
-        scenario_from_dict(data, "inline.toml")
+        scenario_from_data(data, "inline.toml")
 
 
 def test_an_unknown_layout_of_an_inline_base_is_named(tmp_path, capsys):
@@ -121,9 +121,9 @@ def test_a_catalog_base_still_needs_its_layout(tmp_path, capsys):
 
 
 def test_base_must_be_an_id_or_a_table():
-    from engine.schema import InputError
+    from salvosim.engine.schema import InputError
     data = _inline()
     data["scenario"]["base"] = 42
     with pytest.raises(InputError, match="scenario.base: expected a base id .string. or an "
                                          "inline base table"):
-        scenario_from_dict(data, "inline.toml")
+        scenario_from_data(data, "inline.toml")

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from engine.schema import allowed_text, bounded, field_docs, field_meta, one_line
+from salvosim.engine.schema import allowed_text, bounded, field_docs, field_meta, one_line
 from tests.cli_kit import run_cli
 
 BASE = '''\
@@ -149,7 +149,7 @@ def test_a_raid_count_is_bounded(tmp_path, capsys):
 
 
 def test_a_laser_keeps_speed_zero_but_a_missile_needs_a_real_speed():
-    from defenses import FireUnitType, load_fire_units
+    from salvosim.defenses import FireUnitType, load_fire_units
     meta = field_meta(next(f for f in __import__("dataclasses").fields(FireUnitType)
                            if f.name == "speed_mps"))
     assert allowed_text(meta) == "0, or >= 1 and <= 10,000 (m/s)"
@@ -168,10 +168,10 @@ def test_declared_bounds_only_narrow_the_physical_ones():
 @pytest.mark.parametrize("cls_name", ["ThreatType", "SensorType", "FireUnitType",
                                       "ScenarioHeader", "C2", "RaidTiming"])
 def test_every_number_key_has_an_upper_bound_and_the_readme_shows_it(cls_name):
-    import defenses
-    import threats
-    from engine import scenario
     from pathlib import Path
+
+    from salvosim import defenses, threats
+    from salvosim.engine import scenario
     cls = {"ThreatType": threats.ThreatType, "SensorType": defenses.SensorType,
            "FireUnitType": defenses.FireUnitType, "ScenarioHeader": scenario.ScenarioHeader,
            "C2": scenario.C2, "RaidTiming": scenario.RaidTiming}[cls_name]
@@ -321,7 +321,7 @@ def test_an_error_is_the_only_stderr_line_even_with_warnings(tmp_path, capsys):
 
 
 def test_csv_cells_that_look_like_formulas_are_quoted_and_numbers_stay_numbers():
-    from engine.analysis import csv_safe
+    from salvosim.engine.views.analysis import csv_safe
     assert csv_safe("=cmd|' /C calc'!A0") == "'=cmd|' /C calc'!A0"
     for text in ("+1", "-x", "@SUM(A1)", "\tx", "\rx"):
         assert csv_safe(text) == "'" + text
@@ -340,7 +340,7 @@ def test_the_sweep_csv_quotes_a_formula_variant_name(tmp_path, capsys):
 
 
 def test_saturation_at_the_first_swept_value_reads_at_most():
-    from engine.analysis import saturation_value
+    from salvosim.engine.views.analysis import saturation_value
     s = {"swept": [10, 200], "p_any_ge_0_5": 10, "leak_fraction_gt_0_1": 30}
     assert saturation_value(s, "p_any_ge_0_5") == "≤ 10"
     assert saturation_value(s, "leak_fraction_gt_0_1") == "30"

@@ -197,7 +197,8 @@ def test_a_full_disk_after_the_run_is_one_line_and_keeps_the_results(tmp_path, c
 
 
 def test_write_atomic_refuses_a_directory_and_writes_through_a_device(tmp_path):
-    from engine.cli import UsageError, write_atomic
+    from salvosim.engine.errors import UsageError
+    from salvosim.engine.fileio import write_atomic
     with pytest.raises(UsageError):
         write_atomic(tmp_path, "x")
     write_atomic("/dev/null", "x")             # a device: written to, not replaced
@@ -210,7 +211,7 @@ def test_a_read_only_directory_is_refused_before_running(tmp_path, capsys, monke
     import errno
     import tempfile
 
-    from engine import cli
+    from salvosim.engine import fileio
     path = write(tmp_path, BASE)
     real = tempfile.mkstemp
 
@@ -218,7 +219,7 @@ def test_a_read_only_directory_is_refused_before_running(tmp_path, capsys, monke
         if str(kwargs.get("dir", "")).endswith("readonly"):
             raise PermissionError(errno.EACCES, "Permission denied")
         return real(*args, **kwargs)
-    monkeypatch.setattr(cli.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(fileio.tempfile, "mkstemp", refuse)
     (tmp_path / "readonly").mkdir()
     rc, out, err = run_cli(["run", str(path), "--reps", "1", "--json",
                             str(tmp_path / "readonly" / "r.json")], capsys)
@@ -230,7 +231,7 @@ def test_a_sweep_that_cannot_write_after_a_point_keeps_the_finished_points(tmp_p
                                                                              monkeypatch):
     import errno
 
-    from engine import analysis
+    from salvosim.engine.views import analysis
     path = write(tmp_path, BASE)
     real = analysis.write_atomic
     calls = []

@@ -36,14 +36,14 @@ def test_dollar_signs_in_names_draw_as_text(argv, tmp_path, capsys):
 
 
 def test_money_in_figures_is_a_plain_dollar_sign():
-    from engine.plots import _usd
+    from salvosim.engine.views.plots import _usd
     assert _usd(4500.0) == "$4.5 k" or _usd(4500.0) == "$4 k" or _usd(4500.0).startswith("$")
     assert "\\" not in _usd(2.5e6)
 
 
 def test_map_legend_names_the_units_and_the_overview_skips_small_rings():
-    from engine.maps import draw_map
-    from engine.scenario import load_scenario
+    from salvosim.engine.variants import load_scenario
+    from salvosim.engine.views.maps import draw_map
     scn = load_scenario(ROOT / "scenarios" / "al_asad_drone_raid.toml")
     fig = draw_map(scn)
     texts = [t.get_text() for ax in fig.axes for leg in ([ax.get_legend()] + [
@@ -56,7 +56,7 @@ def test_map_legend_names_the_units_and_the_overview_skips_small_rings():
 
 
 def test_progress_bar_is_tqdm_and_only_on_a_terminal_or_when_asked(monkeypatch):
-    from engine.montecarlo import Progress
+    from salvosim.engine.montecarlo import Progress
     buf = io.StringIO()
     monkeypatch.setattr(sys, "stderr", buf)
     quiet = Progress(10, enabled=True)            # not a terminal: no bar
@@ -83,7 +83,7 @@ def test_run_progress_option_shows_the_bar_on_stderr(tmp_path, capsys):
 
 
 def test_compile_note_when_the_cache_is_cold(monkeypatch, capsys):
-    from engine import cli
+    from salvosim.engine import cli
     assert isinstance(cli.jit_cache_is_cold("numba"), bool)
     assert isinstance(cli.jit_cache_is_cold("reference"), bool)
     monkeypatch.setattr(cli, "jit_cache_is_cold", lambda engine: True)
@@ -99,14 +99,14 @@ def test_compile_check_sees_an_empty_numba_cache(tmp_path):
     import os
     import subprocess
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
-    out = subprocess.run([sys.executable, "-c", "from engine.cli import jit_cache_is_cold; "
+    out = subprocess.run([sys.executable, "-c", "from salvosim.engine.cli import jit_cache_is_cold; "
                           "print(jit_cache_is_cold('numba'), jit_cache_is_cold('reference'))"],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["True", "True"], out.stderr
 
 
 def test_compile_check_is_warm_once_the_engine_has_run(warm_jit):
-    from engine import cli
+    from salvosim.engine import cli
     assert cli.jit_cache_is_cold("numba") is False
 
 
@@ -118,5 +118,5 @@ def test_packaging_metadata():
     assert any(d.startswith("tqdm") for d in meta["project"]["dependencies"])
     assert "salvosim contributors" in (ROOT / "LICENSE").read_text()
     assert "MIT License" in (ROOT / "LICENSE").read_text()
-    assert (ROOT / "engine" / "py.typed").exists()
-    assert "py.typed" in meta["tool"]["setuptools"]["package-data"]["engine"]
+    assert (ROOT / "salvosim" / "py.typed").exists()
+    assert "py.typed" in meta["tool"]["setuptools"]["package-data"]["salvosim"]

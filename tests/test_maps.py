@@ -6,10 +6,15 @@ from pathlib import Path
 import pytest
 from matplotlib.figure import Figure
 
-from engine.maps import (default_altitude_m, draw_map, raid_path_m, sensor_coverage_m,
-                         view_half_width_m)
-from engine.scenario import load_scenario
-from engine.sensors import radar_horizon_m
+from salvosim.defenses.sensors import radar_horizon_m
+from salvosim.engine.variants import load_scenario
+from salvosim.engine.views.maps import (
+    default_altitude_m,
+    draw_map,
+    raid_path_m,
+    sensor_coverage_m,
+    view_half_width_m,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 

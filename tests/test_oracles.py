@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from engine.constants import KILLED, LEAKED
-from engine.instances import new_instances, prepare_replication
-from engine.montecarlo import iter_blocks
+from salvosim.engine.constants import KILLED, LEAKED
+from salvosim.engine.instances import new_instances, prepare_replication
+from salvosim.engine.montecarlo import iter_blocks
 from tests.scenario_kit import compile_dict, drone_raid, missile_unit, oracle_scenario
 
 pytestmark = pytest.mark.usefixtures("warm_jit")
@@ -72,7 +72,7 @@ def test_single_channel_gun_engages_at_most_shot_window_over_cycle_plus_one_rock
     inst = new_instances(sc)
     prepare_replication(sc, 7, 0, inst)
     a, b = inst.win_a[0, 0], inst.win_b[0, 0]
-    from engine.intercept import slant_range_m
+    from salvosim.defenses.intercept import slant_range_m
     r = lambda t: slant_range_m(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge,  # noqa: E731
                                 inst.n_pts, 0, t, 0.0, 0.0)
     shot_window = (b - r(b) / 900.0) - (a - r(a) / 900.0)

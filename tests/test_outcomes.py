@@ -10,12 +10,23 @@ import numpy as np
 import pytest
 from shapely.geometry import Point, Polygon
 
-from engine.constants import (KILLED, LEAKED, MISSED, WHY_BUSY, WHY_CLASS, WHY_DEFENDED_AREA,
-                              WHY_ENGAGED, WHY_ENVELOPE, WHY_LATE, WHY_MAGAZINE, WHY_NO_SHOT,
-                              WHY_NOT_TRACKED)
-from engine.instances import new_instances, prepare_replication
-from engine.montecarlo import iter_blocks, run_block_reference, run_compiled
-from engine.results import histogram_quantile, mean_ci95
+from salvosim.engine.constants import (
+    KILLED,
+    LEAKED,
+    MISSED,
+    WHY_BUSY,
+    WHY_CLASS,
+    WHY_DEFENDED_AREA,
+    WHY_ENGAGED,
+    WHY_ENVELOPE,
+    WHY_LATE,
+    WHY_MAGAZINE,
+    WHY_NO_SHOT,
+    WHY_NOT_TRACKED,
+)
+from salvosim.engine.instances import new_instances, prepare_replication
+from salvosim.engine.montecarlo import iter_blocks, run_block_reference, run_compiled
+from salvosim.engine.results import histogram_quantile, mean_ci95
 from tests.scenario_kit import compile_dict, drone_raid, missile_unit, oracle_scenario, radar
 
 pytestmark = pytest.mark.usefixtures("warm_jit")
@@ -167,7 +178,7 @@ def test_the_reason_is_that_of_the_unit_that_came_closest():
 
 
 def test_trace_says_why_each_unit_that_knew_a_threat_never_engaged_it():
-    from engine.reference import ReferenceReplication
+    from salvosim.engine.reference import ReferenceReplication
     units = [missile_unit(name="far", north_m=20000.0),
              missile_unit(name="slow", north_m=3000.0, speed_mps=1.0)]
     sc, labels = compile_dict(oracle_scenario(units=units))

@@ -8,14 +8,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.analysis import variants_of
-from engine.compile import compile_scenario
-from engine.constants import KILLED
-from engine.montecarlo import iter_blocks, run_scenario
-from engine.plots import (STANDARD_PLOTS, assign_channels, leaker_histogram_figure,
-                          record_replication, save_figure)
-from engine.report import build_report
-from engine.scenario import load_scenario, scenario_from_dict
+from salvosim.engine.compile import compile_scenario
+from salvosim.engine.constants import KILLED
+from salvosim.engine.montecarlo import iter_blocks, run_scenario
+from salvosim.engine.variants import load_scenario, scenario_from_data, variants_of
+from salvosim.engine.views.plots import (
+    STANDARD_PLOTS,
+    assign_channels,
+    leaker_histogram_figure,
+    record_replication,
+    save_figure,
+)
+from salvosim.engine.views.report import build_report
 
 ROOT = Path(__file__).resolve().parents[1]
 TOWER22 = str(ROOT / "scenarios" / "tower22_drone.toml")
@@ -31,7 +35,7 @@ def tower22_mixes():
     scn = load_scenario(TOWER22)
     data = copy.deepcopy(scn.raw)
     data["variants"] = [{"name": "2024 layout"}, {"name": "no defense", "layout": "none"}]
-    return scenario_from_dict(data, TOWER22)
+    return scenario_from_data(data, TOWER22)
 
 
 def test_run_plots_writes_the_standard_set(tmp_path, capsys, warm_jit):

@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from defenses import FireUnitType, SensorType
-from engine.cli import build_parser
-from engine.scenario import (C2, PLACEMENT_KEYS, RAID_KEYS, UNIT_ONLY_KEYS, RaidTiming,
-                             ScenarioHeader, scenario_from_dict)
-from engine.schema import field_docs
-from threats import ThreatType
+from salvosim.defenses import FireUnitType, SensorType
+from salvosim.engine.cli import build_parser
+from salvosim.engine.scenario import C2, PLACEMENT_KEYS, RAID_KEYS, UNIT_ONLY_KEYS, RaidTiming, ScenarioHeader
+from salvosim.engine.schema import field_docs
+from salvosim.engine.variants import scenario_from_data
+from salvosim.threats import ThreatType
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -62,7 +62,7 @@ def test_the_readme_example_scenario_is_valid():
     examples = re.findall(r"```toml\n(.*?)```", _section("Scenario files"), re.S)
     assert examples
     for text in examples:
-        scn = scenario_from_dict(loads(text), "README.md example")
+        scn = scenario_from_data(loads(text), "README.md example")
         assert scn.raids
 
 
@@ -73,7 +73,7 @@ def test_the_readme_lists_every_bundled_scenario():
 
 
 def test_the_readme_documents_every_variant_key_and_key_path_section():
-    from engine.analysis import SECTIONS, VARIANT_KEYS
+    from salvosim.engine.variants import SECTIONS, VARIANT_KEYS
     variants = _section("Scenario files")
     missing = [key for key in VARIANT_KEYS if f"| `{key}` |" not in variants]
     assert not missing

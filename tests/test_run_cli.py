@@ -4,9 +4,9 @@ import json
 import numpy as np
 import pytest
 
-from engine.cli import main
-from engine.constants import ALIVE, FATE_NAMES
-from engine.montecarlo import Progress
+from salvosim.engine.cli import main
+from salvosim.engine.constants import ALIVE, FATE_NAMES
+from salvosim.engine.montecarlo import Progress
 
 pytestmark = pytest.mark.usefixtures("warm_jit")
 

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from engine.sensors import detection_range_m, radar_horizon_m, sees_point
+from salvosim.defenses.sensors import detection_range_m, radar_horizon_m, sees_point
 
 
 def test_radar_horizon_is_4120_times_the_sum_of_square_roots_of_the_heights():

@@ -18,9 +18,9 @@ import math
 import numpy as np
 import pytest
 
-from engine.constants import KILLED, LEAKED, MISSED
-from engine.montecarlo import iter_blocks, run_block_reference
-from engine.reference import ReferenceReplication
+from salvosim.engine.constants import KILLED, LEAKED, MISSED
+from salvosim.engine.montecarlo import iter_blocks, run_block_reference
+from salvosim.engine.reference import ReferenceReplication
 from tests.scenario_kit import compile_dict, drone_raid, missile_unit, oracle_scenario, radar
 
 pytestmark = pytest.mark.usefixtures("warm_jit")

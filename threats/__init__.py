@@ -10,8 +10,8 @@ import dataclasses
 from functools import lru_cache
 from pathlib import Path
 
-from engine.constants import BALLISTIC_CLASSES, CRUISE_CLASSES, THREAT_CLASSES
-from engine.schema import Where, build, read_toml, spec
+from salvosim.engine.constants import BALLISTIC_CLASSES, CRUISE_CLASSES, THREAT_CLASSES
+from salvosim.engine.schema import Where, build, read_toml, spec
 
 CATALOG_FILE = Path(__file__).with_name("catalog.toml")
 
@@ -29,7 +29,8 @@ class ThreatType:
     max_range_km: float = spec("maximum launch ground range, km", kind="float", lo=0.0, lo_open=True)
     reliability: float = spec("probability the threat does not fail in flight", kind="float", lo=0.0, hi=1.0)
     rcs_m2: float = spec("radar cross-section, m^2", kind="float", lo=0.0, lo_open=True)
-    lethal_radius_m: float = spec("assets within this distance of the impact are hit, m", kind="float", lo=0.0)
+    lethal_radius_m: float = spec("assets within this distance of the impact are hit, m",
+                                  kind="float", lo=0.0)
     cost_usd: float = spec("unit cost, US dollars", kind="float", lo=0.0)
     source: str = spec("public source of the figures", kind="str")
     apogee_ratio: float = spec("ballistic classes: apogee = ratio x ground range", default=0.0,

@@ -27,7 +27,7 @@ from matplotlib.patches import Polygon as PolygonPatch
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 from shapely.geometry import Point
 
-from .sensors import detection_range_m, radar_horizon_m
+from salvosim.defenses.sensors import detection_range_m, radar_horizon_m
 
 DEFAULT_ALTITUDE_M = 100.0      # threat altitude for the horizon when no raid is a cruise threat
 VIEW_MARGIN = 1.12              # view half-width = largest ring reach x this
@@ -187,7 +187,7 @@ POINT_OFFSETS = (  # (dx, dy) points, ha, va: around a marker, nearest first
 CENTRE_OFFSETS = tuple((dx * 2, dy * 2, ha, va) for dx, dy, ha, va in POINT_OFFSETS)
 
 
-class _Labeller:
+class Labeller:
     """Greedy placement of text in display space: first candidate offset that overlaps nothing
     already placed (or the least overlapping one), kept inside its axes."""
 
@@ -249,7 +249,7 @@ class _Labeller:
         return ann
 
 
-def _inner_points(poly, n=7):
+def inner_points(poly, n=7):
     """Points inside a polygon along its long axis, centre first, in km."""
     minx, miny, maxx, maxy = poly.bounds
     c = poly.representative_point()
@@ -265,7 +265,7 @@ def _inner_points(poly, n=7):
 
 # ----------------------------------------------------------------------------------------
 # Drawing
-def _colour_table(keys, palette):
+def colour_table(keys, palette):
     table = {}
     for k in keys:
         if k not in table:
@@ -273,7 +273,7 @@ def _colour_table(keys, palette):
     return table
 
 
-def _draw_base(ax, scn):
+def draw_base(ax, scn):
     km = 1e-3
     per = np.asarray(scn.base.perimeter.exterior.coords) * km
     ax.add_patch(PolygonPatch(per, closed=True, facecolor="#f3efe4", edgecolor="black",
@@ -291,7 +291,7 @@ def _draw_base(ax, scn):
 def _label_assets(ax, scn, lab):
     y0, y1 = ax.get_ylim()
     for a in sorted(scn.base.assets, key=lambda a: a.polygon.area):
-        inner = _inner_points(a.polygon)
+        inner = inner_points(a.polygon)
         minx, miny, maxx, maxy = a.polygon.bounds
         # a thin strip (a runway): its label goes beside it, not struck through by its outline
         thin = min(maxx - minx, maxy - miny) / 1000.0 < 0.03 * abs(y1 - y0)
@@ -503,7 +503,7 @@ def _scale_bar(ax, half_km):
     ax.add_artist(bar)
 
 
-def _setup_axes(ax, half_km, centre=(0.0, 0.0)):
+def setup_axes(ax, half_km, centre=(0.0, 0.0)):
     ax.set_xlim(centre[0] - half_km, centre[0] + half_km)
     ax.set_ylim(centre[1] - half_km, centre[1] + half_km)
     ax.set_aspect("equal")
@@ -524,12 +524,12 @@ def draw_map(scn, altitude_m: float | None = None) -> Figure:
     alt = default_altitude_m(scn) if altitude_m is None else float(altitude_m)
     coverage = {s.name: sensor_coverage_m(s, scn, alt) for s in scn.sensors}
     coverage = {k: v for k, v in coverage.items() if v is not None}
-    unit_colour = _colour_table([u.spec.id for u in scn.units], UNIT_COLOURS)
-    sensor_colour = _colour_table([s.spec.id for s in scn.sensors], SENSOR_COLOURS)
+    unit_colour = colour_table([u.spec.id for u in scn.units], UNIT_COLOURS)
+    sensor_colour = colour_table([s.spec.id for s in scn.sensors], SENSOR_COLOURS)
     half_km = view_half_width_m(scn, coverage) / 1000.0
 
     fig = Figure(figsize=(18.0, 12.0), dpi=100)
-    lab = _Labeller(fig)
+    lab = Labeller(fig)
     grid = fig.add_gridspec(2, 2, width_ratios=[1.4, 1.0], height_ratios=[1.0, 0.5],
                             left=0.04, right=0.985, top=0.91, bottom=0.045, wspace=0.12,
                             hspace=0.13)
@@ -546,8 +546,8 @@ def draw_map(scn, altitude_m: float | None = None) -> Figure:
         minx, miny, maxx, maxy = min(minx, dminx), min(miny, dminy), max(maxx, dmaxx), max(maxy, dmaxy)
     centre = ((minx + maxx) / 2.0, (miny + maxy) / 2.0)
     detail_half = max(maxx - minx, maxy - miny) / 2.0 * 1.25
-    _setup_axes(detail, detail_half, centre)
-    _draw_base(detail, scn)
+    setup_axes(detail, detail_half, centre)
+    draw_base(detail, scn)
     _draw_envelopes(detail, scn, unit_colour, max_ring_km=detail_half * 1.6)
     _draw_markers(detail, scn, unit_colour, sensor_colour, lab)
     _label_assets(detail, scn, lab)
@@ -557,8 +557,8 @@ def draw_map(scn, altitude_m: float | None = None) -> Figure:
     detail.set_title(f"Base detail — {scn.base.name}", fontsize=9.5)
 
     # Approaches and coverage
-    _setup_axes(ax, half_km)
-    _draw_base(ax, scn)
+    setup_axes(ax, half_km)
+    draw_base(ax, scn)
     # rings much smaller than the view would stack at its centre: the detail panel has them
     small_km = OVERVIEW_MIN_RING * half_km
     small = [u for u in scn.units if u.spec.max_range_m / 1000.0 < small_km]

@@ -5,7 +5,7 @@ x is east, y is north, metres; bearings in degrees clockwise from north.
 """
 import math
 
-from .constants import R_EARTH_M
+from salvosim.engine.constants import R_EARTH_M
 
 
 def great_circle_m(lat1_deg, lon1_deg, lat2_deg, lon2_deg):

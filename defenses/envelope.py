@@ -11,7 +11,7 @@ import math
 
 from numba import njit
 
-from .trajectory import segment_altitude_m
+from salvosim.threats.trajectory import segment_altitude_m
 
 _EPS_S = 1e-12
 

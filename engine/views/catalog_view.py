@@ -10,11 +10,9 @@ from __future__ import annotations
 import dataclasses
 import textwrap
 
-import bases as bases_pkg
-import defenses
-import threats
-
-from .schema import key_of
+from salvosim import bases as bases_pkg
+from salvosim import defenses, threats
+from salvosim.engine.schema import key_of
 
 KINDS = ("threats", "sensors", "defenses", "bases")
 LEGEND = "* assumption (no public figure)"

@@ -12,9 +12,9 @@ import math
 
 from numba import njit
 
-from .constants import BISECT_MAX_ITER, BISECT_TOL_S, HORIZON_K_M
-from .envelope import add_circle_crossings, add_sector_crossings, in_sector, sort_prefix
-from .trajectory import position_at
+from salvosim.defenses.envelope import add_circle_crossings, add_sector_crossings, in_sector, sort_prefix
+from salvosim.engine.constants import BISECT_MAX_ITER, BISECT_TOL_S, HORIZON_K_M
+from salvosim.threats.trajectory import position_at
 
 
 @njit(cache=True, error_model="numpy")

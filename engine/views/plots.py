@@ -18,9 +18,17 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.patches import Polygon as PolygonPatch
 
-from .constants import FAILED, KILLED, LEAKED, MISSED
-from .maps import (CENTRE_OFFSETS, UNIT_COLOURS, _colour_table, _draw_base, _inner_points,
-                   _Labeller, _setup_axes, plain_text)
+from salvosim.engine.constants import FAILED, KILLED, LEAKED, MISSED
+from salvosim.engine.views.maps import (
+    CENTRE_OFFSETS,
+    UNIT_COLOURS,
+    Labeller,
+    colour_table,
+    draw_base,
+    inner_points,
+    plain_text,
+    setup_axes,
+)
 
 LEAK_RED = "#d62728"
 KILL_GREEN = "#2ca02c"
@@ -42,7 +50,7 @@ def figure_bytes(fig: Figure, fmt: str = "png", dpi: int = 130) -> bytes:
 
 def save_figure(fig: Figure, path: str | Path) -> str:
     """PNG, or SVG if the path ends in .svg; atomic (temporary name, then rename)."""
-    from .cli import write_atomic
+    from salvosim.engine.fileio import write_atomic
     fmt = "svg" if str(path).lower().endswith(".svg") else "png"
     write_atomic(path, figure_bytes(fig, fmt))
     return str(path)
@@ -95,10 +103,10 @@ def impact_map_figure(res, scn) -> Figure:
     minx, miny, maxx, maxy = (v / 1000.0 for v in scn.base.perimeter.bounds)
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
     half = max(maxx - minx, maxy - miny) / 2 * 1.15
-    _setup_axes(ax, half, (cx, cy))
+    setup_axes(ax, half, (cx, cy))
     ax.set_ylim(cy - (maxy - miny) / 2 * 1.25, cy + (maxy - miny) / 2 * 1.25)
     ax.apply_aspect()           # the base's own proportions, before labels are placed
-    _draw_base(ax, scn)
+    draw_base(ax, scn)
 
     killed = fate == KILLED
     missed = fate == MISSED
@@ -131,9 +139,9 @@ def impact_map_figure(res, scn) -> Figure:
             xy = np.asarray(a.polygon.exterior.coords) / 1000.0
             ax.add_patch(PolygonPatch(xy, closed=True, fill=False, edgecolor=LEAK_RED,
                                       linewidth=1.0 + 5.0 * p_hit[a.name], zorder=7))
-    lab = _Labeller(fig)
+    lab = Labeller(fig)
     for a in sorted(scn.base.assets, key=lambda a: a.polygon.area):
-        inner = _inner_points(a.polygon)
+        inner = inner_points(a.polygon)
         hit = p_hit.get(a.name, 0.0) > 0
         lab.place(ax, a.name + (f" {p_hit[a.name]:.2f}" if hit else ""), inner[0],
                   CENTRE_OFFSETS, leader=True, anchors=inner, fontsize=7,
@@ -191,7 +199,7 @@ def record_replication(sc, labels, seed: int, rep: int):
 
     Returns (outcome, holds) with holds a list of dicts: unit, threat, engagement number,
     t_fire_s, t_free_s (channel free again, retarget included), t_intercept_s, shots."""
-    from .reference import ReferenceReplication
+    from salvosim.engine.reference import ReferenceReplication
 
     class Recorder(ReferenceReplication):
         def __init__(self, *a, **kw):
@@ -236,7 +244,7 @@ def timeline_figure(scn, seed: int, rep: int = 0) -> Figure:
     """A Gantt chart of one replication: each fire unit's channels busy (bars), shots (ticks),
     kills (green X) and misses (open circles) at the intercept time; below it, the threats'
     fates over time (cumulative killed, leaked, failed, missed) with each leak marked."""
-    from .compile import compile_scenario
+    from salvosim.engine.compile import compile_scenario
     sc, labels = compile_scenario(scn)
     out, holds = record_replication(sc, labels, seed, rep)
     assign_channels(holds, sc.un_channels)
@@ -246,7 +254,7 @@ def timeline_figure(scn, seed: int, rep: int = 0) -> Figure:
         used = max([h["channel"] for h in holds if h["unit"] == u] + [0])
         rows += [(u, k) for k in range(used + 1)]     # the channels it used (at least one row)
     row_of = {r: i for i, r in enumerate(rows)}
-    unit_colour = _colour_table(labels.unit_types, UNIT_COLOURS)
+    unit_colour = colour_table(labels.unit_types, UNIT_COLOURS)
 
     fates_t = out.fate_t
     ended = np.isfinite(fates_t)
@@ -365,7 +373,7 @@ def expenditure_figure(res) -> Figure:
     """Shots and kills per fire unit, and what the shots cost (mean per raid)."""
     rows = res.by_unit()
     lab = res.acc.labels
-    colour = _colour_table(lab.unit_types, UNIT_COLOURS)
+    colour = colour_table(lab.unit_types, UNIT_COLOURS)
     fig = Figure(figsize=(14.0, 1.6 + 0.42 * max(len(rows), 3)))
     grid = fig.add_gridspec(1, 2, wspace=0.08, left=0.14, right=0.97, top=0.8, bottom=0.16)
     ax, cost_ax = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])

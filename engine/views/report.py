@@ -14,15 +14,21 @@ import math
 import time
 from typing import Callable
 
-import defenses
-import threats
-
-from . import analysis
-from .geo import bearing_of_en_deg
-from .maps import draw_map
-from .plots import (compare_figure, expenditure_figure, figure_bytes, impact_map_figure,
-                    leaker_histogram_figure, saturation_figure, timeline_figure)
-from .results import _usd
+from salvosim import defenses, threats
+from salvosim.bases.geo import bearing_of_en_deg
+from salvosim.engine import variants as mixes
+from salvosim.engine.results import usd
+from salvosim.engine.views import analysis
+from salvosim.engine.views.maps import draw_map
+from salvosim.engine.views.plots import (
+    compare_figure,
+    expenditure_figure,
+    figure_bytes,
+    impact_map_figure,
+    leaker_histogram_figure,
+    saturation_figure,
+    timeline_figure,
+)
 
 DEFAULT_SWEEP_REPS = 100
 SWEEP_FACTORS = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
@@ -59,8 +65,8 @@ def build_report(scn, reps: int | None = None, seed: int | None = None, engine: 
     seed = scn.header.seed if seed is None else seed
     reps = reps or scn.header.replications
     sweep_reps = sweep_reps or DEFAULT_SWEEP_REPS
-    specs = analysis.parse_vary_list([vary or default_report_vary(scn)])
-    variants = analysis.variants_of(scn, seed)
+    specs = mixes.parse_vary_list([vary or default_report_vary(scn)])
+    variants = mixes.variants_of(scn, seed)
     plan = analysis.plan_sweep(scn, specs, seed, sweep_reps)   # validates before running
 
     say(f"{scn.name}: {reps} replications of {len(variants)} mix(es), {engine} engine")
@@ -95,8 +101,8 @@ def build_report(scn, reps: int | None = None, seed: int | None = None, engine: 
 
 def default_report_vary(scn) -> str:
     """raids.0.count from about a quarter to eight times the file's count."""
-    from .scenario import MAX_THREATS
-    from .schema import KEY_LIMITS
+    from salvosim.engine.scenario import MAX_THREATS
+    from salvosim.engine.schema import KEY_LIMITS
     count = scn.raids[0].count
     # within the bounds of a raid's count and of all threats together
     cap = min(int(KEY_LIMITS["count"][1]), MAX_THREATS - (scn.n_threats - count))
@@ -217,9 +223,9 @@ def _results_section(res, scn, name: str, several: bool) -> str:
          _ci(*lk["ci95"])],
         ["P(at least one leaker)", f"{lk['p_any']:.3f}", _ci(*lk["p_any_ci95"], fmt="{:.3f}")],
         ["asset value hit", f"{value[0]:.2f}", _ci(value[1], value[2])],
-        ["interceptor cost", _usd(c["interceptors_usd"]),
+        ["interceptor cost", usd(c["interceptors_usd"]),
          _ci(*c["interceptors_usd_ci95"], fmt="{:,.0f}") + " USD"],
-        ["threat cost", _usd(c["threats_usd"]), ""],
+        ["threat cost", usd(c["threats_usd"]), ""],
         ["cost-exchange ratio", "n/a" if not math.isfinite(ratio) else f"{ratio:.2f}", ""]],
         numeric=(1, 2)))
     out.append("<h3>By threat type (mean per raid)</h3>")
@@ -231,7 +237,7 @@ def _results_section(res, scn, name: str, several: bool) -> str:
     out.append("<h3>By fire unit (mean per raid)</h3>")
     out.append(_table(["unit", "type", "engagements", "shots", "rounds", "kills", "cost"],
                       [[r["unit"], r["type"], f"{r['engagements']:.2f}", f"{r['shots']:.2f}",
-                        f"{r['rounds']:.1f}", f"{r['kills']:.2f}", _usd(r["cost_usd"])]
+                        f"{r['rounds']:.1f}", f"{r['kills']:.2f}", usd(r["cost_usd"])]
                        for r in res.by_unit()], numeric=(2, 3, 4, 5, 6)))
     out.append("<h3>Assets</h3>")
     out.append(_table(["asset", "hits per raid", "P(hit)", "value hit per raid"],
@@ -263,7 +269,7 @@ def _comparison_section(run, cmp) -> str:
         rows.append([r["variant"], f"{r['leakers']['mean']:.2f} {_ci(*r['leakers']['ci95'])}",
                      f"{p['value']:.3f} {_ci(*p['ci95'], fmt='{:.3f}')}",
                      f"{r['asset_hits']['mean']:.2f}", f"{r['shots']['mean']:.1f}",
-                     _usd(r["cost_usd"]["mean"])])
+                     usd(r["cost_usd"]["mean"])])
     out.append(_table(["mix", "leakers [95% CI]", "P(≥1 leaker) [95% CI]", "assets hit",
                        "shots", "cost"], rows, numeric=(1, 2, 3, 4, 5)))
     rows = []

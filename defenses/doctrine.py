@@ -9,12 +9,27 @@ import math
 
 from numba import njit
 
-from .constants import (HOLD_LAUNCH, KIND_GUN, KIND_MISSILE, PRIORITY_NEAREST,
-                        PRIORITY_TIME_TO_IMPACT, WHY_BUSY, WHY_CLASS, WHY_DECOY,
-                        WHY_DEFENDED_AREA, WHY_DOCTRINE, WHY_ENGAGED, WHY_ENVELOPE, WHY_HOLD,
-                        WHY_LATE, WHY_MAGAZINE, WHY_NO_SHOT, WHY_NOT_ASSIGNED, WHY_NOT_TRACKED)
-from .instances import doctrine_allows
-from .intercept import first_useful_shot_s
+from salvosim.defenses.intercept import first_useful_shot_s
+from salvosim.engine.constants import (
+    HOLD_LAUNCH,
+    KIND_GUN,
+    KIND_MISSILE,
+    PRIORITY_NEAREST,
+    PRIORITY_TIME_TO_IMPACT,
+    WHY_BUSY,
+    WHY_CLASS,
+    WHY_DECOY,
+    WHY_DEFENDED_AREA,
+    WHY_DOCTRINE,
+    WHY_ENGAGED,
+    WHY_ENVELOPE,
+    WHY_HOLD,
+    WHY_LATE,
+    WHY_MAGAZINE,
+    WHY_NO_SHOT,
+    WHY_NOT_ASSIGNED,
+    WHY_NOT_TRACKED,
+)
 
 
 @njit(cache=True, error_model="numpy")
@@ -38,6 +53,18 @@ def channel_free_time_s(kind, hold, n_shots, now, t_intercept, cycle_s, burst_s,
 
 
 # ---------------------------------------------------------------------------- fire doctrine
+@njit(cache=True, error_model="numpy")
+def doctrine_allows(sc, inst, u, j):
+    """Fire doctrine (MODEL.md §6 v2): u may engage j if j's class is in its engage_classes, or
+    (self-defence) if u can engage the class and j's aim point is within self_defense_m of u."""
+    c = sc.th_class[j]
+    if not sc.un_engages[u, c]:
+        return False
+    if sc.un_allowed[u, c]:
+        return True
+    return math.hypot(inst.aim_e[j] - sc.un_e[u], inst.aim_n[j] - sc.un_n[u]) <= sc.un_self_defense_m[u]
+
+
 @njit(cache=True, error_model="numpy")
 def ammo_allows(unlimited, magazine, reserve, rounds_per_shot, shots_for_class, hold_need):
     """Ammunition for one more engagement of a class under hold_for (MODEL.md §6 v2): the stock

@@ -35,11 +35,20 @@ import math
 
 from numba import njit
 
-from .constants import (INTERCEPT_MAX_ITER, INTERCEPT_SCAN_MAX_STEPS, INTERCEPT_SCAN_MIN_STEP_S,
-                        INTERCEPT_TOL_S, LASER_MAX_STEPS, LASER_MIN_SLANT_M, LASER_MIN_STEP_S,
-                        LASER_STEP_S,
-                        MIN_WAKE_STEP_S, OUTRUN_SAMPLES, WINDOW_TOL_S)
-from .trajectory import position_at
+from salvosim.engine.constants import (
+    INTERCEPT_MAX_ITER,
+    INTERCEPT_SCAN_MAX_STEPS,
+    INTERCEPT_SCAN_MIN_STEP_S,
+    INTERCEPT_TOL_S,
+    LASER_MAX_STEPS,
+    LASER_MIN_SLANT_M,
+    LASER_MIN_STEP_S,
+    LASER_STEP_S,
+    MIN_WAKE_STEP_S,
+    OUTRUN_SAMPLES,
+    WINDOW_TOL_S,
+)
+from salvosim.threats.trajectory import position_at
 
 
 @njit(cache=True, error_model="numpy")

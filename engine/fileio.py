@@ -1,0 +1,205 @@
+"""Output files: atomic writes, standard output, and the checks made before any work.
+
+Output files are written to a temporary name and renamed, so none is ever left half-written;
+`-` means standard output; an output is refused up front when it is an input, another output,
+empty, a directory or not writable. Every layer that writes a file uses these functions.
+"""
+from __future__ import annotations
+
+import io
+import os
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
+from salvosim.engine.errors import UsageError
+
+STDOUT = "-"
+
+
+def write_atomic(path: str | Path, data: bytes | str) -> None:
+    """Write a file by temporary name + rename so that no partial file is ever left.
+
+    `-` is standard output. A symlink is followed (the file it points to is replaced, the link
+    kept); a path that is not a regular file (a terminal, a pipe, /dev/stdout, /dev/null) is
+    written through, never replaced; a directory is refused."""
+    if is_stdout(path):
+        _write_stdout(data)
+        return
+    mode = _existing_mode(path)
+    if mode is not None and stat.S_ISDIR(mode):
+        raise UsageError(f"{path}: is a directory; give a file name")
+    if mode is not None and not stat.S_ISREG(mode):
+        with open(path, "wb" if isinstance(data, bytes) else "w") as fh:   # device, pipe
+            fh.write(data)
+        return
+    path = Path(path)
+    if path.is_symlink():                 # replace the file it points to, keep the link
+        path = Path(os.path.realpath(path))
+    if path.parent and not path.parent.exists():
+        raise UsageError(f"{path}: directory {path.parent} does not exist")
+    mode = "wb" if isinstance(data, bytes) else "w"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, mode) as fh:
+            fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; give the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def is_stdout(path) -> bool:
+    """`-`, or a name of this process's standard output (/dev/stdout, /proc/self/fd/1, even
+    when standard output is a regular file: it must be written to, not replaced)."""
+    if path is None:
+        return False
+    if str(path) == STDOUT:
+        return True
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return False
+
+
+def _existing_mode(path) -> int | None:
+    """st_mode of what `path` names (symlinks followed), None if nothing is there."""
+    try:
+        return os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _write_stdout(data: bytes | str) -> None:
+    sys.stdout.flush()
+    if isinstance(data, bytes):
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:
+            raise UsageError("standard output does not take binary data here; give a file name")
+        buffer.write(data)
+        buffer.flush()
+    else:
+        sys.stdout.write(data if data.endswith("\n") else data + "\n")
+        sys.stdout.flush()
+
+
+# ----------------------------------------------------------------------------------------
+# Outputs: checked before any work, written at the end; a late failure is one line
+def same_file(a: str, b: str) -> bool:
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_outputs(outputs: list[tuple[str, str | None]], inputs: list[str] = ()) -> None:
+    """Refuse, before any work: an empty path, two outputs to standard output, an output that
+    is an input file or another output, a directory, or a place that cannot be written.
+
+    outputs: (option, path) pairs, path None when the option was not given."""
+    given = [(opt, path) for opt, path in outputs if path is not None]
+    for opt, path in given:
+        if not path.strip():
+            raise UsageError(f"{opt}: empty path; give a file name, or - for standard output")
+    to_stdout = [opt for opt, path in given if is_stdout(path)]
+    if len(to_stdout) > 1:
+        raise UsageError(f"{' and '.join(to_stdout)} both write to standard output (-); give "
+                         f"all but one of them a file name")
+    files = [(opt, path) for opt, path in given if not is_stdout(path)]
+    for opt, path in files:
+        for source in inputs:
+            if same_file(path, source):
+                raise UsageError(f"{opt} {path!r} is the input file {source!r}: refusing to "
+                                 f"overwrite it; give another output name")
+    for i, (opt, path) in enumerate(files):
+        for opt2, path2 in files[i + 1:]:
+            if same_file(path, path2):
+                raise UsageError(f"{opt} and {opt2} both name {path!r}; give them different "
+                                 f"files")
+    for opt, path in files:
+        check_writable(path, opt)
+
+
+def check_writable(path: str, option: str) -> None:
+    """The output can be written: not a directory, its directory exists and takes new files
+    (probed with a temporary file); a device or pipe (e.g. /dev/stdout) is written through."""
+    try:
+        mode = _existing_mode(path)
+    except OSError as exc:
+        raise UsageError(f"{option} {path!r}: {exc.strerror or exc}") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise UsageError(f"{option} {path!r}: is a directory; give a file name")
+    if mode is not None and not stat.S_ISREG(mode):      # a device or pipe: written through
+        if not os.access(path, os.W_OK):
+            raise UsageError(f"{option} {path!r}: cannot be written (permission denied)")
+        return
+    p = Path(os.path.realpath(path))
+    parent = p.parent
+    if not parent.is_dir():
+        raise UsageError(f"{option} {path!r}: directory {str(parent)!r} does not exist")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{p.name}.", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise UsageError(f"{option} {path!r}: cannot write in {str(parent)!r}: "
+                         f"{exc.strerror or exc}") from None
+
+
+class Outputs:
+    """Writes the outputs of a command; a failure (disk full, directory gone) does not lose
+    the others: each is tried, a failed one is written to a file in the temporary directory
+    instead if possible, and `finish()` reports every failure in one line."""
+
+    def __init__(self, say):
+        self.say = say
+        self.failed: list[str] = []
+
+    def write(self, option: str, path: str, data: bytes | str) -> bool:
+        try:
+            write_atomic(path, data)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+            kept = _fallback(path, data)
+            self.failed.append(f"{option} {path!r}: {why}"
+                               + (f" (written to {kept!r} instead)" if kept else ""))
+            return False
+        if not is_stdout(path):
+            self.say(f"wrote {path}")
+        return True
+
+    def finish(self) -> None:
+        if self.failed:
+            raise UsageError("could not write " + "; ".join(self.failed)
+                             + " — the results above were computed")
+
+
+def _fallback(path: str, data: bytes | str) -> str | None:
+    """Write `data` to a new file in the temporary directory; its name, or None."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="salvosim-", suffix=f"-{Path(path).name}")
+        with os.fdopen(fd, "wb" if isinstance(data, bytes) else "w") as fh:
+            fh.write(data)
+        return tmp
+    except OSError:
+        return None
+
+
+def say_stream(*paths) -> object:
+    """Where the human-readable text goes: stderr when an output is standard output."""
+    return sys.stderr if any(is_stdout(p) for p in paths) else sys.stdout
+
+
+def sayer(stream):
+    return lambda line="": print(line, file=stream, flush=True)
+
+

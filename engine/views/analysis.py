@@ -1,0 +1,571 @@
+"""Analyst workflows on top of the engines: paired comparisons of defense mixes and sweeps.
+
+- **Paired comparisons.** Random numbers are keyed by (seed, replication, stream, threat, k)
+  and never depend on the defense (MODEL.md §9), so every mix run on the same seed and the same
+  replication numbers meets the same threats: differences are paired (common random numbers).
+  Mixes run in lockstep, block by block; per-replication figures are folded into sums and sums
+  of squares (and of the differences to the first mix), so memory does not grow with
+  replications.
+- **Sweeps.** A grid of key-path values (engine.variants), every mix at every point, written
+  after every point (atomically) so that an interrupted sweep can be resumed, and the
+  saturation point of each mix: the smallest swept value where P(>= 1 leaker) >= 0.5, and where
+  leakers exceed 10 % of the real threats launched.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import io
+import itertools
+import json
+import math
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from salvosim.engine.compile import compile_scenario
+from salvosim.engine.errors import UsageError
+from salvosim.engine.fileio import write_atomic
+from salvosim.engine.montecarlo import BLOCK_REPS, Block, available_threads, iter_blocks
+from salvosim.engine.results import (
+    Z95,
+    Accumulator,
+    Results,
+    block_metrics,
+    json_clean,
+    mean_ci95,
+    text_table,
+    usd,
+    wilson_ci95,
+)
+from salvosim.engine.variants import BASELINE, Scenario, Variant, VarySpec, point_scenarios, variants_of
+
+SATURATION_P_ANY = 0.5          # P(>= 1 leaker) at or above this: saturated
+SATURATION_LEAK_FRACTION = 0.10  # leakers / real threats launched above this: saturated
+SWEEP_FORMAT = 1
+
+
+# ----------------------------------------------------------------------------------------
+# Paired runs
+METRICS = ("leakers", "any_leaker", "value_hit", "asset_hits", "shots", "cost_usd")
+METRIC_LABELS = {"leakers": "leakers", "any_leaker": "P(>=1 leaker)", "value_hit": "value hit",
+                 "asset_hits": "assets hit", "shots": "shots", "cost_usd": "cost"}
+
+
+def replication_metrics(sc, block: Block) -> np.ndarray:
+    """[n, len(METRICS)] per-replication figures of a block."""
+    m = block_metrics(sc, block)
+    return np.stack([m["leakers"].astype(np.float64), (m["leakers"] > 0).astype(np.float64),
+                     m["value_hit"].astype(np.float64),
+                     block.asset_hits.sum(axis=1).astype(np.float64),
+                     block.shots.sum(axis=1).astype(np.float64),
+                     m["cost_usd"].astype(np.float64)], axis=1)
+
+
+class PairedAccumulator:
+    """Sums and sums of squares of each mix's per-replication figures and of their
+    differences to the first mix. Fixed size: [mixes, metrics]."""
+
+    def __init__(self, n_variants: int):
+        shape = (n_variants, len(METRICS))
+        self.n = 0
+        self.sum, self.sum_sq = np.zeros(shape), np.zeros(shape)
+        self.diff_sum, self.diff_sum_sq = np.zeros(shape), np.zeros(shape)
+
+    def add(self, per_variant: list[np.ndarray]) -> None:
+        ref = per_variant[0]
+        self.n += ref.shape[0]
+        for v, x in enumerate(per_variant):
+            d = x - ref
+            self.sum[v] += x.sum(axis=0)
+            self.sum_sq[v] += (x * x).sum(axis=0)
+            self.diff_sum[v] += d.sum(axis=0)
+            self.diff_sum_sq[v] += (d * d).sum(axis=0)
+
+    def _var(self, total, total_sq) -> float:
+        n = self.n
+        if n < 2:
+            return 0.0
+        mean = total / n
+        return max(total_sq / n - mean * mean, 0.0) * n / (n - 1)
+
+    def mean_ci(self, v: int, metric: str) -> tuple[float, float, float]:
+        """Every metric is non-negative: the CI never goes below 0 and a zero total gets the
+        one-sided bound (results.mean_ci95)."""
+        m = METRICS.index(metric)
+        return mean_ci95(float(self.sum[v, m]), float(self.sum_sq[v, m]), self.n)
+
+    def paired(self, v: int, metric: str) -> tuple[float, float, float]:
+        """Mean difference (mix v - first mix) and its 95% CI from paired replications."""
+        m = METRICS.index(metric)
+        mean = self.diff_sum[v, m] / self.n
+        half = Z95 * math.sqrt(self._var(self.diff_sum[v, m], self.diff_sum_sq[v, m]) / self.n)
+        return mean, mean - half, mean + half
+
+    def unpaired(self, v: int, metric: str) -> tuple[float, float, float]:
+        """The same difference with a 95% CI that ignores the pairing (independent samples)."""
+        m = METRICS.index(metric)
+        mean = (self.sum[v, m] - self.sum[0, m]) / self.n
+        var = self._var(self.sum[v, m], self.sum_sq[v, m]) + self._var(self.sum[0, m], self.sum_sq[0, m])
+        half = Z95 * math.sqrt(var / self.n)
+        return mean, mean - half, mean + half
+
+
+@dataclasses.dataclass
+class PairedRun:
+    names: list
+    variants: list            # Variant
+    compiled: list            # (CompiledScenario, Labels)
+    paired: PairedAccumulator
+    accs: list                # engine.results.Accumulator per mix
+    seed: int
+    reps: int
+    engine: str
+    threads: int
+    elapsed_s: float
+    kept: list | None = None  # blocks of the first mix (keep_first=True)
+
+    def results(self, v: int = 0) -> Results:
+        res = Results(acc=self.accs[v], seed=self.seed, engine=self.engine,
+                      elapsed_s=self.elapsed_s, threads=self.threads,
+                      kept=self.kept if v == 0 else None)
+        res.scenario_name = self.variants[v].scenario.name
+        res.scenario_file = self.variants[v].scenario.file
+        return res
+
+
+def check_threads(engine: str, threads: int | None) -> None:
+    if threads is not None and engine == "reference":
+        raise UsageError("--threads applies to the numba engine only")
+    if threads is not None and threads > available_threads():
+        raise UsageError(f"--threads {threads}: this machine has {available_threads()} "
+                         f"cores; allowed: 1 .. {available_threads()}")
+
+
+def run_paired(variants: list[Variant], reps: int, seed: int, engine: str = "numba",
+               threads: int | None = None, keep_first: bool = False,
+               block_reps: int = BLOCK_REPS) -> PairedRun:
+    """Run every mix on the same seed and replication numbers, block by block in lockstep."""
+    check_threads(engine, threads)
+    compiled = [compile_scenario(v.scenario) for v in variants]
+    paired = PairedAccumulator(len(variants))
+    accs = [Accumulator(sc, labels) for sc, labels in compiled]
+    kept: list[Block] = []
+    if engine == "reference":
+        block_reps = min(block_reps, 64)
+    t0 = time.perf_counter()
+    done = 0
+    while done < reps:
+        n = min(block_reps, reps - done)
+        per_variant = []
+        for v, (sc, _labels) in enumerate(compiled):
+            blocks = list(iter_blocks(sc, n, seed, engine, threads, block_reps=n, rep0=done))
+            for b in blocks:
+                accs[v].add(b)
+            if keep_first and v == 0:
+                kept.extend(blocks)
+            per_variant.append(np.concatenate([replication_metrics(sc, b) for b in blocks]))
+        paired.add(per_variant)
+        done += n
+    used_threads = (threads or available_threads()) if engine == "numba" else 1
+    return PairedRun([v.name for v in variants], variants, compiled, paired, accs, seed, reps,
+                     engine, used_threads, time.perf_counter() - t0,
+                     kept if keep_first else None)
+
+
+def real_threats(sc) -> int:
+    return int((~sc.th_decoy).sum())
+
+
+def variant_summary(run: PairedRun, v: int) -> dict:
+    """Figures of one mix (JSON-ready)."""
+    p, n = run.paired, run.paired.n
+    n_real = real_threats(run.compiled[v][0])
+    leak = p.mean_ci(v, "leakers")
+    k_any = int(round(p.sum[v, METRICS.index("any_leaker")]))
+    lo, hi = wilson_ci95(k_any, n)
+    frac = [x / n_real if n_real else math.nan for x in leak]
+
+    def mci(metric):
+        mean, a, b = p.mean_ci(v, metric)
+        return {"mean": mean, "ci95": [a, b]}
+
+    return {"variant": run.names[v], "threats": n_real,
+            "leakers": {"mean": leak[0], "ci95": [leak[1], leak[2]]},
+            "p_any": {"value": k_any / n if n else math.nan, "ci95": [lo, hi]},
+            "leak_fraction": {"mean": frac[0], "ci95": [frac[1], frac[2]]},
+            "value_hit": mci("value_hit"), "asset_hits": mci("asset_hits"),
+            "shots": mci("shots"), "cost_usd": mci("cost_usd")}
+
+
+def variant_differences(run: PairedRun, v: int) -> dict:
+    """Differences of mix v to the first mix: paired and unpaired 95% CIs."""
+    out = {}
+    for metric in METRICS:
+        mean, plo, phi = run.paired.paired(v, metric)
+        _, ulo, uhi = run.paired.unpaired(v, metric)
+        out[metric] = {"mean": mean, "paired_ci95": [plo, phi], "unpaired_ci95": [ulo, uhi]}
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# compare
+def comparison_variants(scenarios: list[Scenario], seed: int | None) -> list[Variant]:
+    """The mixes of one or more scenario files, named '<file stem>: <mix>' for several files."""
+    out: list[Variant] = []
+    stems = [Path(s.file).stem for s in scenarios]
+    for i, s in enumerate(scenarios):
+        label = stems[i] if stems.count(stems[i]) == 1 else s.file
+        for v in variants_of(s, seed):
+            if len(scenarios) == 1:
+                name = v.name
+            else:
+                name = label if v.name == BASELINE else f"{label}: {v.name}"
+            out.append(Variant(name, v.description, v.scenario, v.data))
+    names = [v.name for v in out]
+    for n in names:
+        if names.count(n) > 1:
+            raise UsageError(f"two mixes are both named '{n}'; give the files different names")
+    return out
+
+
+def same_threats(a, b) -> bool:
+    """True if two compiled scenarios launch the same threats (needed for pairing)."""
+    fields = [f for f in a._fields if f.startswith(("th_", "rd_"))]
+    return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in fields)
+
+
+def comparison_json(run: PairedRun) -> dict:
+    ref_sc = run.compiled[0][0]
+    rows = []
+    for v in range(len(run.names)):
+        row = variant_summary(run, v)
+        row["file"] = run.variants[v].scenario.file
+        row["description"] = run.variants[v].description
+        row["same_threats_as_reference"] = same_threats(ref_sc, run.compiled[v][0])
+        row["vs_reference"] = variant_differences(run, v) if v > 0 else None
+        rows.append(row)
+    return json_clean({"reference": run.names[0], "seed": run.seed, "replications": run.reps,
+                   "engine": run.engine, "variants": rows})
+
+
+def _ci(x: dict, fmt: str = "{:.2f}") -> str:
+    return f"{fmt.format(x['mean'])} [{fmt.format(x['ci95'][0])}, {fmt.format(x['ci95'][1])}]"
+
+
+def comparison_text(run: PairedRun, cmp: dict) -> str:
+    lines = [f"Comparison of {len(run.names)} defense mixes — {run.reps} replications, seed "
+             f"{run.seed}, {run.engine} engine, {run.elapsed_s:.1f} s",
+             "Same seed and replications for every mix: common random numbers, so the "
+             "differences are paired.", ""]
+    rows = []
+    for r in cmp["variants"]:
+        p = r["p_any"]
+        rows.append([r["variant"], r["threats"], _ci(r["leakers"]),
+                     f"{p['value']:.3f} [{p['ci95'][0]:.3f}, {p['ci95'][1]:.3f}]",
+                     _ci(r["asset_hits"]), f"{r['shots']['mean']:.1f}",
+                     usd(r["cost_usd"]["mean"])])
+    lines += text_table(["mix", "threats", "leakers [95% CI]", "P(>=1 leaker) [95% CI]",
+                     "assets hit [95% CI]", "shots", "cost"], rows, "lrrrrrr")
+    if len(run.names) > 1:
+        lines += ["", f"Differences to '{run.names[0]}' (mix minus reference, per raid): the "
+                      f"paired 95% CI, and the unpaired one for contrast"]
+        rows = []
+        for r in cmp["variants"][1:]:
+            d = r["vs_reference"]
+            for k, (metric, fmt) in enumerate((("leakers", "{:+.2f}"), ("any_leaker", "{:+.3f}"),
+                                               ("asset_hits", "{:+.2f}"), ("shots", "{:+.1f}"),
+                                               ("cost_usd", None))):
+                x = d[metric]
+                show = _signed_usd if fmt is None else fmt.format
+                rows.append([r["variant"] if k == 0 else "", METRIC_LABELS[metric],
+                             show(x["mean"]),
+                             f"[{show(x['paired_ci95'][0])}, {show(x['paired_ci95'][1])}]",
+                             f"[{show(x['unpaired_ci95'][0])}, {show(x['unpaired_ci95'][1])}]"])
+        lines += text_table(["mix", "figure", "difference", "paired 95% CI", "unpaired 95% CI"],
+                        rows, "llrrr")
+        odd = [r["variant"] for r in cmp["variants"] if not r["same_threats_as_reference"]]
+        if odd:
+            lines += ["", f"Note: {', '.join(odd)} launch(es) other threats than "
+                          f"'{run.names[0]}': those differences are not common-random-number "
+                          f"pairs of the same raid."]
+    return "\n".join(lines)
+
+
+def _signed_usd(x: float) -> str:
+    return ("+" if x >= 0 else "-") + usd(abs(x))
+
+
+# ----------------------------------------------------------------------------------------
+# sweep
+def file_sha256(path: str | Path) -> str:
+    """Hash of a scenario file's content ('' for a scenario that is not a file)."""
+    path = Path(path)
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+
+
+@dataclasses.dataclass
+class SweepPlan:
+    scn: Scenario
+    specs: list
+    grid: list               # tuples of values, first key slowest
+    variants: list           # [point][mix] Variant
+    names: list
+    seed: int
+    reps: int
+
+
+def plan_sweep(scn: Scenario, specs: list[VarySpec], seed: int | None,
+               reps: int | None) -> SweepPlan:
+    """Every grid point and mix, validated before anything runs (UsageError on a bad value).
+
+    seed: replaces the scenario's seed (a swept `scenario.seed` replaces it at its points)."""
+    grid = list(itertools.product(*(s.values for s in specs)))
+    points = [point_scenarios(scn, specs, values, seed) for values in grid]
+    return SweepPlan(scn, specs, grid, points, [v.name for v in points[0]],
+                     seed if seed is not None else scn.header.seed,
+                     reps or scn.header.replications)
+
+
+def point_record(index: int, plan: SweepPlan, run: PairedRun) -> dict:
+    values = {s.path.text: v for s, v in zip(plan.specs, plan.grid[index])}
+    results = []
+    for v in range(len(run.names)):
+        row = variant_summary(run, v)
+        if v > 0:
+            d = run.paired.paired(v, "leakers")
+            row["leakers_vs_first"] = {"mean": d[0], "ci95": [d[1], d[2]]}
+        results.append(row)
+    return json_clean({"index": index, "values": values, "seed": run.seed, "results": results})
+
+
+def saturation_points(record: dict) -> list[dict]:
+    """For each mix (and each combination of the other swept keys): the smallest value of the
+    first swept key with P(>= 1 leaker) >= 0.5, and with leak fraction > 10 % (None: not
+    reached within the sweep)."""
+    keys = record["keys"]
+    first, others = keys[0], keys[1:]
+    groups: dict = {}
+    for point in sorted(record["points"], key=lambda p: p["index"]):
+        fixed = tuple(point["values"][k] for k in others)
+        for row in point["results"]:
+            groups.setdefault((row["variant"], fixed), []).append((point["values"][first], row))
+    out = []
+    for (variant, fixed), rows in groups.items():
+        rows.sort(key=lambda x: x[0])
+        p_sat = next((x for x, r in rows if r["p_any"]["value"] is not None
+                      and r["p_any"]["value"] >= SATURATION_P_ANY), None)
+        f_sat = next((x for x, r in rows if r["leak_fraction"]["mean"] is not None
+                      and r["leak_fraction"]["mean"] > SATURATION_LEAK_FRACTION), None)
+        out.append({"variant": variant, "fixed": dict(zip(others, fixed)), "key": first,
+                    "p_any_ge_0_5": p_sat, "leak_fraction_gt_0_1": f_sat,
+                    "swept": [rows[0][0], rows[-1][0]]})
+    return out
+
+
+CSV_FIELDS = ("variant", "reps", "seed", "threats", "leakers_mean", "leakers_lo", "leakers_hi",
+              "p_any", "p_any_lo", "p_any_hi", "leak_fraction", "leak_fraction_lo",
+              "leak_fraction_hi", "value_hit_mean", "value_hit_lo", "value_hit_hi",
+              "assets_hit_mean", "shots_mean", "cost_usd_mean", "cost_usd_lo", "cost_usd_hi",
+              "leakers_vs_first", "leakers_vs_first_lo", "leakers_vs_first_hi")
+
+
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(cell):
+    """A CSV cell that a spreadsheet will not run as a formula (OWASP: a text cell starting with
+    = + - @ tab or CR gets a leading quote); numbers, negative ones too, stay numbers."""
+    if isinstance(cell, str) and cell.startswith(CSV_FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+class _SafeCsvWriter:
+    def __init__(self, writer):
+        self.writer = writer
+
+    def writerow(self, row) -> None:
+        self.writer.writerow([csv_safe(c) for c in row])
+
+
+def sweep_csv(record: dict) -> str:
+    buf = io.StringIO()
+    w = _SafeCsvWriter(csv.writer(buf, lineterminator="\n"))
+    w.writerow(["point", *record["keys"], *CSV_FIELDS])
+    for point in sorted(record["points"], key=lambda p: p["index"]):
+        for r in point["results"]:
+            d = r.get("leakers_vs_first") or {"mean": 0.0, "ci95": [0.0, 0.0]}
+            w.writerow([point["index"], *(point["values"][k] for k in record["keys"]),
+                        r["variant"], record["replications"], point["seed"], r["threats"],
+                        r["leakers"]["mean"], *r["leakers"]["ci95"],
+                        r["p_any"]["value"], *r["p_any"]["ci95"],
+                        r["leak_fraction"]["mean"], *r["leak_fraction"]["ci95"],
+                        r["value_hit"]["mean"], *r["value_hit"]["ci95"],
+                        r["asset_hits"]["mean"], r["shots"]["mean"],
+                        r["cost_usd"]["mean"], *r["cost_usd"]["ci95"],
+                        d["mean"], *d["ci95"]])
+    return buf.getvalue()
+
+
+def sweep_header(plan: SweepPlan, file_hash: str) -> dict:
+    return {"salvosim_sweep": SWEEP_FORMAT, "scenario": plan.scn.name, "file": plan.scn.file,
+            "file_sha256": file_hash, "vary": [s.text for s in plan.specs],
+            "keys": [s.path.text for s in plan.specs], "seed": plan.seed,
+            "replications": plan.reps, "variants": plan.names, "grid_points": len(plan.grid)}
+
+
+RESUME_CHECKS = (("file_sha256", "the scenario file's content"), ("vary", "the --vary options"),
+                 ("seed", "the seed"), ("replications", "the replications (--reps)"))
+
+
+def load_for_resume(path: Path, header: dict) -> dict[int, dict]:
+    """Finished points of an earlier sweep with the same file, --vary, seed and reps."""
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"--resume: cannot read {path}: {exc}") from None
+    if not isinstance(old, dict) or old.get("salvosim_sweep") != SWEEP_FORMAT:
+        raise UsageError(f"--resume: {path} is not a salvosim sweep file")
+    for key, what in RESUME_CHECKS:
+        if old.get(key) != header[key]:
+            raise UsageError(f"--resume: {path} was made with different {what} "
+                             f"({old.get(key)!r}, now {header[key]!r}); run without --resume "
+                             f"to start again, or give another --out")
+    points = old.get("points", [])
+    if not isinstance(points, list) or not all(isinstance(p, dict) for p in points):
+        raise UsageError(f"--resume: {path} is damaged (its 'points' are not a list of "
+                         f"tables); run without --resume to start again")
+    done = {}
+    for point in points:
+        i = point.get("index")
+        if isinstance(i, int) and not isinstance(i, bool) and 0 <= i < header["grid_points"]:
+            done[i] = point
+    try:   # every use of a finished point, on a copy: a damaged one fails here, not later
+        record = dict(header, points=[done[i] for i in sorted(done)])
+        for point in record["points"]:
+            if (sorted(point["values"]) != sorted(header["keys"])
+                    or [r["variant"] for r in point["results"]] != header["variants"]):
+                raise ValueError("a point of other keys or mixes")
+            _print_point(point, header["keys"], [1] * len(header["keys"]), 1, lambda _l: None)
+        sweep_csv(dict(record, keys=header["keys"]))
+        saturation_points(record)
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        raise UsageError(f"--resume: {path} is damaged ({type(exc).__name__}: {exc}); run "
+                         f"without --resume to start again, or give another --out") from None
+    return done
+
+
+def iter_points(plan: SweepPlan, engine: str = "numba", threads: int | None = None,
+                skip: set = frozenset()):
+    """(index, point record) of every grid point not in `skip`, in grid order."""
+    for i in range(len(plan.grid)):
+        if i in skip:
+            continue
+        variants = plan.variants[i]
+        run = run_paired(variants, plan.reps, variants[0].scenario.header.seed, engine, threads)
+        yield i, point_record(i, plan, run)
+
+
+def sweep_in_memory(plan: SweepPlan, engine: str = "numba", threads: int | None = None,
+                    progress: Callable[[str], None] | None = None) -> dict:
+    """A sweep record (as in PREFIX.json) without writing files."""
+    record = dict(sweep_header(plan, file_sha256(plan.scn.file)), engine=engine, points=[])
+    for i, point in iter_points(plan, engine, threads):
+        record["points"].append(point)
+        if progress is not None:
+            progress(f"  point {i + 1}/{len(plan.grid)} done")
+    record["complete"] = True
+    record["saturation"] = saturation_points(record)
+    return json_clean(record)
+
+
+def run_sweep(plan: SweepPlan, out_prefix: str, engine: str = "numba",
+              threads: int | None = None, resume: bool = False,
+              print_line: Callable[[str], None] = print,
+              after_point: Callable[[int], None] | None = None) -> dict:
+    """Run every unfinished point; rewrite PREFIX.json and PREFIX.csv after each one."""
+    check_threads(engine, threads)
+    json_path, csv_path = Path(f"{out_prefix}.json"), Path(f"{out_prefix}.csv")
+    header = sweep_header(plan, file_sha256(plan.scn.file))
+    done: dict[int, dict] = {}
+    if resume:
+        if json_path.exists():
+            done = load_for_resume(json_path, header)
+            print_line(f"resuming {json_path}: {len(done)} of {len(plan.grid)} points done")
+        else:
+            print_line(f"no {json_path} to resume: starting a new sweep")
+    record = dict(header, engine=engine, points=[], saturation=[], complete=False)
+
+    def write() -> None:
+        record["points"] = [done[i] for i in sorted(done)]
+        record["complete"] = len(done) == len(plan.grid)
+        record["saturation"] = saturation_points(record) if done else []
+        write_atomic(json_path, json.dumps(json_clean(record), indent=1))
+        write_atomic(csv_path, sweep_csv(record))
+
+    keys = [s.path.text for s in plan.specs]
+    widths = [max(len(k), 6) for k in keys]
+    name_w = max(len(n) for n in plan.names)
+    print_line("  ".join(k.rjust(w) for k, w in zip(keys, widths)) + "  "
+               + "mix".ljust(name_w) + "  threats  leakers [95% CI]        P(>=1) [95% CI]       "
+               "leak %    shots        cost")
+    for i in sorted(done):
+        _print_point(done[i], keys, widths, name_w, print_line, cached=True)
+    ran_any = False
+    for i, point in iter_points(plan, engine, threads, skip=set(done)):
+        ran_any = True
+        done[i] = point
+        write()
+        _print_point(done[i], keys, widths, name_w, print_line)
+        if after_point is not None:
+            after_point(i)
+    if not ran_any:
+        write()
+    return json_clean(record)
+
+
+def _print_point(point: dict, keys, widths, name_w, print_line, cached: bool = False) -> None:
+    for k, r in enumerate(point["results"]):
+        vals = "  ".join((str(point["values"][key]) if k == 0 else "").rjust(w)
+                         for key, w in zip(keys, widths))
+        p = r["p_any"]
+        print_line(f"{vals}  {r['variant'].ljust(name_w)}  {r['threats']:7d}  "
+                   f"{r['leakers']['mean']:7.2f} [{r['leakers']['ci95'][0]:6.2f}, "
+                   f"{r['leakers']['ci95'][1]:6.2f}]  {p['value']:5.3f} [{p['ci95'][0]:5.3f}, "
+                   f"{p['ci95'][1]:5.3f}]  {100 * r['leak_fraction']['mean']:6.1f} %  "
+                   f"{r['shots']['mean']:7.1f}  {usd(r['cost_usd']['mean']):>10}"
+                   + ("  (done earlier)" if cached and k == 0 else ""))
+
+
+def saturation_value(s: dict, key: str) -> str:
+    """A saturation point as text: 'not reached', or the value, as '≤ value' when it is the
+    first swept value (the threshold may already be crossed below the swept range)."""
+    value = s[key]
+    if value is None:
+        return "not reached"
+    if value == s["swept"][0]:
+        return f"≤ {value}"
+    return str(value)
+
+
+def saturation_text(record: dict) -> str:
+    key = record["keys"][0]
+    lines = [f"Saturation points along {key} (smallest swept value reaching the threshold; "
+             f"'not reached' within {record['points'][0]['values'][key] if record['points'] else '?'}"
+             f" .. {max(p['values'][key] for p in record['points']) if record['points'] else '?'}):"]
+    rows = []
+    for s in record["saturation"]:
+        fixed = ", ".join(f"{k} = {v}" for k, v in s["fixed"].items())
+        rows.append([s["variant"] + (f" ({fixed})" if fixed else ""),
+                     saturation_value(s, "p_any_ge_0_5"),
+                     saturation_value(s, "leak_fraction_gt_0_1")])
+    lines += text_table(["mix", "P(>=1 leaker) >= 0.5", "leakers > 10 % of threats"], rows, "lrr")
+    return "\n".join(lines)
+
+
+def default_sweep_prefix(scn: Scenario) -> str:
+    return f"sweep_{Path(scn.file).stem}"

@@ -1,0 +1,42 @@
+"""salvosim: an open, fast and verifiable base air-defense engagement simulator.
+
+The Python API in five calls (the CLI, ``salvosim run|compare|sweep ...``, does the same)::
+
+    import salvosim
+    scn = salvosim.load("scenarios/al_asad_drone_raid.toml")     # validated scenario
+    res = salvosim.run(scn, reps=1000)                             # Monte Carlo, numba engine
+    res.leakers()["mean"], res.to_dict()["by_unit"]                # figures, plain dicts
+    cmp = salvosim.compare("scenarios/al_asad_mixes.toml", reps=200)   # [[variants]], paired
+    sw = salvosim.sweep("scenarios/al_asad_mixes.toml", "raids.0.count=10:50:10", reps=100)
+
+Packages (one per domain, see ARCHITECTURE.md): ``salvosim.threats`` (catalog, trajectories),
+``salvosim.defenses`` (catalogs, sensors, envelopes, intercepts, fire doctrine and targeting),
+``salvosim.bases`` (bases, geodesy, polygons), ``salvosim.engine`` (scenario loading and
+compilation, the two engines, Monte Carlo, results) and ``salvosim.engine.views`` (analysis,
+maps, plots, report).
+"""
+from __future__ import annotations
+
+import os as _os
+
+_here = _os.path.dirname(_os.path.abspath(__file__))
+if not _os.path.isdir(_os.path.join(_here, "engine")):
+    # A source checkout: the domain packages are the repository's top-level folders (an
+    # installed wheel maps them under salvosim/, see pyproject.toml).
+    __path__.append(_os.path.dirname(_here))  # type: ignore[name-defined]  # noqa: F821
+
+from salvosim.engine.api import Comparison, Sweep, compare, load, run, sweep  # noqa: E402
+from salvosim.engine.results import Results  # noqa: E402
+
+__all__ = ["load", "run", "compare", "sweep", "Results", "Comparison", "Sweep", "__version__"]
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("salvosim")
+    except Exception:            # a source checkout that is not installed
+        return "0+unknown"
+
+
+__version__ = _version()
