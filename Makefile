@@ -19,15 +19,16 @@ run: $(STAMP)
 	$(BIN)/salvosim run $(SCENARIO)
 
 test: $(STAMP)
+	$(BIN)/ruff check engine threats defenses bases salvosim tests bench
 	$(BIN)/python -m pytest -q tests bench --benchmark-disable
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest -q bench --benchmark-only --benchmark-columns=min,mean,stddev,rounds
 
 # Numba's cache does not notice a change in a function another module inlined: after editing
-# engine/ geometry code, drop the cache (CI always starts without one).
+# njit code (engine/, threats/, defenses/, bases/), drop the cache (CI always starts without one).
 clean-cache:
-	find engine threats defenses bases -name '*.nbi' -delete -o -name '*.nbc' -delete
+	find engine threats defenses bases salvosim -name '*.nbi' -delete -o -name '*.nbc' -delete
 
 clean: clean-cache
 	rm -rf $(VENV) .pytest_cache .benchmarks

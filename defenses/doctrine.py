@@ -114,7 +114,15 @@ def best_unit_for(sc, inst, j, now, engagements_of, magazine, reserve, queue_cou
                                    sc.un_hold_need[u, c])):
             continue
         cost = sc.un_cost_per_kill[u, c]
-        if cost < best_cost or (cost == best_cost and last < best_last):
+        if not (cost < best_cost or (cost == best_cost and last < best_last)):
+            continue
+        # The latest useful shot is a closed form that is exact only for a threat that cannot
+        # outrun the interceptor: make sure a useful shot really remains.
+        if first_useful_shot_s(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge, inst.n_pts,
+                               j, max(now, inst.known_t[u, j] + sc.un_reaction_s[u]),
+                               inst.win_a[u, j], inst.win_b[u, j], sc.un_e[u], sc.un_n[u],
+                               sc.un_unlimited[u], sc.un_launch_delay_s[u], sc.un_speed_mps[u],
+                               sc.un_dwell_s[u], sc.un_dwell_ref_m[u]) < math.inf:
             best, best_cost, best_last = u, cost, last
     return best
 

@@ -110,10 +110,10 @@ def engagement_window(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
         tk = pt_t[j, k]
         dur = pt_t[j, k + 1] - tk
         t_stop = min(pt_t[j, k + 1], t_end_s)
-        if t_stop <= tk or dur <= 0.0:
-            if t_stop <= tk:
-                break
-            continue
+        if dur <= 0.0:
+            continue        # a zero-length leg (e.g. an ingress waypoint on the launch point)
+        if t_stop <= tk:
+            break
         s_stop = (t_stop - tk) / dur
         e0, n0, z0 = pt_e[j, k], pt_n[j, k], pt_z[j, k]
         de, dn = pt_e[j, k + 1] - e0, pt_n[j, k + 1] - n0

@@ -346,7 +346,7 @@ def earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
                                          window_start_s, unit_e, unit_n, launch_delay_s,
                                          speed_mps)
         if t_from_s < until:
-            return max(t_star, t_from_s + MIN_WAKE_STEP_S)
+            return wake_at(t_star, t_from_s)
     return earliest_shot_by_intercept_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
                                         window_start_s, window_end_s, unit_e, unit_n, is_laser,
                                         launch_delay_s, speed_mps, dwell_s, dwell_ref_m)
@@ -373,13 +373,21 @@ def earliest_shot_by_intercept_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from
                                  unit_e, unit_n, launch_delay_s, speed_mps)
     if speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_effect) >= speed_mps:
         # F may peak inside (t_effect, a): take the best of a few samples, a lower bound of the
-        # maximum (the next decision re-solves from there and moves on).
+        # maximum (the next decision re-solves from there: the interval shrinks every time).
         step = (window_start_s - t_effect) / OUTRUN_SAMPLES
         for k in range(1, OUTRUN_SAMPLES):
             t_star = max(t_star, arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j,
                                                      t_effect + k * step, unit_e, unit_n,
                                                      launch_delay_s, speed_mps))
-    return max(t_star, t_from_s + MIN_WAKE_STEP_S)
+    return wake_at(t_star, t_from_s)
+
+
+@njit(cache=True, error_model="numpy")
+def wake_at(t_star_s, t_from_s):
+    """The wake-up for a missile whose useful shots start at t_star (closed form): t_star itself
+    when it is later than now (a useful interval may be shorter than a millisecond), else 1 ms
+    on, so that time always moves forward."""
+    return t_star_s if t_star_s > t_from_s else t_from_s + MIN_WAKE_STEP_S
 
 
 @njit(cache=True, error_model="numpy")

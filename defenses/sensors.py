@@ -5,7 +5,7 @@ ground range <= 4120 (sqrt(h_s) + sqrt(z)), z > 0 and the bearing is inside the 
 On constant-altitude segments (cruise legs) every condition is a circle or a sector edge, so
 the first time is exact (line-circle roots). Where the altitude varies (ballistic arcs, dives)
 the pieces of the segment within detection range (and horizon) and inside the sector are
-sampled uniformly (step min(0.5 s, T/400), T the time of flight) and the first crossing
+sampled uniformly (step min(0.5 s, T/400, piece / 8), T the time of flight) and the first crossing
 bisected to 1 ms. Both engines call these functions.
 """
 import math
@@ -52,8 +52,10 @@ def _sees_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, se, sn, sh, r_det, fa
 @njit(cache=True, error_model="numpy")
 def first_sighting_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_lo, t_hi, step_s,
                      se, sn, sh, r_det, facing, width):
-    """Uniform samples over [t_lo, t_hi], then bisection of the first crossing to 1 ms."""
-    n_steps = int(math.ceil((t_hi - t_lo) / step_s))
+    """Uniform samples over [t_lo, t_hi] (at least 8 steps: a piece bounded by a sector edge
+    can be shorter than the sampling step), then bisection of the first crossing to 1 ms."""
+    step_s = min(step_s, (t_hi - t_lo) / 8.0) if t_hi > t_lo else step_s
+    n_steps = int(math.ceil((t_hi - t_lo) / step_s)) if t_hi > t_lo else 0
     t_prev = t_lo
     for i in range(n_steps + 1):
         t_i = min(t_lo + i * step_s, t_hi)
@@ -85,6 +87,8 @@ def detection_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
         tk = pt_t[j, k]
         dur = pt_t[j, k + 1] - tk
         t_stop = min(pt_t[j, k + 1], t_end_s)
+        if dur <= 0.0:
+            continue        # a zero-length leg (e.g. an ingress waypoint on the launch point)
         if t_stop <= tk:
             break
         z0, z1, h = pt_z[j, k], pt_z[j, k + 1], bulge[j, k]

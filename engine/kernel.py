@@ -30,6 +30,7 @@ from salvosim.defenses.intercept import (
     early_shot_bound,
     shot_end_time_s,
     slant_range_m,
+    wake_at,
 )
 from salvosim.engine.constants import (
     ALIVE,
@@ -249,7 +250,7 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
         if t_from < early_until[u, j]:
             # Still too early for any shot to reach the window: the cached answer holds and
             # equals earliest_shot_time_s (intercept.early_shot_bound; lasers: shot at a).
-            t_shot = max(early_t_star[u, j], t_from + MIN_WAKE_STEP_S)
+            t_shot = wake_at(early_t_star[u, j], t_from)
         elif t_from > win_b[u, j]:
             t_shot = math.inf
         elif is_laser and t_from < win_a[u, j]:
@@ -264,7 +265,7 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
                 early_until[u, j] = until
                 early_t_star[u, j] = t_star
             if t_from < early_until[u, j]:
-                t_shot = max(early_t_star[u, j], t_from + MIN_WAKE_STEP_S)
+                t_shot = wake_at(early_t_star[u, j], t_from)
             elif not is_laser and always_too_late(pt_e, pt_n, pt_t, n_pts, j, t_from,
                                                   win_b[u, j], unit_e, unit_n, launch_delay_s,
                                                   speed_mps):

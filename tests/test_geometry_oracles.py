@@ -644,11 +644,11 @@ def test_detection_times_match_the_oracle(u, family):
     tolerating_known_issues(check_detection, traj, make_sensor(traj, d), make_t_end(traj, d))
 
 
-@pytest.mark.xfail(strict=True, reason="OVERHEAD (see KnownIssue): reported")
 def test_detection_of_a_missile_launched_next_to_the_sensor_and_passing_over_it():
     """Launched 294 m from a sensor (h 0.8 m, 22 km, sector 93-313 deg), flying exactly over it
-    0.245 s later: seen from launch (bearing 281 deg, then 101 deg after the overpass), but the
-    core reports 348.5488 s, 1 ms after the overpass, instead of the launch at 348.3026 s."""
+    0.245 s later: seen from launch (bearing 281 deg, then 101 deg after the overpass). The core
+    once reported 348.5488 s, 1 ms after the overpass, instead of the launch at 348.3026 s: the
+    piece before the overpass was sampled only at its two ends (now at least 8 steps a piece)."""
     traj = og.Ballistic(-284347.8201016718, 52664.12745891398, 1381.0726036925844,
                         -1044.7017651429937, 348.30255600142004, 1199.8574470440253,
                         78854.36869899531)
@@ -703,11 +703,11 @@ def test_intercept_of_a_cruise_missile_still_on_its_launcher():
     check_intercept(traj, unit, t_shot, delay, speed)
 
 
-@pytest.mark.xfail(strict=True, reason="WAKE_STEP (see KnownIssue): reported")
 def test_first_useful_shot_when_every_useful_shot_lies_within_a_millisecond():
     """A 140 m rocket hop crossing a corner of a PAC-3's envelope: window 2.5 ms, useful shots
-    333.219212 .. 333.219753 s (0.54 ms). From t_from = 333.218873 the core wakes at
-    t_from + 1 ms = 333.219873, after the last useful shot, then finds none (+inf)."""
+    333.219212 .. 333.219753 s (0.54 ms). From t_from = 333.218873 the core once woke at
+    t_from + 1 ms = 333.219873, after the last useful shot, then found none (+inf); it now wakes
+    at the shot that arrives at the window start when that is later than now."""
     traj = og.Ballistic(-3429.4119918877454, -4740.470579813265, -3564.221911502218,
                         -4778.889779395109, 344.5183277009284, 1026.748031781005,
                         76.93854118277159)

@@ -1,0 +1,127 @@
+"""The architecture holds (ARCHITECTURE.md): no import loops, domain packages below the engine
+machinery, views above it, no private names across modules, one installable namespace."""
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = {"engine": "salvosim.engine", "threats": "salvosim.threats",
+            "defenses": "salvosim.defenses", "bases": "salvosim.bases", "salvosim": "salvosim"}
+FOUNDATION = {"salvosim.engine.constants", "salvosim.engine.schema", "salvosim.engine.errors",
+              "salvosim.engine.rng"}
+TOP = {"salvosim", "salvosim.engine.cli", "salvosim.engine.api"}
+
+
+def modules() -> dict[str, Path]:
+    out = {}
+    for folder, package in PACKAGES.items():
+        for path in (ROOT / folder).rglob("*.py"):
+            rel = path.relative_to(ROOT / folder).with_suffix("")
+            parts = [p for p in rel.parts if p != "__init__"]
+            out[".".join([package, *parts])] = path
+    return out
+
+
+def imports_of(path: Path, names: set[str]) -> set[tuple[str, str]]:
+    """(module, imported name) pairs, function-level imports included."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                found.add((full if full in names else node.module, alias.name))
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                found.add((alias.name, ""))
+    return {(m, n) for m, n in found if m in names}
+
+
+MODULES = modules()
+GRAPH = {m: {dep for dep, _ in imports_of(p, set(MODULES))} - {m} for m, p in MODULES.items()}
+
+
+def test_every_module_is_in_the_salvosim_namespace_and_imports_it_absolutely():
+    for m, path in MODULES.items():
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                assert node.level == 0 or m == "salvosim", f"{m}: relative import"
+                assert (node.module or "").split(".")[0] not in PACKAGES.keys() - {"salvosim"}, \
+                    f"{m} imports {node.module} outside the salvosim namespace"
+
+
+def test_there_is_no_import_cycle():
+    state: dict[str, int] = {}
+
+    def visit(m, trail):
+        state[m] = 1
+        for dep in sorted(GRAPH[m]):
+            if dep == "salvosim" or dep not in GRAPH:
+                continue         # the package root only re-exports the API (see below)
+            if state.get(dep) == 1:
+                pytest.fail("import cycle: " + " -> ".join(trail + [m, dep]))
+            if state.get(dep) is None:
+                visit(dep, trail + [m])
+        state[m] = 2
+
+    for m in sorted(GRAPH):
+        if m not in state:
+            visit(m, [])
+
+
+def test_nothing_below_the_views_imports_them():
+    for m, deps in GRAPH.items():
+        if m in TOP or m.startswith("salvosim.engine.views"):
+            continue
+        bad = [d for d in deps if d.startswith("salvosim.engine.views") or d in TOP]
+        assert not bad, f"{m} imports {bad}"
+
+
+def test_domain_packages_use_only_the_engine_foundation():
+    for m, deps in GRAPH.items():
+        if m.split(".")[1:2] and m.split(".")[1] in ("threats", "defenses", "bases"):
+            engine = {d for d in deps if d.startswith("salvosim.engine")}
+            assert engine <= FOUNDATION, f"{m} imports {engine - FOUNDATION}"
+
+
+def test_no_module_imports_another_modules_private_names():
+    for m, path in MODULES.items():
+        for dep, name in imports_of(path, set(MODULES)):
+            assert not name.startswith("_") or name.startswith("__"), f"{m} imports {dep}.{name}"
+
+
+def test_installing_adds_only_salvosim_to_site_packages(tmp_path):
+    """`pip install .` into a target folder: only salvosim and its dist-info (plus the console
+    script's bin/), the catalogs included, and `import salvosim` works from elsewhere."""
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
+                    str(target), str(ROOT)], check=True, capture_output=True, timeout=300)
+    entries = {p.name for p in target.iterdir()} - {"bin"}
+    assert {e for e in entries if not e.endswith(".dist-info")} == {"salvosim"}
+    assert len(entries) == 2
+    assert (target / "salvosim" / "threats" / "catalog.toml").exists()
+    assert (target / "salvosim" / "py.typed").exists()
+    code = ("import salvosim; from salvosim.engine import kernel; "
+            f"scn = salvosim.load({str(ROOT / 'scenarios' / 'tower22_drone.toml')!r}); "
+            "print(salvosim.__file__, kernel.__file__, scn.name)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=300, env={"PYTHONPATH": str(target),
+                                                      "PATH": "/usr/bin:/bin"})
+    paths = out.stdout.split()
+    assert len(paths) >= 3, out.stderr
+    assert all(p.startswith(str(target)) for p in paths[:2]), out.stdout
+
+
+def test_the_python_api_runs_compares_and_sweeps(warm_jit):
+    import salvosim
+    scn = salvosim.load(ROOT / "scenarios" / "tower22_drone.toml")
+    res = salvosim.run(scn, reps=20, seed=3, threads=1)
+    assert "leakers" in repr(res) and res.to_dict()["replications"] == 20
+    assert res.to_dict()["leakers"]["mean"] == res.leakers()["mean"]
+    cmp = salvosim.compare(ROOT / "scenarios" / "al_asad_mixes.toml", reps=4, threads=1)
+    assert len(cmp.mixes()) == 5 and "Comparison of 5 mixes" in repr(cmp)
+    sw = salvosim.sweep(scn, "raids.0.count=1:2:1", reps=4, threads=1)
+    assert len(sw.to_dict()["points"]) == 2 and sw.saturation()
