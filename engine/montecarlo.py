@@ -176,11 +176,88 @@ class Progress:
                 self.bar = None
 
 
+# ----------------------------------------------------------------------------------------
+# Replication ranges: a run split anywhere on block boundaries gives the same numbers.
+#
+# Replications are keyed on (seed, replication), so any range rep0 .. rep0 + n - 1 can run
+# anywhere. The accumulators' integer fields are exact whatever the split; their float sums are
+# made split-independent by folding one accumulator per block, always in ascending replication
+# order, with the blocks on the same boundaries (multiples of the block size from replication
+# 0): a local run, and a run whose ranges start on block boundaries, add the same floats in
+# the same order.
+ADDITIVE_FIELDS = ("reps", "leak_hist", "fates_by_group", "unit_sums", "asset_hits",
+                   "asset_reps_hit", "fates_by_raid", "why_by_fate", "engagements_by_raid",
+                   "shots_by_class", "kills_by_class", "sums", "sums_sq")
+
+
+def block_size(engine: str, block_reps: int = BLOCK_REPS) -> int:
+    """Replications per block with this engine (the reference engine uses blocks of 64 at
+    most)."""
+    return min(block_reps, 64) if engine == "reference" else block_reps
+
+
+def block_ranges(reps: int, n_ranges: int, engine: str = "numba",
+                 block_reps: int = BLOCK_REPS) -> list[tuple[int, int]]:
+    """(rep0, n) of at most n_ranges contiguous ranges covering replications 0 .. reps - 1,
+    each starting on a block boundary (so that their folded results equal the unsplit run's)."""
+    size = block_size(engine, block_reps)
+    n_blocks = -(-reps // size)
+    n_ranges = max(1, min(n_ranges, n_blocks))
+    cuts = [min(reps, (k * n_blocks // n_ranges) * size) for k in range(n_ranges + 1)]
+    return [(a, b - a) for a, b in zip(cuts, cuts[1:]) if b > a]
+
+
+def accumulator_state(acc: Accumulator) -> dict:
+    """The additive fields of an accumulator (what a remote task sends back: no scenario)."""
+    return {name: getattr(acc, name) for name in ADDITIVE_FIELDS}
+
+
+def accumulator_from_state(sc: CompiledScenario, labels: Labels, state: dict) -> Accumulator:
+    acc = Accumulator(sc, labels)
+    for name in ADDITIVE_FIELDS:
+        setattr(acc, name, state[name])
+    return acc
+
+
+def block_accumulators(sc: CompiledScenario, labels: Labels, reps: int, seed: int,
+                       engine: str = "numba", threads: int | None = None,
+                       block_reps: int = BLOCK_REPS, rep0: int = 0,
+                       on_reps: Callable[[int], None] | None = None,
+                       on_block: Callable[[Block], None] | None = None) -> Iterator[Accumulator]:
+    """One accumulator per block of replications rep0 .. rep0 + reps - 1, in order."""
+    for block in iter_blocks(sc, reps, seed, engine, threads, block_reps, rep0=rep0,
+                             on_reps=on_reps):
+        part = Accumulator(sc, labels)
+        part.add(block)
+        if on_block is not None:
+            on_block(block)
+        yield part
+
+
+def run_range(sc: CompiledScenario, labels: Labels, reps: int, seed: int, rep0: int,
+              engine: str = "numba", threads: int | None = 1,
+              block_reps: int = BLOCK_REPS) -> list[dict]:
+    """The per-block accumulator states of replications rep0 .. rep0 + reps - 1 (a task of a
+    split run: fold the states of all ranges in ascending rep0 with fold_states)."""
+    return [accumulator_state(part) for part in
+            block_accumulators(sc, labels, reps, seed, engine, threads, block_reps, rep0)]
+
+
+def fold_states(sc: CompiledScenario, labels: Labels, states) -> Accumulator:
+    """One accumulator from per-block states given in ascending replication order."""
+    acc = Accumulator(sc, labels)
+    for state in states:
+        acc.merge(accumulator_from_state(sc, labels, state))
+    return acc
+
+
 def run_compiled(sc: CompiledScenario, labels: Labels, reps: int, seed: int,
                  engine: str = "numba", threads: int | None = None,
                  keep_outcomes: bool = False, progress: bool = False,
                  block_reps: int = BLOCK_REPS,
-                 on_block: Callable[[Block], None] | None = None) -> Results:
+                 on_block: Callable[[Block], None] | None = None, rep0: int = 0) -> Results:
+    """Replications rep0 .. rep0 + reps - 1, folded block by block (Accumulator.merge of one
+    accumulator per block, in replication order)."""
     if threads is not None and engine == "numba" and threads > available_threads():
         from salvosim.engine.errors import UsageError
         raise UsageError(f"--threads {threads}: this machine has {available_threads()} "
@@ -190,9 +267,11 @@ def run_compiled(sc: CompiledScenario, labels: Labels, reps: int, seed: int,
     bar = Progress(reps, enabled=progress)
     t0 = time.perf_counter()
     try:
-        for block in iter_blocks(sc, reps, seed, engine, threads, block_reps,
+        for block in iter_blocks(sc, reps, seed, engine, threads, block_reps, rep0=rep0,
                                  on_reps=bar.add if bar.enabled else None):
-            acc.add(block)
+            part = Accumulator(sc, labels)
+            part.add(block)
+            acc.merge(part)
             if keep_outcomes:
                 kept.append(block)
             if on_block is not None:

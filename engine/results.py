@@ -143,6 +143,27 @@ class Accumulator:
             self.sums[key] = self.sums.get(key, 0.0) + float(values.sum())
             self.sums_sq[key] = self.sums_sq.get(key, 0.0) + float((values * values).sum())
 
+    def merge(self, other) -> None:
+        """Add the replications of another accumulator of the same scenario.
+
+        Every field is additive (the leaker histogram is padded to the longer). The integer
+        fields do not depend on the order; sums and sums_sq are floats, so folding per-block
+        accumulators of one run in ascending replication order gives, bit for bit, the sums of
+        `add` over the same blocks (0.0 + x == x): engine.montecarlo folds every run that way."""
+        self.reps += other.reps
+        if len(other.leak_hist) > len(self.leak_hist):
+            self.leak_hist = np.concatenate(
+                [self.leak_hist, np.zeros(len(other.leak_hist) - len(self.leak_hist), np.int64)])
+        self.leak_hist[:len(other.leak_hist)] += other.leak_hist
+        for name in ("fates_by_group", "unit_sums", "asset_hits", "asset_reps_hit",
+                     "fates_by_raid", "why_by_fate", "engagements_by_raid", "shots_by_class",
+                     "kills_by_class"):
+            getattr(self, name)[...] += getattr(other, name)
+        for key, value in other.sums.items():
+            self.sums[key] = self.sums.get(key, 0.0) + value
+        for key, value in other.sums_sq.items():
+            self.sums_sq[key] = self.sums_sq.get(key, 0.0) + value
+
     def mean_ci(self, key: str) -> tuple[float, float, float]:
         return mean_ci95(self.sums.get(key, 0.0), self.sums_sq.get(key, 0.0), self.reps)
 
