@@ -16,6 +16,7 @@ from salvosim.engine.constants import (
     KIND_MISSILE,
     PRIORITY_NEAREST,
     PRIORITY_TIME_TO_IMPACT,
+    S_SHOT,
     WHY_BUSY,
     WHY_CLASS,
     WHY_DECOY,
@@ -30,6 +31,8 @@ from salvosim.engine.constants import (
     WHY_NOT_ASSIGNED,
     WHY_NOT_TRACKED,
 )
+from salvosim.engine.events import shot_key
+from salvosim.engine.rng import key_uniform
 
 
 @njit(cache=True, error_model="numpy")
@@ -50,6 +53,52 @@ def channel_free_time_s(kind, hold, n_shots, now, t_intercept, cycle_s, burst_s,
     if kind == KIND_GUN:
         return now + n_shots * burst_s       # gun bursts
     return t_intercept                       # guided to intercept, laser dwell
+
+
+# ---------------------------------------------------------------------------- engagements
+@njit(cache=True, error_model="numpy")
+def shots_to_fire(unlimited, shots_for_class, magazine, rounds_per_shot):
+    """Shots of one engagement (MODEL.md §6): shots_per_engagement for the class, or what the
+    magazine still holds."""
+    if unlimited:
+        return shots_for_class
+    return min(shots_for_class, magazine // rounds_per_shot)
+
+
+@njit(cache=True, error_model="numpy")
+def record_fire(u, j, n, rounds_per_shot, unlimited, target_column, magazine, engagement_count,
+                engagements_of, engaged_by, under_engagement, shots, rounds, engagements,
+                shots_by_class):
+    """The bookkeeping of one engagement of threat j by unit u with n shots, the same in both
+    engines: the magazine, the threat's engagement number (returned) and every counter."""
+    if not unlimited:
+        magazine[u] -= n * rounds_per_shot
+    e = engagement_count[j]
+    engagement_count[j] += 1
+    engagements_of[u, j] += 1
+    engaged_by[u, j] = True
+    under_engagement[j] += 1
+    shots[u] += n
+    shots_by_class[u, target_column] += n
+    rounds[u] += n * rounds_per_shot
+    engagements[u] += 1
+    return e
+
+
+@njit(cache=True, error_model="numpy")
+def salvo_kills(seed, rep, j, e, n_shots, pk):
+    """Engagement e of threat j: each of its n interceptors kills independently with Pk (keyed
+    draw, stream S_SHOT, key shot_key(e, m)); the threat dies if any does."""
+    for m in range(n_shots):
+        if key_uniform(seed, rep, S_SHOT, j, shot_key(e, m)) < pk:
+            return True
+    return False
+
+
+@njit(cache=True, error_model="numpy")
+def reload_take(magazine_full, magazine, reserve):
+    """A reload tops the magazine up from the reserve: what it takes."""
+    return min(magazine_full - magazine, reserve)
 
 
 # ---------------------------------------------------------------------------- fire doctrine

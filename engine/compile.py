@@ -24,7 +24,9 @@ from salvosim.engine.constants import (
     PRIORITIES,
     UNIT_KINDS,
 )
+from salvosim.engine.events import check_key_bounds
 from salvosim.engine.scenario import Scenario, asset_aim_point
+from salvosim.engine.schema import InputError
 
 
 class CompiledScenario(NamedTuple):
@@ -295,6 +297,10 @@ def compile_scenario(scn: Scenario) -> tuple[CompiledScenario, Labels]:
         c2_decoy_discrimination=float(scn.c2.decoy_discrimination),
         c2_central=scn.c2.assignment == "central",
     )
+    try:
+        check_key_bounds(len(compiled.th_raid), len(U), int(shots.max()) if n_units else 1)
+    except ValueError as exc:
+        raise InputError(scn.file, "", str(exc)) from None
     labels = Labels(raids=[r.name for r in scn.raids], groups=groups, group_cost_usd=group_cost,
                     units=[u.name for u in U], unit_types=[u.spec.id for u in U],
                     sensors=[s.name for s in scn.sensors],

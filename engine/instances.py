@@ -77,15 +77,17 @@ class Instances(NamedTuple):
 def new_instances(sc):
     """Arrays for one replication (one per worker; both engines allocate them here)."""
     J, S, U = len(sc.th_raid), len(sc.se_e), len(sc.un_e)
-    return Instances(np.zeros((J, MAX_PTS)), np.zeros((J, MAX_PTS)), np.zeros((J, MAX_PTS)),
-                     np.zeros((J, MAX_PTS)), np.zeros((J, MAX_PTS)), np.zeros(J, np.int64),
-                     np.zeros(J), np.zeros(J), np.zeros(J), np.zeros(J, np.bool_),
-                     np.zeros(J), np.zeros(J), np.zeros(J, np.bool_), np.zeros(J),
-                     np.zeros(J), np.zeros(J), np.zeros(J, np.bool_), np.full(J, np.inf),
-                     np.full((U, J), np.nan),
-                     np.full((S, J), np.inf), np.full((U, J), np.inf),
-                     np.full((U, J), np.nan), np.full((U, J), np.nan),
-                     np.zeros((U, J), np.bool_), np.zeros(32))
+    return Instances(
+        pt_e=np.zeros((J, MAX_PTS)), pt_n=np.zeros((J, MAX_PTS)), pt_z=np.zeros((J, MAX_PTS)),
+        pt_t=np.zeros((J, MAX_PTS)), bulge=np.zeros((J, MAX_PTS)), n_pts=np.zeros(J, np.int64),
+        t_launch=np.zeros(J), t_impact=np.zeros(J), t_end=np.zeros(J),
+        fails=np.zeros(J, np.bool_), impact_e=np.zeros(J), impact_n=np.zeros(J),
+        in_defended=np.zeros(J, np.bool_), target_value=np.zeros(J), aim_e=np.zeros(J),
+        aim_n=np.zeros(J), recognised=np.zeros(J, np.bool_), net_known_t=np.full(J, np.inf),
+        latest_shot=np.full((U, J), np.nan), detect_t=np.full((S, J), np.inf),
+        known_t=np.full((U, J), np.inf), win_a=np.full((U, J), np.nan),
+        win_b=np.full((U, J), np.nan), engageable=np.zeros((U, J), np.bool_),
+        buf=np.zeros(32))
 
 
 @njit(cache=True, error_model="numpy")

@@ -22,7 +22,11 @@ from salvosim.defenses.doctrine import (
     not_engaged_reasons,
     note_ammunition,
     priority_score,
+    record_fire,
     release_assignment,
+    reload_take,
+    salvo_kills,
+    shots_to_fire,
 )
 from salvosim.defenses.intercept import (
     always_too_late,
@@ -51,14 +55,9 @@ from salvosim.engine.constants import (
     MISSED,
     N_CLASSES,
     PRIORITY_NEAREST,
-    S_SHOT,
 )
+from salvosim.engine.events import free_kind, free_sub, free_threat
 from salvosim.engine.instances import Instances, count_asset_hits, new_instances, prepare_replication
-from salvosim.engine.rng import key_uniform
-
-SHOT_KEY_STRIDE = 64          # as engine.reference
-FREE_SUB_SHIFT = 19           # EV_FREE sub-index = sub_kind << 19 | threat (as engine.reference)
-FREE_THREAT_MASK = (1 << FREE_SUB_SHIFT) - 1
 
 
 class Workspace(NamedTuple):
@@ -113,23 +112,27 @@ def new_workspace(sc, heap_capacity):
     J, U, A = len(sc.th_raid), len(sc.un_e), len(sc.as_value)
     E = max(1, int(np.sum(sc.un_max_engagements)))
     inst = new_instances(sc)
-    return Workspace(inst, np.zeros(heap_capacity), np.zeros(heap_capacity, np.int64),
-                     np.zeros(heap_capacity, np.int64), np.zeros(heap_capacity, np.int64),
-                     np.zeros(1, np.int64),
-                     np.zeros(J, np.int8), np.zeros(J), np.zeros(J, np.int64),
-                     np.zeros(J, np.int64), np.zeros(J, np.int64),
-                     np.zeros((J, E), np.int64), np.zeros((J, E), np.int64),
-                     np.zeros(U, np.int64), np.zeros(U, np.int64), np.zeros(U, np.int64),
-                     np.zeros(U, np.bool_), np.zeros((U, J), np.bool_),
-                     np.zeros((U, J), np.int64), np.zeros((U, J), np.bool_),
-                     np.zeros((U, J), np.int64), np.zeros(U, np.int64), np.zeros((U, J)),
-                     np.zeros((U, J)),
-                     np.zeros(U, np.int64), np.zeros(U, np.int64),
-                     np.zeros(U, np.int64), np.zeros(U, np.int64), np.zeros(U), np.zeros(U),
-                     np.zeros(A, np.int64), np.zeros(U), np.zeros(J, np.int8),
-                     np.zeros((U, N_CLASSES)), np.zeros((U, N_CLASSES + 1), np.int64),
-                     np.zeros(J, np.int64), np.zeros(J, np.bool_), np.zeros(U, np.int64),
-                     np.zeros((U, J), np.bool_), np.zeros(J, np.bool_))
+    return Workspace(
+        inst=inst, heap_t=np.zeros(heap_capacity), heap_kind=np.zeros(heap_capacity, np.int64),
+        heap_i1=np.zeros(heap_capacity, np.int64), heap_i2=np.zeros(heap_capacity, np.int64),
+        heap_size=np.zeros(1, np.int64),
+        fate=np.zeros(J, np.int8), fate_t=np.zeros(J), kill_unit=np.zeros(J, np.int64),
+        engagement_count=np.zeros(J, np.int64), under_engagement=np.zeros(J, np.int64),
+        eng_unit=np.zeros((J, E), np.int64), eng_shots=np.zeros((J, E), np.int64),
+        free_channels=np.zeros(U, np.int64), magazine=np.zeros(U, np.int64),
+        reserve=np.zeros(U, np.int64), reloading=np.zeros(U, np.bool_),
+        engaged_by=np.zeros((U, J), np.bool_), engagements_of=np.zeros((U, J), np.int64),
+        out_of_reach=np.zeros((U, J), np.bool_), cand_list=np.zeros((U, J), np.int64),
+        cand_count=np.zeros(U, np.int64), early_until=np.zeros((U, J)),
+        early_t_star=np.zeros((U, J)),
+        shots=np.zeros(U, np.int64), rounds=np.zeros(U, np.int64),
+        engagements=np.zeros(U, np.int64), kills=np.zeros(U, np.int64),
+        last_decision_t=np.zeros(U), last_request_t=np.zeros(U),
+        asset_hits=np.zeros(A, np.int64), out_of_ammo_t=np.zeros(U), why=np.zeros(J, np.int8),
+        hold_t=np.zeros((U, N_CLASSES)), shots_by_class=np.zeros((U, N_CLASSES + 1), np.int64),
+        assigned_to=np.zeros(J, np.int64), assign_engaged=np.zeros(J, np.bool_),
+        queue_count=np.zeros(U, np.int64), assigned_ever=np.zeros((U, J), np.bool_),
+        waiting=np.zeros(J, np.bool_))
 
 
 # ---------------------------------------------------------------------------- event heap
@@ -206,16 +209,12 @@ def request_decision(last_request_t, ht, hk, h1, h2, hn, u, t_s):
 # ---------------------------------------------------------------------------- the model
 @njit(cache=True, error_model="numpy")
 def resolve_intercept(fate, fate_t, kill_unit, kills, pk, seed, rep, j, e, u, n_shots, t_s):
-    """Each interceptor kills independently with its Pk; the threat dies if any does."""
-    if fate[j] != ALIVE:
-        return
-    for m in range(n_shots):
-        if key_uniform(seed, rep, S_SHOT, j, e * SHOT_KEY_STRIDE + m) < pk:
-            fate[j] = KILLED
-            fate_t[j] = t_s
-            kill_unit[j] = u
-            kills[u] += 1
-            return
+    """Engagement e of threat j arrives (doctrine.salvo_kills decides)."""
+    if fate[j] == ALIVE and salvo_kills(seed, rep, j, e, n_shots, pk):
+        fate[j] = KILLED
+        fate_t[j] = t_s
+        kill_unit[j] = u
+        kills[u] += 1
 
 
 @njit(cache=True, error_model="numpy")
@@ -299,7 +298,7 @@ def c2_assign(sc, inst, ws, j, now):
     if u < 0:
         return True
     ok = push_event(ws.heap_t, ws.heap_kind, ws.heap_i1, ws.heap_i2, ws.heap_size,
-                    inst.latest_shot[u, j], EV_FREE, u, (FREE_LAPSE << FREE_SUB_SHIFT) | j)
+                    inst.latest_shot[u, j], EV_FREE, u, free_sub(FREE_LAPSE, j))
     return request_decision(ws.last_request_t, ws.heap_t, ws.heap_kind, ws.heap_i1, ws.heap_i2,
                             ws.heap_size, u, now) and ok
 
@@ -383,7 +382,7 @@ def run_events(sc, seed, rep, ws):
         for j in range(J):
             if inst.net_known_t[j] < t_end[j]:
                 ok = push_event(ht, hk, h1, h2, hn, inst.net_known_t[j], EV_FREE, U,
-                                (FREE_ASSIGN << FREE_SUB_SHIFT) | j) and ok
+                                free_sub(FREE_ASSIGN, j)) and ok
 
     while ok and hn[0] > 0:
         now, kind, i1, i2 = pop_event(ht, hk, h1, h2, hn)
@@ -397,18 +396,18 @@ def run_events(sc, seed, rep, ws):
             resolve_intercept(fate, fate_t, kill_unit, kills, un_pk[u, th_class[i1]], seed, rep,
                               i1, i2, u, eng_shots[i1, i2], now)
         elif kind == EV_FREE:                                   # unit i1
-            u, sub_kind = i1, i2 >> FREE_SUB_SHIFT
+            u, sub_kind = i1, free_kind(i2)
             if sub_kind == FREE_CHANNEL:
                 free_channels[u] += 1
                 ok = request_decision(last_request_t, ht, hk, h1, h2, hn, u, now)
             elif sub_kind == FREE_RELOAD:
-                take = min(un_magazine[u] - magazine[u], reserve[u])
+                take = reload_take(un_magazine[u], magazine[u], reserve[u])
                 magazine[u] += take
                 reserve[u] -= take
                 reloading[u] = False
                 ok = request_decision(last_request_t, ht, hk, h1, h2, hn, u, now)
             elif sub_kind == FREE_ASSESSMENT:                   # kill assessment over
-                j = i2 & FREE_THREAT_MASK
+                j = free_threat(i2)
                 engaged_by[u, j] = False
                 under_engagement[j] -= 1
                 if central:
@@ -421,11 +420,11 @@ def run_events(sc, seed, rep, ws):
                     for v in range(U):
                         ok = request_decision(last_request_t, ht, hk, h1, h2, hn, v, now) and ok
             elif sub_kind == FREE_ASSIGN:                       # the C2 assigns threat j
-                j = i2 & FREE_THREAT_MASK
+                j = free_threat(i2)
                 if fate[j] == ALIVE and assigned_to[j] < 0:
                     ok = c2_assign(sc, inst, ws, j, now) and ok
             else:                                               # u's assignment of j lapses
-                j = i2 & FREE_THREAT_MASK
+                j = free_threat(i2)
                 if assigned_to[j] == u and not assign_engaged[j]:
                     release_assignment(j, assigned_to, assign_engaged, queue_count)
                     if fate[j] == ALIVE:
@@ -456,21 +455,13 @@ def run_events(sc, seed, rep, ws):
                         ok = request_decision(last_request_t, ht, hk, h1, h2, hn, u, t_wake)
                     break
                 # Fire: shots_per_engagement, or what is left in the magazine.
-                n = un_shots[u, th_class[j]]
-                if not un_unlimited[u]:
-                    n = min(n, magazine[u] // rps)
-                    magazine[u] -= n * rps
-                e = engagement_count[j]
-                engagement_count[j] += 1
+                n = shots_to_fire(un_unlimited[u], un_shots[u, th_class[j]], magazine[u], rps)
+                e = record_fire(u, j, n, rps, un_unlimited[u],
+                                N_CLASSES if th_decoy[j] else th_class[j], magazine,
+                                engagement_count, engagements_of, engaged_by, under_engagement,
+                                shots, rounds, engagements, ws.shots_by_class)
                 eng_unit[j, e] = u
                 eng_shots[j, e] = n
-                engagements_of[u, j] += 1
-                engaged_by[u, j] = True
-                under_engagement[j] += 1
-                shots[u] += n
-                ws.shots_by_class[u, N_CLASSES if th_decoy[j] else th_class[j]] += n
-                rounds[u] += n * rps
-                engagements[u] += 1
                 t_intercept = shot_end_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now,
                                               un_e[u], un_n[u], un_unlimited[u], un_delay_s[u],
                                               un_speed[u], un_dwell_s[u], un_dwell_ref_m[u],
@@ -480,14 +471,14 @@ def run_events(sc, seed, rep, ws):
                 free_channels[u] -= 1
                 ok = push_event(ht, hk, h1, h2, hn, t_intercept, EV_INTERCEPT, j, e) and ok
                 ok = push_event(ht, hk, h1, h2, hn, t_intercept + un_assess_s[u], EV_FREE, u,
-                                (FREE_ASSESSMENT << FREE_SUB_SHIFT) | j) and ok
+                                free_sub(FREE_ASSESSMENT, j)) and ok
                 ok = push_event(ht, hk, h1, h2, hn, t_free + un_retarget_s[u], EV_FREE, u,
-                                FREE_CHANNEL << FREE_SUB_SHIFT) and ok
+                                free_sub(FREE_CHANNEL, 0)) and ok
                 note_ammunition(sc, u, now, magazine[u], reserve[u], ws.out_of_ammo_t, hold_t)
                 if not un_unlimited[u] and magazine[u] < rps and reserve[u] > 0:
                     reloading[u] = True
                     ok = push_event(ht, hk, h1, h2, hn, now + un_reload_s[u], EV_FREE, u,
-                                    FREE_RELOAD << FREE_SUB_SHIFT) and ok
+                                    free_sub(FREE_RELOAD, 0)) and ok
                 if central:
                     mark_engaged(j, u, assigned_to, assign_engaged, queue_count)
                     ok = c2_after_fire(sc, inst, ws, u, now) and ok

@@ -30,7 +30,11 @@ from salvosim.defenses.doctrine import (
     not_engaged_reasons,
     note_ammunition,
     priority_score,
+    record_fire,
     release_assignment,
+    reload_take,
+    salvo_kills,
+    shots_to_fire,
     unit_not_engaged_reason,
 )
 from salvosim.defenses.intercept import earliest_shot_time_s, shot_end_time_s, slant_range_m
@@ -53,26 +57,11 @@ from salvosim.engine.constants import (
     MISSED,
     N_CLASSES,
     PRIORITY_NEAREST,
-    S_SHOT,
     THREAT_CLASSES,
     WHY_NAMES,
 )
+from salvosim.engine.events import event_priority, free_sub
 from salvosim.engine.instances import count_asset_hits, new_instances, prepare_replication
-from salvosim.engine.rng import key_uniform
-
-SHOT_KEY_STRIDE = 64   # interceptor m of engagement e of threat j has shot key e*64 + m
-
-
-def event_priority(kind: int, index: int, sub: int = 0) -> int:
-    """(kind, index, sub) packed into one integer that sorts lexicographically.
-
-    SimPy's own URGENT/NORMAL priorities (0, 1) sort before all of these."""
-    return 2 + (kind << 42) + (index << 21) + sub
-
-
-def free_sub(sub_kind: int, threat: int) -> int:
-    """Sub-index of an EV_FREE event: which kind of free, and for assessments the threat."""
-    return sub_kind * (1 << 19) + threat
 
 
 class _At(simpy.Event):
@@ -205,12 +194,7 @@ class ReferenceReplication:
         sc = self.sc
         yield self.env.at(t_intercept, EV_INTERCEPT, j, e)
         if self.fate[j] == ALIVE:
-            pk = sc.un_pk[u, sc.th_class[j]]
-            hit = False
-            for m in range(n_shots):
-                if key_uniform(self.seed, self.rep, S_SHOT, j, e * SHOT_KEY_STRIDE + m) < pk:
-                    hit = True
-                    break
+            hit = salvo_kills(self.seed, self.rep, j, e, n_shots, sc.un_pk[u, sc.th_class[j]])
             if hit:
                 self.fate[j], self.fate_t[j], self.kill_unit[j] = KILLED, self.env.now, u
                 self.kills[u] += 1
@@ -240,7 +224,7 @@ class ReferenceReplication:
 
     def reload(self, u: int, t_done: float):
         yield self.env.at(t_done, EV_FREE, u, free_sub(FREE_RELOAD, 0))
-        take = min(int(self.sc.un_magazine[u]) - self.magazine[u], self.reserve[u])
+        take = reload_take(self.sc.un_magazine[u], self.magazine[u], self.reserve[u])
         self.magazine[u] += take
         self.reserve[u] -= take
         self.reloading[u] = False
@@ -363,20 +347,14 @@ class ReferenceReplication:
 
     def fire(self, u: int, j: int, now: float) -> None:
         sc = self.sc
-        n = int(sc.un_shots[u, sc.th_class[j]])
         rps = int(sc.un_rounds_per_shot[u])
-        if not sc.un_unlimited[u]:
-            n = min(n, self.magazine[u] // rps)
-            self.magazine[u] -= n * rps
-        e = int(self.engagement_count[j])
-        self.engagement_count[j] += 1
-        self.engagements_of[u, j] += 1
-        self.engaged_by[u, j] = True
-        self.under_engagement[j] += 1
-        self.shots[u] += n
-        self.shots_by_class[u, N_CLASSES if sc.th_decoy[j] else sc.th_class[j]] += n
-        self.rounds[u] += n * rps
-        self.engagements[u] += 1
+        n = int(shots_to_fire(sc.un_unlimited[u], sc.un_shots[u, sc.th_class[j]],
+                              self.magazine[u], rps))
+        e = int(record_fire(u, j, n, rps, sc.un_unlimited[u],
+                            N_CLASSES if sc.th_decoy[j] else sc.th_class[j], self.magazine,
+                            self.engagement_count, self.engagements_of, self.engaged_by,
+                            self.under_engagement, self.shots, self.rounds, self.engagements,
+                            self.shots_by_class))
         t_intercept = self.intercept_time(u, j, now)
         self.engagement_log.append((u, j, e, now, t_intercept, n))
         self.say(f"{self.unit_name(u)} fires {n} at {self.threat_name(j)} "
@@ -426,10 +404,12 @@ class ReferenceReplication:
                             self.assigned_ever, why)
         if self.log is not None:
             self._log_not_engaged()
-        return ReplicationOutcome(self.fate, self.fate_t, self.kill_unit, inst.impact_e.copy(),
-                                  inst.impact_n.copy(), self.shots, self.rounds,
-                                  self.engagements, self.kills, asset_hits,
-                                  self.engagement_count.copy(), why, self.shots_by_class)
+        return ReplicationOutcome(
+            fate=self.fate, fate_t=self.fate_t, kill_unit=self.kill_unit,
+            impact_e=inst.impact_e.copy(), impact_n=inst.impact_n.copy(), shots=self.shots,
+            rounds=self.rounds, engagements=self.engagements, kills=self.kills,
+            asset_hits=asset_hits, threat_engagements=self.engagement_count.copy(), why=why,
+            shots_by_class=self.shots_by_class)
 
     def _log_not_engaged(self) -> None:
         """Why not engaged? For every threat a unit knew and never engaged, the reason."""

@@ -1,6 +1,7 @@
 """The architecture holds (ARCHITECTURE.md): no import loops, domain packages below the engine
 machinery, views above it, no private names across modules, one installable namespace."""
 import ast
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {"engine": "salvosim.engine", "threats": "salvosim.threats",
             "defenses": "salvosim.defenses", "bases": "salvosim.bases", "salvosim": "salvosim"}
 FOUNDATION = {"salvosim.engine.constants", "salvosim.engine.schema", "salvosim.engine.errors",
-              "salvosim.engine.rng"}
+              "salvosim.engine.rng", "salvosim.engine.events"}
 TOP = {"salvosim", "salvosim.engine.cli", "salvosim.engine.api"}
 
 
@@ -96,9 +97,13 @@ def test_no_module_imports_another_modules_private_names():
 def test_installing_adds_only_salvosim_to_site_packages(tmp_path):
     """`pip install .` into a target folder: only salvosim and its dist-info (plus the console
     script's bin/), the catalogs included, and `import salvosim` works from elsewhere."""
-    target = tmp_path / "site"
+    target, source = tmp_path / "site", tmp_path / "src"
+    # Build from a clean copy: a stale build/ folder in a working tree would be reused.
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "__pycache__", ".hypothesis", ".pytest_cache",
+        ".benchmarks"))
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
-                    str(target), str(ROOT)], check=True, capture_output=True, timeout=300)
+                    str(target), str(source)], check=True, capture_output=True, timeout=300)
     entries = {p.name for p in target.iterdir()} - {"bin"}
     assert {e for e in entries if not e.endswith(".dist-info")} == {"salvosim"}
     assert len(entries) == 2
