@@ -44,12 +44,13 @@ class Block(NamedTuple):
 
 def empty_block(sc: CompiledScenario, rep0: int, n: int) -> Block:
     J, U, A = len(sc.th_raid), len(sc.un_e), len(sc.as_value)
-    return Block(rep0, np.zeros((n, J), np.int8), np.zeros((n, J)), np.zeros((n, J), np.int64),
-                 np.zeros((n, J)), np.zeros((n, J)), np.zeros((n, U), np.int64),
-                 np.zeros((n, U), np.int64), np.zeros((n, U), np.int64),
-                 np.zeros((n, U), np.int64), np.zeros((n, A), np.int64),
-                 np.zeros((n, J), np.int64), np.zeros((n, J), np.int8),
-                 np.zeros((n, U, N_CLASSES + 1), np.int64))
+    return Block(rep0=rep0, fate=np.zeros((n, J), np.int8), fate_t=np.zeros((n, J)),
+                 kill_unit=np.zeros((n, J), np.int64), impact_e=np.zeros((n, J)),
+                 impact_n=np.zeros((n, J)), shots=np.zeros((n, U), np.int64),
+                 rounds=np.zeros((n, U), np.int64), engagements=np.zeros((n, U), np.int64),
+                 kills=np.zeros((n, U), np.int64), asset_hits=np.zeros((n, A), np.int64),
+                 threat_engagements=np.zeros((n, J), np.int64), why=np.zeros((n, J), np.int8),
+                 shots_by_class=np.zeros((n, U, N_CLASSES + 1), np.int64))
 
 
 def available_threads() -> int:
