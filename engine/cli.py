@@ -9,6 +9,7 @@ and `-` writes to standard output.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -123,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     bar.add_argument("--quiet", action="store_true", help="no progress bar")
     bar.add_argument("--progress", action="store_true",
                      help="show the progress bar even when stderr is not a terminal")
+    _add_dask_options(r)
 
     t = sub.add_parser("trace", help="one replication's engagement timeline (reference engine)")
     t.add_argument("file", metavar="FILE")
@@ -146,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--resume", action="store_true",
                    help="continue the sweep in PREFIX.json, skipping finished points")
     w.add_argument("--plot", metavar="PNG|SVG", help="draw the saturation curves")
+    _add_dask_options(w)
 
     h = sub.add_parser("report", help="one self-contained HTML report of a scenario")
     h.add_argument("file", metavar="FILE")
@@ -169,6 +172,28 @@ def _add_run_options(parser, default_of: str) -> None:
                         help="numba threads (default: all cores)")
 
 
+def _add_dask_options(parser) -> None:
+    parser.add_argument("--dask", metavar="ADDRESS|local[:N]", default=None,
+                        help="run on a Dask cluster: a scheduler address (tcp://host:8786), or "
+                             "local[:N] for N local process workers; results identical to a "
+                             "local run (needs the optional extra salvosim[dist])")
+    parser.add_argument("--dask-cache", metavar="DIR", default=None,
+                        help="the workers' Numba cache directory (NUMBA_CACHE_DIR; default: "
+                             "$SALVOSIM_DASK_CACHE, else the workers' own)")
+
+
+def _dask_first(args) -> None:
+    """With --dask: the extra is installed (else one line, exit 2); checked before any work."""
+    if args.dask is None:
+        if args.dask_cache is not None:
+            raise UsageError("--dask-cache applies with --dask only")
+        return
+    from salvosim.engine.distributed import parse_address, require_dask
+    require_dask()
+    parse_address(args.dask)
+    args.dask_cache = args.dask_cache or os.environ.get("SALVOSIM_DASK_CACHE") or None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -183,6 +208,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("salvosim: interrupted", file=sys.stderr)
         return 130
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("engine", "threats", "defenses", "bases"):
+            raise
+        # Numba's cache keeps the module names of the code that filled it: an entry written by
+        # a salvosim from before the `salvosim` namespace (0.1) cannot be loaded by this one.
+        print("salvosim: error: Numba's cache holds code compiled by an older salvosim (module "
+              f"{exc.name!r}); drop it with `make clean-cache`, then run again", file=sys.stderr)
+        return EXIT_USAGE
     except BrokenPipeError:
         return 0
 
@@ -261,6 +294,10 @@ def cmd_run(args) -> int:
     from salvosim.engine.results import results_json, results_text
     from salvosim.engine.views.analysis import check_threads
     check_threads(args.engine, args.threads)
+    _dask_first(args)
+    if args.dask and (args.keep_outcomes or args.plots):
+        raise UsageError("--keep-outcomes and --plots keep every replication's outcomes: run "
+                         "them without --dask")
     planned = [("--json", args.json), ("--keep-outcomes", args.keep_outcomes)]
     check_outputs(planned, [args.file])
     if args.plots is not None:
@@ -275,10 +312,17 @@ def cmd_run(args) -> int:
     reps = args.reps or scn.header.replications
     seed = scn.header.seed if args.seed is None else args.seed
     warn(scn)
-    note_compiling(args.engine)
-    res = run_scenario(scn, reps=reps, seed=seed, engine=args.engine, threads=args.threads,
-                       keep_outcomes=bool(args.keep_outcomes or args.plots),
-                       progress="always" if args.progress else not args.quiet)
+    progress = "always" if args.progress else not args.quiet
+    if args.dask:
+        from salvosim.engine.distributed import dask_client, run_distributed
+        with dask_client(args.dask, args.dask_cache) as client:
+            res = run_distributed(client, scn, reps, seed, args.engine, args.threads,
+                                  cache_dir=args.dask_cache, progress=progress)
+    else:
+        note_compiling(args.engine)
+        res = run_scenario(scn, reps=reps, seed=seed, engine=args.engine, threads=args.threads,
+                           keep_outcomes=bool(args.keep_outcomes or args.plots),
+                           progress=progress)
     say(results_text(res))
     outputs = Outputs(say)
     if args.json:
@@ -365,11 +409,10 @@ def cmd_sweep(args) -> int:
         check_threads,
         default_sweep_prefix,
         plan_sweep,
-        run_sweep,
         saturation_text,
-        sweep_in_memory,
     )
     check_threads(args.engine, args.threads)
+    _dask_first(args)
     if args.out == STDOUT and args.resume:
         raise UsageError("--resume continues the sweep in PREFIX.json: give --out a file prefix, "
                          "not -")
@@ -392,16 +435,44 @@ def cmd_sweep(args) -> int:
     warn(scn)
     say(one_line(f"{scn.name}: {len(plan.grid)} points x {len(plan.names)} mixes, {plan.reps} "
                  f"replications each, {args.engine} engine"))
-    note_compiling(args.engine)
     outputs = Outputs(say)
+    with _sweep_runner(args, plan) as runner:
+        if runner is None:
+            note_compiling(args.engine)
+        record = _sweep(args, plan, prefix, say, outputs, runner)
+    say()
+    say(saturation_text(record))
+    if args.plot:
+        from salvosim.engine.views.plots import figure_bytes, saturation_figure
+        fig = saturation_figure(record)
+        outputs.write("--plot", args.plot,
+                      figure_bytes(fig, "svg" if args.plot.lower().endswith(".svg") else "png"))
+    outputs.finish()
+    return 0
+
+
+@contextlib.contextmanager
+def _sweep_runner(args, plan):
+    """None (points run here), or with --dask a runner of the points as cluster tasks."""
+    if not args.dask:
+        yield None
+        return
+    from salvosim.engine.distributed import dask_client
+    from salvosim.engine.views.analysis import dask_point_runner
+    with dask_client(args.dask, args.dask_cache) as client:
+        yield dask_point_runner(client, plan, args.engine, args.threads, args.dask_cache)
+
+
+def _sweep(args, plan, prefix, say, outputs, runner) -> dict:
+    from salvosim.engine.views.analysis import run_sweep, sweep_in_memory
     if prefix == STDOUT:
         record = sweep_in_memory(plan, args.engine, args.threads,
-                                 progress=lambda line: say(line))
+                                 progress=lambda line: say(line), runner=runner)
         outputs.write("--out", STDOUT, json.dumps(record, indent=1))
     else:
         try:
             record = run_sweep(plan, prefix, args.engine, args.threads, resume=args.resume,
-                               print_line=lambda line: say(one_line(line)))
+                               print_line=lambda line: say(one_line(line)), runner=runner)
         except KeyboardInterrupt:
             if Path(prefix + ".json").exists():
                 print(f"salvosim: the finished points are in {prefix}.json; continue with "
@@ -413,15 +484,7 @@ def cmd_sweep(args) -> int:
             raise UsageError(f"could not write {prefix}.json / {prefix}.csv: "
                              f"{exc.strerror or exc}{kept}") from None
         say(f"wrote {prefix}.json and {prefix}.csv")
-    say()
-    say(saturation_text(record))
-    if args.plot:
-        from salvosim.engine.views.plots import figure_bytes, saturation_figure
-        fig = saturation_figure(record)
-        outputs.write("--plot", args.plot,
-                      figure_bytes(fig, "svg" if args.plot.lower().endswith(".svg") else "png"))
-    outputs.finish()
-    return 0
+    return record
 
 
 def cmd_report(args) -> int:

@@ -22,7 +22,7 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -316,6 +316,7 @@ class SweepPlan:
     names: list
     seed: int
     reps: int
+    seed_arg: int | None = None   # the seed given (None: each point's scenario seed)
 
 
 def plan_sweep(scn: Scenario, specs: list[VarySpec], seed: int | None,
@@ -327,7 +328,7 @@ def plan_sweep(scn: Scenario, specs: list[VarySpec], seed: int | None,
     points = [point_scenarios(scn, specs, values, seed) for values in grid]
     return SweepPlan(scn, specs, grid, points, [v.name for v in points[0]],
                      seed if seed is not None else scn.header.seed,
-                     reps or scn.header.replications)
+                     reps or scn.header.replications, seed)
 
 
 def point_record(index: int, plan: SweepPlan, run: PairedRun) -> dict:
@@ -459,25 +460,74 @@ def load_for_resume(path: Path, header: dict) -> dict[int, dict]:
     return done
 
 
+def run_point(plan: SweepPlan, i: int, variants: list[Variant], engine: str = "numba",
+              threads: int | None = None) -> dict:
+    """The record of grid point i (its mixes: `variants`)."""
+    run = run_paired(variants, plan.reps, variants[0].scenario.header.seed, engine, threads)
+    return point_record(i, plan, run)
+
+
 def iter_points(plan: SweepPlan, engine: str = "numba", threads: int | None = None,
                 skip: set = frozenset()):
     """(index, point record) of every grid point not in `skip`, in grid order."""
     for i in range(len(plan.grid)):
         if i in skip:
             continue
-        variants = plan.variants[i]
-        run = run_paired(variants, plan.reps, variants[0].scenario.header.seed, engine, threads)
-        yield i, point_record(i, plan, run)
+        yield i, run_point(plan, i, plan.variants[i], engine, threads)
+
+
+# A sweep on a Dask cluster: one task per grid point (engine.distributed).
+PointRunner = Callable[[set], Iterable[tuple[int, dict]]]
+
+
+def sweep_point_task(text: str, file: str, specs: list, seed_arg: int | None, reps: int,
+                     index: int, engine: str, threads: int | None,
+                     cache_dir: str | None = None) -> dict:
+    """A worker task: grid point `index` of a sweep of the scenario in TOML `text`, the same
+    record as the local sweep's."""
+    from salvosim.engine.distributed import use_cache_dir, worker_scenario
+    use_cache_dir(cache_dir)
+    scn = worker_scenario(text, file)
+    grid = list(itertools.product(*(s.values for s in specs)))
+    variants = point_scenarios(scn, specs, grid[index], seed_arg)
+    plan = SweepPlan(scn, specs, grid, [], [v.name for v in variants],
+                     seed_arg if seed_arg is not None else scn.header.seed, reps, seed_arg)
+    return run_point(plan, index, variants, engine,
+                     threads if engine == "numba" else None)
+
+
+def dask_point_runner(client, plan: SweepPlan, engine: str = "numba",
+                      threads: int | None = None, cache_dir: str | None = None) -> PointRunner:
+    """A point runner for run_sweep / sweep_in_memory: the points not skipped as Dask tasks,
+    (index, record) as each arrives."""
+    from salvosim.engine.distributed import as_arrived, scenario_source, submit_all, warm
+
+    def run(skip: set):
+        todo = [i for i in range(len(plan.grid)) if i not in skip]
+        if not todo:
+            return
+        text, file = scenario_source(plan.scn)
+        warm(client, text, file, engine, cache_dir)
+        cache = str(Path(cache_dir).resolve()) if cache_dir else None
+        futures = submit_all(client, sweep_point_task,
+                             ((i, (text, file, plan.specs, plan.seed_arg, plan.reps, i, engine,
+                                   threads or 1, cache)) for i in todo), "point")
+        yield from as_arrived(client, futures)
+    return run
 
 
 def sweep_in_memory(plan: SweepPlan, engine: str = "numba", threads: int | None = None,
-                    progress: Callable[[str], None] | None = None) -> dict:
-    """A sweep record (as in PREFIX.json) without writing files."""
+                    progress: Callable[[str], None] | None = None,
+                    runner: PointRunner | None = None) -> dict:
+    """A sweep record (as in PREFIX.json) without writing files. runner: where the points run
+    (default: here, in grid order; dask_point_runner: on a cluster)."""
     record = dict(sweep_header(plan, file_sha256(plan.scn.file)), engine=engine, points=[])
-    for i, point in iter_points(plan, engine, threads):
+    points = runner(set()) if runner is not None else iter_points(plan, engine, threads)
+    for i, point in points:
         record["points"].append(point)
         if progress is not None:
             progress(f"  point {i + 1}/{len(plan.grid)} done")
+    record["points"].sort(key=lambda p: p["index"])
     record["complete"] = True
     record["saturation"] = saturation_points(record)
     return json_clean(record)
@@ -486,8 +536,12 @@ def sweep_in_memory(plan: SweepPlan, engine: str = "numba", threads: int | None 
 def run_sweep(plan: SweepPlan, out_prefix: str, engine: str = "numba",
               threads: int | None = None, resume: bool = False,
               print_line: Callable[[str], None] = print,
-              after_point: Callable[[int], None] | None = None) -> dict:
-    """Run every unfinished point; rewrite PREFIX.json and PREFIX.csv after each one."""
+              after_point: Callable[[int], None] | None = None,
+              runner: PointRunner | None = None) -> dict:
+    """Run every unfinished point; rewrite PREFIX.json and PREFIX.csv after each one (as it
+    arrives, the points always in grid order in the files; lines printed in grid order).
+    runner: where the points run (default: here, in grid order; dask_point_runner: on a
+    cluster, in any order)."""
     check_threads(engine, threads)
     json_path, csv_path = Path(f"{out_prefix}.json"), Path(f"{out_prefix}.csv")
     header = sweep_header(plan, file_sha256(plan.scn.file))
@@ -516,11 +570,15 @@ def run_sweep(plan: SweepPlan, out_prefix: str, engine: str = "numba",
     for i in sorted(done):
         _print_point(done[i], keys, widths, name_w, print_line, cached=True)
     ran_any = False
-    for i, point in iter_points(plan, engine, threads, skip=set(done)):
+    skip = set(done)
+    waiting = [i for i in range(len(plan.grid)) if i not in skip]   # to print, in grid order
+    points = runner(skip) if runner is not None else iter_points(plan, engine, threads, skip)
+    for i, point in points:
         ran_any = True
         done[i] = point
         write()
-        _print_point(done[i], keys, widths, name_w, print_line)
+        while waiting and waiting[0] in done:
+            _print_point(done[waiting.pop(0)], keys, widths, name_w, print_line)
         if after_point is not None:
             after_point(i)
     if not ran_any:
