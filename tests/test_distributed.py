@@ -83,3 +83,102 @@ def test_merge_pads_the_histogram(warm_jit, mixes):
     expect = b.leak_hist.copy()
     expect[0] += 3
     assert list(a.leak_hist) == list(expect) and a.reps == 4
+
+
+# ----------------------------------------------------------------------------------------
+# --dask: the same files as the serial CLI, on a LocalCluster of two process workers
+distributed = pytest.importorskip("distributed")
+SWEEP = ["--vary", "raids.0.count=10:30:10", "--reps", "20"]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as c:
+        yield c
+
+
+def _cli(*argv) -> int:
+    from salvosim.engine.cli import main
+    return main([str(a) for a in argv])
+
+
+def test_a_sweep_on_the_cluster_writes_the_serial_files(warm_jit, cluster, tmp_path, capsys):
+    assert _cli("sweep", MIXES, *SWEEP, "--out", tmp_path / "serial") == 0
+    assert _cli("sweep", MIXES, *SWEEP, "--out", tmp_path / "dist",
+                "--dask", cluster.scheduler_address) == 0
+    for ext in ("json", "csv"):
+        assert (tmp_path / f"dist.{ext}").read_bytes() == (tmp_path / f"serial.{ext}").read_bytes()
+    out = capsys.readouterr().out
+    assert out.count("2020 C-RAM only") >= 6       # the table printed by both, in grid order
+
+
+def test_a_run_split_on_the_cluster_writes_the_serial_json(warm_jit, cluster, tmp_path):
+    # 2,500 replications: three blocks of 1,024, so three tasks
+    assert _cli("run", MIXES, "--reps", 2500, "--quiet", "--json", tmp_path / "serial.json") == 0
+    assert _cli("run", MIXES, "--reps", 2500, "--quiet", "--json", tmp_path / "dist.json",
+                "--dask", cluster.scheduler_address) == 0
+    assert (tmp_path / "dist.json").read_bytes() == (tmp_path / "serial.json").read_bytes()
+
+
+def test_a_resumed_sweep_on_the_cluster_finishes_the_serial_one(warm_jit, cluster, tmp_path):
+    from salvosim.engine.variants import parse_vary_list
+    from salvosim.engine.views.analysis import dask_point_runner, plan_sweep, run_sweep
+    assert _cli("sweep", MIXES, *SWEEP, "--out", tmp_path / "serial") == 0
+    plan = plan_sweep(load_scenario(MIXES), parse_vary_list(["raids.0.count=10:30:10"]), None, 20)
+
+    class Stop(Exception):
+        pass
+
+    def stop(_i):
+        raise Stop
+    with pytest.raises(Stop):      # interrupted after its first point
+        run_sweep(plan, str(tmp_path / "dist"), print_line=lambda _l: None, after_point=stop)
+    first = json.loads((tmp_path / "dist.json").read_text())
+    assert len(first["points"]) == 1 and not first["complete"]
+    assert _cli("sweep", MIXES, *SWEEP, "--out", tmp_path / "dist", "--resume",
+                "--dask", cluster.scheduler_address) == 0
+    for ext in ("json", "csv"):
+        assert (tmp_path / f"dist.{ext}").read_bytes() == (tmp_path / f"serial.{ext}").read_bytes()
+    assert dask_point_runner    # the runner the CLI used
+
+
+def test_a_worker_killed_mid_sweep_changes_nothing(warm_jit, cluster, tmp_path):
+    import os
+    import signal
+
+    from salvosim.engine.variants import parse_vary_list
+    from salvosim.engine.views.analysis import dask_point_runner, plan_sweep, run_sweep
+    vary, reps = ["raids.0.count=10:50:10"], 200
+    assert _cli("sweep", MIXES, "--vary", vary[0], "--reps", reps, "--out", tmp_path / "serial") == 0
+    plan = plan_sweep(load_scenario(MIXES), parse_vary_list(vary), None, reps)
+    killed = []
+    with distributed.Client(cluster) as client:
+        def kill_one(_i):
+            if not killed:       # the first point is back: kill a worker busy with another
+                busy = {w: ts for w, ts in client.processing().items() if ts}
+                pids = client.run(os.getpid)
+                victim = pids[sorted(busy)[0]] if busy else sorted(pids.values())[0]
+                os.kill(victim, signal.SIGKILL)
+                killed.append((victim, bool(busy)))
+        run_sweep(plan, str(tmp_path / "dist"), print_line=lambda _l: None, after_point=kill_one,
+                  runner=dask_point_runner(client, plan))
+        client.wait_for_workers(2, timeout=60)
+    assert killed and killed[0][1], killed     # a worker was killed with a task running
+    for ext in ("json", "csv"):
+        assert (tmp_path / f"dist.{ext}").read_bytes() == (tmp_path / f"serial.{ext}").read_bytes()
+
+
+def test_dask_options_fail_clearly(monkeypatch, capsys):
+    import sys
+    monkeypatch.setitem(sys.modules, "distributed", None)      # the extra is not installed
+    assert _cli("run", MIXES, "--dask", "local:2") == 2
+    assert capsys.readouterr().err == ("salvosim: error: --dask needs the optional extra: "
+                                       "pip install 'salvosim[dist]'\n")
+    monkeypatch.undo()
+    assert _cli("run", MIXES, "--dask-cache", "/tmp/x") == 2
+    assert "--dask-cache applies with --dask only" in capsys.readouterr().err
+    assert _cli("sweep", MIXES, *SWEEP, "--out", "-", "--dask", "local:0") == 2
+    assert "--dask local:0: expected local, local:N" in capsys.readouterr().err
+    assert _cli("run", MIXES, "--dask", "local:1", "--plots", "/tmp/x") == 2
+    assert "run them without --dask" in capsys.readouterr().err
