@@ -19,10 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from tests import REPO_ROOT
 from tests.cli_kit import run_cli
-from tests.test_hardening_inputs import BASE
+from tests.engine.test_hardening_inputs import BASE
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO_ROOT
 SEEDS = [tomllib.loads(BASE),
          tomllib.loads((ROOT / "scenarios" / "inline_base_example.toml").read_text()),
          tomllib.loads(BASE + '\n[[variants]]\nname = "plus"\n'

@@ -3,14 +3,14 @@ progress bar, map legends and rings, packaging."""
 import io
 import sys
 import tomllib
-from pathlib import Path
 
 import pytest
 
+from tests import REPO_ROOT
 from tests.cli_kit import run_cli
-from tests.test_hardening_inputs import BASE, write
+from tests.engine.test_hardening_inputs import BASE, write
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO_ROOT
 
 DOLLARS = (BASE.replace('name = "rockets"', 'name = "$5 rockets $x^2$"')
            + '\n[[units]]\nname = "cram_north"\nremove = true\n'

@@ -20,8 +20,9 @@ from salvosim.engine.views.plots import (
     save_figure,
 )
 from salvosim.engine.views.report import build_report
+from tests import REPO_ROOT  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO_ROOT
 TOWER22 = str(ROOT / "scenarios" / "tower22_drone.toml")
 PNG = b"\x89PNG\r\n\x1a\n"
 

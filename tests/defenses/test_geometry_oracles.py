@@ -42,7 +42,7 @@ from salvosim.defenses.intercept import (
 )
 from salvosim.defenses.sensors import detection_time_s
 from salvosim.threats.trajectory import MAX_PTS, build_ballistic, build_cruise, position_at
-from tests import oracle_geometry as og
+from tests.defenses import oracle_geometry as og
 
 N_UNIFORMS = 32
 EPS_SHOT_S = 1e-5        # shot-time agreement (the core's intercepts are exact to 1e-6 s)

@@ -4,7 +4,6 @@ value PARAMETERS.md marks "assumption" is named in the entry's `assumed` list.
 The tables below are transcribed from PARAMETERS.md (the shared parameter sheet of the
 project) so that the tests run on a clean checkout."""
 import math
-from pathlib import Path
 
 import pytest
 from shapely.geometry import Polygon
@@ -13,8 +12,9 @@ from salvosim import bases, defenses, threats
 from salvosim.bases.geo import bearing_of_en_deg
 from salvosim.engine.scenario import asset_aim_point
 from salvosim.engine.variants import load_scenario, scenario_from_data
+from tests import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO_ROOT
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
 
 # id: (class, speed_mps, min_range_km, max_range_km, reliability, rcs_m2, lethal_radius_m,

@@ -1,7 +1,6 @@
 """What the map draws: sensor coverage from the radar equation and the horizon, a view that
 holds the largest ring, and the raid axes."""
 import math
-from pathlib import Path
 
 import pytest
 from matplotlib.figure import Figure
@@ -15,8 +14,9 @@ from salvosim.engine.views.maps import (
     sensor_coverage_m,
     view_half_width_m,
 )
+from tests import REPO_ROOT  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO_ROOT
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """The README documents every key the loader accepts and every option of the commands it
 describes, its quick start comes first, and its example scenario is valid."""
 import re
-from pathlib import Path
 
 import pytest
 
@@ -11,8 +10,9 @@ from salvosim.engine.scenario import C2, PLACEMENT_KEYS, RAID_KEYS, UNIT_ONLY_KE
 from salvosim.engine.schema import field_docs
 from salvosim.engine.variants import scenario_from_data
 from salvosim.threats import ThreatType
+from tests import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO_ROOT
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 DOCUMENTED_COMMANDS = ("validate", "catalog", "map", "run", "trace", "compare", "sweep", "report")
 

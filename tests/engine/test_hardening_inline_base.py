@@ -1,15 +1,15 @@
 """Issue 12, item 8: a base described inline ([scenario.base], MODEL.md §2 "or inline
 geometry") works in every command, and its mistakes are one line like any other."""
 import json
-from pathlib import Path
 
 import pytest
 
 from salvosim.engine.variants import load_scenario, scenario_from_data
+from tests import REPO_ROOT
 from tests.cli_kit import run_cli
-from tests.test_hardening_inputs import one_error, write
+from tests.engine.test_hardening_inputs import one_error, write
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO_ROOT
 EXAMPLE = ROOT / "scenarios" / "inline_base_example.toml"
 TEXT = EXAMPLE.read_text(encoding="utf-8")
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tests import REPO_ROOT
 from tests.cli_kit import run_cli
-from tests.test_hardening_inputs import BASE, one_error, write
+from tests.engine.test_hardening_inputs import BASE, one_error, write
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO_ROOT
 
 
 def snapshot(directory: Path) -> dict:

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests import REPO_ROOT
+
+ROOT = REPO_ROOT
 PACKAGES = {"engine": "salvosim.engine", "threats": "salvosim.threats",
             "defenses": "salvosim.defenses", "bases": "salvosim.bases", "salvosim": "salvosim"}
 FOUNDATION = {"salvosim.engine.constants", "salvosim.engine.schema", "salvosim.engine.errors",

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from salvosim.engine.schema import allowed_text, bounded, field_docs, field_meta, one_line
+from tests import REPO_ROOT
 from tests.cli_kit import run_cli
 
 BASE = '''\
@@ -168,14 +169,13 @@ def test_declared_bounds_only_narrow_the_physical_ones():
 @pytest.mark.parametrize("cls_name", ["ThreatType", "SensorType", "FireUnitType",
                                       "ScenarioHeader", "C2", "RaidTiming"])
 def test_every_number_key_has_an_upper_bound_and_the_readme_shows_it(cls_name):
-    from pathlib import Path
 
     from salvosim import defenses, threats
     from salvosim.engine import scenario
     cls = {"ThreatType": threats.ThreatType, "SensorType": defenses.SensorType,
            "FireUnitType": defenses.FireUnitType, "ScenarioHeader": scenario.ScenarioHeader,
            "C2": scenario.C2, "RaidTiming": scenario.RaidTiming}[cls_name]
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     for key, kind, _default, allowed, _doc in field_docs(cls):
         if kind in ("float", "int", "class_map", "class_int_map"):
             assert "<=" in allowed, f"{cls_name}.{key} has no upper bound"

@@ -32,8 +32,9 @@ from salvosim.engine.views.analysis import (
     run_sweep,
     saturation_points,
 )
+from tests import REPO_ROOT  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO_ROOT
 MIXES = str(ROOT / "scenarios" / "al_asad_mixes.toml")
 
 

@@ -1,14 +1,14 @@
 """The command line: validate, catalog, map and --version, run in-process."""
 import json
 import struct
-from pathlib import Path
 
 import pytest
 
 from salvosim import bases, defenses, threats
 from salvosim.engine.views.catalog_view import catalog_json, catalog_text
+from tests import REPO_ROOT  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO_ROOT
 SCENARIOS = sorted(str(p) for p in (ROOT / "scenarios").glob("*.toml"))
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
