@@ -1,7 +1,12 @@
-"""Benchmark fixtures and the one-run ratio summary (numba engine vs reference engine)."""
+"""Benchmark fixtures and the one-run summary: flagship rates and their ratios (numba engine vs
+reference engine), raid-size scaling with its fitted exponent, startup times and peak memory."""
+import math
+
 import pytest
 
 RATES: dict[str, float] = {}   # benchmark name -> replications per second
+SCALING: dict[str, list[tuple[int, float]]] = {}   # raid shape -> [(threats, seconds per rep)]
+NOTES: dict[str, str] = {}     # other measurements, one printed line each (name -> value text)
 
 
 @pytest.fixture(scope="session")
@@ -21,10 +26,39 @@ def record(benchmark, name: str, reps_per_call: int) -> None:
         RATES[name] = reps_per_call / stats.stats.mean
 
 
+def record_seconds_per_rep(benchmark, shape: str, threats: int, reps_per_call: int) -> None:
+    """One point of the raid-size scaling (the fastest round: the least disturbed by other jobs)."""
+    stats = getattr(benchmark, "stats", None)
+    if stats is not None and getattr(stats, "stats", None) is not None:
+        SCALING.setdefault(shape, []).append((threats, stats.stats.min / reps_per_call))
+
+
+def fit_exponent(points: list[tuple[int, float]]) -> float:
+    """Least-squares slope of log(seconds per replication) against log(threats)."""
+    xs = [math.log(n) for n, _ in points]
+    ys = [math.log(t) for _, t in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return (sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+            / sum((x - mx) ** 2 for x in xs))
+
+
 def pytest_terminal_summary(terminalreporter):
+    tr = terminalreporter
+    if SCALING:
+        tr.section("salvosim: cost per replication vs raid size (numba, 1 thread, this run)")
+        for shape, points in SCALING.items():
+            points = sorted(points)
+            for n, t in points:
+                tr.write_line(f"{shape:8s} {n:5d} threats {t * 1e3:10.3f} ms/rep")
+            if len(points) >= 2:
+                tr.write_line(f"{shape:8s} time per replication ~ n^{fit_exponent(points):.2f} "
+                              f"({points[0][0]}..{points[-1][0]} threats; target <= n^1.1)")
+    if NOTES:
+        tr.section("salvosim: startup, whole-process time and memory (this run)")
+        for name, text in NOTES.items():
+            tr.write_line(f"{name:36s} {text}")
     if not RATES:
         return
-    tr = terminalreporter
     tr.section("salvosim: replications per second (flagship, this run)")
     for name, rate in RATES.items():
         tr.write_line(f"{name:28s} {rate:12.1f} reps/s")
