@@ -330,10 +330,28 @@ def json_clean(x):
     return x
 
 
+SCHEMA_VERSION = 2   # of every JSON output (run, compare, sweep): README "JSON outputs"
+
+
+def salvosim_version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("salvosim")
+    except Exception:            # a source checkout that is not installed
+        return "0+unknown"
+
+
+def output_header(kind: str) -> dict:
+    """The first keys of every JSON output: what it is, its schema and the salvosim that wrote
+    it."""
+    return {"kind": kind, "schema_version": SCHEMA_VERSION, "salvosim_version": salvosim_version()}
+
+
 def results_json(res: Results) -> dict:
     """Machine-readable results. Identical for the same scenario and seed (no timings)."""
     value = res.acc.mean_ci("value_hit")
     return json_clean({
+        **output_header("run"),
         "scenario": res.scenario_name, "file": res.scenario_file, "seed": res.seed,
         "replications": res.reps, "engine": res.engine,
         "leakers": res.leakers(), "by_type": res.by_type(), "by_raid": res.by_raid(),
@@ -372,7 +390,7 @@ def results_text(res: Results) -> str:
              + (f" ({res.threads} threads)" if res.engine == "numba" else "")
              + f", {res.elapsed_s:.2f} s", ""]
     q = lk["quantiles"]
-    lines.append(f"Leakers per raid (real threats): mean {lk['mean']:.2f} "
+    lines.append(f"Leakers per attack (real threats): mean {lk['mean']:.2f} "
                  f"[95% CI {lk['ci95'][0]:.2f} – {lk['ci95'][1]:.2f}]; "
                  f"P(>= 1 leaker) = {lk['p_any']:.3f} "
                  f"[{lk['p_any_ci95'][0]:.3f} – {lk['p_any_ci95'][1]:.3f}]")
@@ -381,10 +399,10 @@ def results_text(res: Results) -> str:
     if any(r["decoy"] for r in res.by_type()):
         lines.append(f"Decoys reaching the defended area: mean {lk['decoy_leakers_mean']:.2f}")
     value = res.acc.mean_ci("value_hit")
-    lines.append(f"Asset value hit per raid: mean {value[0]:.2f} "
+    lines.append(f"Asset value hit per attack: mean {value[0]:.2f} "
                  f"[95% CI {value[1]:.2f} – {value[2]:.2f}]")
     lines.append("")
-    lines.append("By threat type (mean per raid)")
+    lines.append("By threat type (mean per attack)")
     lines += text_table(["type", "launched", "failed", "killed", "leaked", "missed"],
                     [[r["type"], r["launched"], f"{r['failed']:.2f}", f"{r['killed']:.2f}",
                       f"{r['leaked']:.2f}", f"{r['missed']:.2f}"] for r in res.by_type()],
@@ -406,7 +424,7 @@ def results_text(res: Results) -> str:
     else:
         lines.append("  none: every threat was engaged")
     lines.append("")
-    lines.append("By fire unit (mean per raid)")
+    lines.append("By fire unit (mean per attack)")
     lines += text_table(["unit", "type", "engagements", "shots", "rounds", "kills", "cost",
                      "cost/kill", "on decoys"],
                     [[r["unit"], r["type"], f"{r['engagements']:.2f}", f"{r['shots']:.2f}",
@@ -422,7 +440,7 @@ def results_text(res: Results) -> str:
                      for r in res.by_target_class()], "lrrrr")
     hit = [r for r in res.by_asset() if r["hits"] > 0]
     lines.append("")
-    lines.append("Assets hit (mean hits per raid, P(hit))")
+    lines.append("Assets hit (mean hits per attack, P(hit))")
     if hit:
         lines += text_table(["asset", "hits", "P(hit)", "value hit"],
                         [[r["asset"], f"{r['hits']:.2f}", f"{r['p_hit']:.3f}",
@@ -432,7 +450,7 @@ def results_text(res: Results) -> str:
         lines.append("  none")
     c = res.cost()
     lines.append("")
-    lines.append(f"Interceptor cost per raid {usd(c['interceptors_usd'])} vs threats "
+    lines.append(f"Interceptor cost per attack {usd(c['interceptors_usd'])} vs threats "
                  f"{usd(c['threats_usd'])}: cost-exchange ratio {c['exchange_ratio']:.2f}")
     hist = lk["histogram"]
     lines.append("")

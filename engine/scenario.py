@@ -82,6 +82,9 @@ class ScenarioHeader:
                              kind="int", lo=1)
     defended_area_m: list = spec("polygon [[east_m, north_m], ...] of the defended area "
                                  "(default: the base perimeter)", default=[], kind="polygon")
+    raid_scale: float = spec("multiplies every raid's count (rounded, at least 1): one key that "
+                             "grows the whole attack, e.g. --vary scenario.raid_scale=0.5:4:0.5",
+                             default=1.0, kind="float", lo=0.01, hi=100.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -299,6 +302,11 @@ def scenario_from_dict(data: dict, file: str) -> Scenario:
         raise where.at("raids").error(f"{len(raids_data)} raids; allowed: at most {MAX_RAIDS}")
     raids = tuple(_read_raid(t, where.at("raids").at(i), base, notes)
                   for i, t in enumerate(raids_data))
+    if header.raid_scale != 1.0:
+        raids = tuple(dataclasses.replace(r, count=max(1, round(r.count * header.raid_scale)))
+                      for r in raids)
+        for i, r in enumerate(raids):
+            _check_schedule(r.timing, r.count, where.at("raids").at(i))
     total = sum(r.count for r in raids)
     if total > MAX_THREATS:
         raise where.at("raids").error(f"{total:,} threats in all raids together; allowed: at "

@@ -62,13 +62,21 @@ def write_standard_plots(res, scn, out_dir) -> list[str]:
     res: engine.results.Results run with keep_outcomes=True (res.kept)."""
     out = Path(out_dir)
     out.mkdir(exist_ok=True)
-    figures = (impact_map_figure(res, scn), timeline_figure(scn, res.seed, rep=_first_rep(res)),
+    figures = (impact_map_figure(res, scn), timeline_figure(scn, res.seed, rep=typical_replication(res)[0]),
                leaker_histogram_figure(res), expenditure_figure(res))
     return [save_figure(fig, out / name) for fig, name in zip(figures, STANDARD_PLOTS)]
 
 
-def _first_rep(res) -> int:
-    return int(res.kept[0].rep0) if res.kept else 0
+def typical_replication(res) -> tuple[int, int | None]:
+    """(replication, leakers) of a typical attack: the first kept replication whose number of
+    leakers (real threats) is the median; (first replication, None) when none were kept."""
+    if not res.kept:
+        return 0, None
+    sc = res.acc.sc
+    rows = [(b.rep0 + i, int(n)) for b in res.kept
+            for i, n in enumerate(((b.fate == LEAKED) & ~sc.th_decoy).sum(axis=1))]
+    median = sorted(n for _, n in rows)[(len(rows) - 1) // 2]
+    return next((r, n) for r, n in rows if n == median)
 
 
 def _usd(x: float) -> str:
@@ -125,7 +133,7 @@ def impact_map_figure(res, scn) -> Figure:
                        linewidths=0.0, alpha=0.9,
                        C=np.full(n_leak, 1.0 / n_reps), reduce_C_function=np.sum)
         cb = fig.colorbar(hb, ax=ax, shrink=0.6, pad=0.01)
-        cb.set_label("leakers per raid in the cell", fontsize=8)
+        cb.set_label("leakers per attack in the cell", fontsize=8)
         ax.apply_aspect()
     else:
         ax.scatter(e[leaked_real], n[leaked_real], color=LEAK_RED, s=16,
@@ -149,7 +157,7 @@ def impact_map_figure(res, scn) -> Figure:
                   zorder=9)
     ax.set_title(f"Impact points, {n_reps} replications (labels: asset, P(hit))", fontsize=10)
     handles = [Line2D([], [], marker="o", linestyle="none", color=LEAK_RED,
-                      label=f"leaker (real threat): {n_leak / n_reps:.2f} per raid"
+                      label=f"leaker (real threat): {n_leak / n_reps:.2f} per attack"
                       + (" — density" if density else "")),
                Line2D([], [], marker="o", linestyle="none", color="#4a78c2", alpha=0.5,
                       label=f"killed (where it would have hit): {killed.sum() / n_reps:.2f}"),
@@ -174,14 +182,14 @@ def impact_map_figure(res, scn) -> Figure:
     bars.set_yticks(y, [r["asset"] for r in order], fontsize=8)
     top = max([r["p_hit"] for r in order] + [0.05])
     bars.set_xlim(0, min(1.0, top * 1.45) if top < 0.69 else 1.45)
-    bars.set_xlabel("P(asset hit at least once per raid)", fontsize=9)
+    bars.set_xlabel("P(asset hit at least once per attack)", fontsize=9)
     bars.set_title("Assets hit", fontsize=10)
     bars.grid(True, axis="x", color="#e5e5e5")
     bars.tick_params(labelsize=8)
     lk = res.leakers()
     fig.suptitle(f"{res.scenario_name or scn.name} — where the threats came down",
                  fontsize=13, weight="bold")
-    fig.text(0.5, 0.915, f"leakers per raid {lk['mean']:.2f} [95% CI {lk['ci95'][0]:.2f} – "
+    fig.text(0.5, 0.915, f"leakers per attack {lk['mean']:.2f} [95% CI {lk['ci95'][0]:.2f} – "
              f"{lk['ci95'][1]:.2f}], P(≥1 leaker) {lk['p_any']:.3f}; seed {res.seed}; "
              f"schematic base geometry", ha="center", fontsize=9.5, color="#333333")
     return fig
@@ -340,7 +348,7 @@ def timeline_figure(scn, seed: int, rep: int = 0) -> Figure:
 # Leakers and expenditure
 @plain_text
 def leaker_histogram_figure(res) -> Figure:
-    """Distribution of leakers per raid over the replications."""
+    """Distribution of leakers per attack over the replications."""
     lk = res.leakers()
     hist = np.asarray(lk["histogram"], dtype=float)
     frac = hist / max(res.reps, 1)
@@ -361,7 +369,7 @@ def leaker_histogram_figure(res) -> Figure:
     ax.tick_params(labelsize=8.5)
     ax.grid(True, axis="y", color="#e5e5e5")
     ax.set_axisbelow(True)
-    ax.set_title(f"{res.scenario_name} — leakers per raid ({res.reps} replications, seed "
+    ax.set_title(f"{res.scenario_name} — leakers per attack ({res.reps} replications, seed "
                  f"{res.seed})\nP(≥1 leaker) = {lk['p_any']:.3f} [95% CI "
                  f"{lk['p_any_ci95'][0]:.3f} – {lk['p_any_ci95'][1]:.3f}]; green: no leaker",
                  fontsize=11)
@@ -370,7 +378,7 @@ def leaker_histogram_figure(res) -> Figure:
 
 @plain_text
 def expenditure_figure(res) -> Figure:
-    """Shots and kills per fire unit, and what the shots cost (mean per raid)."""
+    """Shots and kills per fire unit, and what the shots cost (mean per attack)."""
     rows = res.by_unit()
     lab = res.acc.labels
     colour = colour_table(lab.unit_types, UNIT_COLOURS)
@@ -390,7 +398,7 @@ def expenditure_figure(res) -> Figure:
     ax.set_ylim(len(rows) - 0.5, -0.5)
     top = max([r["shots"] for r in rows] + [1.0])
     ax.set_xlim(0, top * 1.6)
-    ax.set_xlabel("mean per raid (wide bar: shots, narrow bar: kills)", fontsize=9)
+    ax.set_xlabel("mean per attack (wide bar: shots, narrow bar: kills)", fontsize=9)
     ax.grid(True, axis="x", color="#e5e5e5")
     ax.set_axisbelow(True)
     ax.set_title("Shots and kills", fontsize=10)
@@ -403,7 +411,7 @@ def expenditure_figure(res) -> Figure:
     cost_ax.set_ylim(len(rows) - 0.5, -0.5)
     cost_ax.set_xlim(0, max(costs + [1.0]) * 1.35)
     cost_ax.xaxis.set_major_formatter(lambda x, _pos: _usd(x))
-    cost_ax.set_xlabel("interceptor cost per raid, USD", fontsize=9)
+    cost_ax.set_xlabel("interceptor cost per attack, USD", fontsize=9)
     cost_ax.grid(True, axis="x", color="#e5e5e5")
     cost_ax.set_axisbelow(True)
     cost_ax.set_title("Cost", fontsize=10)
@@ -412,9 +420,9 @@ def expenditure_figure(res) -> Figure:
     c = res.cost()
     ratio = "n/a" if c["exchange_ratio"] is None or not math.isfinite(c["exchange_ratio"]) \
         else f"{c['exchange_ratio']:.2f}"
-    fig.suptitle(f"{res.scenario_name} — interceptor expenditure (mean per raid, {res.reps} "
+    fig.suptitle(f"{res.scenario_name} — interceptor expenditure (mean per attack, {res.reps} "
                  f"replications)", fontsize=12, weight="bold")
-    fig.text(0.5, 0.875, f"interceptors {_usd(c['interceptors_usd'])} per raid against threats "
+    fig.text(0.5, 0.875, f"interceptors {_usd(c['interceptors_usd'])} per attack against threats "
              f"worth {_usd(c['threats_usd'])}: cost-exchange ratio {ratio}", ha="center",
              fontsize=9.5, color="#333333")
     return fig
@@ -487,7 +495,7 @@ def saturation_figure(record: dict) -> Figure:
         a.grid(True, color="#e5e5e5")
         a.tick_params(labelsize=8.5)
         a.set_axisbelow(True)
-    ax.set_ylabel("leakers per raid (mean, 95% CI band)", fontsize=10)
+    ax.set_ylabel("leakers per attack (mean, 95% CI band)", fontsize=10)
     ax.set_ylim(bottom=0)
     pax.set_ylabel("P(≥1 leaker) (95% Wilson band)", fontsize=10)
     pax.set_ylim(-0.02, 1.02)
@@ -536,7 +544,7 @@ def compare_figure(cmp: dict) -> Figure:
     ax.set_yticks(y, [r["variant"] for r in rows], fontsize=8.5)
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_xlim(0, max([r["leakers"]["ci95"][1] for r in rows] + [0.5]) * 1.5)
-    ax.set_xlabel("leakers per raid (mean, 95% CI)", fontsize=9)
+    ax.set_xlabel("leakers per attack (mean, 95% CI)", fontsize=9)
     ax.grid(True, axis="x", color="#e5e5e5")
     ax.set_axisbelow(True)
     costs = [max(r["cost_usd"]["mean"], 1.0) for r in rows]
@@ -547,7 +555,7 @@ def compare_figure(cmp: dict) -> Figure:
     cost_ax.set_xlim(min(costs) / 2, max(costs) * 8)
     cost_ax.set_yticks(y, [""] * len(rows))
     cost_ax.set_ylim(len(rows) - 0.5, -0.5)
-    cost_ax.set_xlabel("interceptor cost per raid, USD (log scale)", fontsize=9)
+    cost_ax.set_xlabel("interceptor cost per attack, USD (log scale)", fontsize=9)
     cost_ax.grid(True, axis="x", color="#e5e5e5")
     cost_ax.set_axisbelow(True)
     for a in (ax, cost_ax):

@@ -28,6 +28,7 @@ from salvosim.engine.views.plots import (
     leaker_histogram_figure,
     saturation_figure,
     timeline_figure,
+    typical_replication,
 )
 
 DEFAULT_SWEEP_REPS = 100
@@ -100,14 +101,13 @@ def build_report(scn, reps: int | None = None, seed: int | None = None, engine: 
 
 
 def default_report_vary(scn) -> str:
-    """raids.0.count from about a quarter to eight times the file's count."""
+    """scenario.raid_scale from about a quarter to eight times the file's attack (every raid
+    grows together), within the bound on all threats together."""
     from salvosim.engine.scenario import MAX_THREATS
-    from salvosim.engine.schema import KEY_LIMITS
-    count = scn.raids[0].count
-    # within the bounds of a raid's count and of all threats together
-    cap = min(int(KEY_LIMITS["count"][1]), MAX_THREATS - (scn.n_threats - count))
-    values = sorted({min(cap, max(1, round(count * f))) for f in SWEEP_FACTORS})
-    return "raids.0.count=" + ",".join(str(v) for v in values)
+    base = scn.header.raid_scale
+    cap = MAX_THREATS / max(scn.n_threats / base, 1.0)
+    values = sorted({round(min(cap, base * f), 3) for f in SWEEP_FACTORS})
+    return "scenario.raid_scale=" + ",".join(f"{v:g}" for v in values)
 
 
 # ----------------------------------------------------------------------------------------
@@ -161,7 +161,7 @@ def _summary(scn, variants, reps, seed) -> str:
         ["C2", f"network {'on' if c2.network else 'off'}, latency {c2.latency_s:g} s, "
                f"double engagement {'allowed' if c2.double_engagement else 'not allowed'}, "
                f"priority {c2.priority}"],
-        ["threats per raid", f"{scn.n_threats} in {len(scn.raids)} raid(s)"]]))
+        ["threats per attack", f"{scn.n_threats} in {len(scn.raids)} raid(s)"]]))
     out.append("<h3>Raids</h3>")
     rows = []
     for i, r in enumerate(scn.raids):
@@ -218,7 +218,7 @@ def _results_section(res, scn, name: str, several: bool) -> str:
         out.append(f"<p>Tables and plots of the first mix, <b>{_e(name)}</b>; the mixes are "
                    f"compared in the next section.</p>")
     ratio = c["exchange_ratio"]
-    out.append(_table(["figure (per raid)", "value", "95% CI"], [
+    out.append(_table(["figure (per attack)", "value", "95% CI"], [
         ["leakers (real threats reaching the defended area)", f"{lk['mean']:.2f}",
          _ci(*lk["ci95"])],
         ["P(at least one leaker)", f"{lk['p_any']:.3f}", _ci(*lk["p_any_ci95"], fmt="{:.3f}")],
@@ -228,31 +228,32 @@ def _results_section(res, scn, name: str, several: bool) -> str:
         ["threat cost", usd(c["threats_usd"]), ""],
         ["cost-exchange ratio", "n/a" if not math.isfinite(ratio) else f"{ratio:.2f}", ""]],
         numeric=(1, 2)))
-    out.append("<h3>By threat type (mean per raid)</h3>")
+    out.append("<h3>By threat type (mean per attack)</h3>")
     out.append(_table(["type", "launched", "failed", "killed", "leaked", "missed"],
                       [[r["type"] + (" (decoy)" if r["decoy"] and "decoy" not in r["type"] else ""),
                         r["launched"], f"{r['failed']:.2f}", f"{r['killed']:.2f}",
                         f"{r['leaked']:.2f}", f"{r['missed']:.2f}"] for r in res.by_type()],
                       numeric=(1, 2, 3, 4, 5)))
-    out.append("<h3>By fire unit (mean per raid)</h3>")
+    out.append("<h3>By fire unit (mean per attack)</h3>")
     out.append(_table(["unit", "type", "engagements", "shots", "rounds", "kills", "cost"],
                       [[r["unit"], r["type"], f"{r['engagements']:.2f}", f"{r['shots']:.2f}",
                         f"{r['rounds']:.1f}", f"{r['kills']:.2f}", usd(r["cost_usd"])]
                        for r in res.by_unit()], numeric=(2, 3, 4, 5, 6)))
     out.append("<h3>Assets</h3>")
-    out.append(_table(["asset", "hits per raid", "P(hit)", "value hit per raid"],
+    out.append(_table(["asset", "hits per attack", "P(hit)", "value hit per attack"],
                       [[r["asset"], f"{r['hits']:.2f}", f"{r['p_hit']:.3f}",
                         f"{r['value_hit']:.2f}"]
                        for r in sorted(res.by_asset(), key=lambda r: -r["value_hit"])],
                       numeric=(1, 2, 3)))
     out.append("<h3>Where the threats came down</h3>")
     out.append(_img(impact_map_figure(res, scn), "impact map"))
-    out.append("<h3>Leakers per raid</h3>")
+    out.append("<h3>Leakers per attack</h3>")
     out.append(_img(leaker_histogram_figure(res), "leaker histogram"))
     out.append("<h3>Interceptor expenditure</h3>")
     out.append(_img(expenditure_figure(res), "interceptor expenditure"))
-    rep = int(res.kept[0].rep0) if res.kept else 0
-    out.append(f"<h3>Engagement timeline of replication {rep}</h3>")
+    rep, leakers = typical_replication(res)
+    typical = f": {leakers} leaker(s), the median attack" if leakers is not None else ""
+    out.append(f"<h3>Engagement timeline of a typical attack (replication {rep}{typical})</h3>")
     out.append(_img(timeline_figure(scn, res.seed, rep), "engagement timeline"))
     return "\n".join(out)
 

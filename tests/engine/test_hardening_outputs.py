@@ -101,7 +101,7 @@ def test_dash_writes_the_json_to_stdout_and_the_summary_to_stderr(tmp_path, caps
                             "--json", "-"], capsys)
     assert rc == 0, err
     assert json.loads(out)["replications"] == 2
-    assert "Leakers per raid" in err
+    assert "Leakers per attack" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scenario.toml"]
 
 
@@ -142,7 +142,7 @@ def test_json_to_dev_stdout_writes_through_and_keeps_the_symlink(tmp_path):
     assert proc.returncode == 0, proc.stderr.decode()
     assert json.loads(target.read_text())["replications"] == 1
     assert os.path.islink("/dev/stdout") == was_link
-    assert "Leakers per raid" in proc.stderr.decode()
+    assert "Leakers per attack" in proc.stderr.decode()
 
 
 def test_a_symlinked_output_keeps_the_link_and_replaces_its_file(tmp_path, capsys):
@@ -190,7 +190,7 @@ def test_a_full_disk_after_the_run_is_one_line_and_keeps_the_results(tmp_path, c
                             "--json", "/dev/full", "--keep-outcomes", str(keep)], capsys)
     line = one_error(rc, err, "could not write --json '/dev/full'", "No space left",
                      "the results above were computed")
-    assert "Leakers per raid" in out           # the summary was printed
+    assert "Leakers per attack" in out           # the summary was printed
     assert keep.exists()                       # the other output was written
     fallback = line.split("written to '")[1].split("'")[0]
     assert json.loads(Path(fallback).read_text())["replications"] == 2

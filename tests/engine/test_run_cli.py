@@ -35,7 +35,7 @@ def test_run_json_has_the_documented_keys_and_consistent_figures(tmp_path, capsy
             pytest.approx(row["launched"])
     assert res["cost"]["interceptors_usd"] == pytest.approx(
         sum(u["cost_usd"] for u in res["by_unit"]))
-    assert "Leakers per raid" in capsys.readouterr().out
+    assert "Leakers per attack" in capsys.readouterr().out
 
 
 def test_same_seed_gives_identical_json_whatever_the_threads_and_engine(tmp_path):

@@ -1,0 +1,40 @@
+"""scenario.raid_scale grows every raid of the attack together (what a saturation curve
+sweeps), the report's default sweep uses it, and the report's timeline is a typical attack."""
+import numpy as np
+
+from salvosim.engine.montecarlo import run_scenario
+from salvosim.engine.variants import parse_vary, point_scenarios, scenario_from_data
+from salvosim.engine.views.plots import typical_replication
+from salvosim.engine.views.report import default_report_vary
+from tests.scenario_kit import drone_raid, oracle_scenario
+
+
+def two_raids(scale=None):
+    data = oracle_scenario(raids=[drone_raid(count=3), drone_raid(count=5, name="north",
+                                                                  bearing_deg=0.0)])
+    if scale is not None:
+        data["scenario"]["raid_scale"] = scale
+    return scenario_from_data(data, "<test>")
+
+
+def test_raid_scale_multiplies_every_raids_count_rounded_and_at_least_one():
+    assert [r.count for r in two_raids(2.0).raids] == [6, 10]
+    assert [r.count for r in two_raids(0.5).raids] == [2, 2]      # 1.5 -> 2, 2.5 -> 2
+    assert [r.count for r in two_raids(0.01).raids] == [1, 1]
+
+
+def test_raid_scale_can_be_swept_and_the_report_sweeps_it():
+    scn = two_raids()
+    spec = parse_vary("scenario.raid_scale=1,3")
+    counts = [[r.count for r in point_scenarios(scn, [spec], (v,), None)[0].scenario.raids]
+              for v in spec.values]
+    assert counts == [[3, 5], [9, 15]]
+    assert default_report_vary(scn).startswith("scenario.raid_scale=")
+
+
+def test_the_typical_attack_is_one_with_the_median_number_of_leakers(warm_jit):
+    res = run_scenario(two_raids(), reps=41, seed=2, threads=1, keep_outcomes=True)
+    rep, leakers = typical_replication(res)
+    fate = np.concatenate([b.fate for b in res.kept])
+    per_attack = (fate == 3).sum(axis=1)
+    assert leakers == int(np.median(per_attack)) and per_attack[rep] == leakers
