@@ -136,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("files", nargs="+", metavar="FILE")
     _add_run_options(k, "the first file's")
     k.add_argument("--json", metavar="PATH", help="write the comparison as JSON")
+    _add_dask_options(k)
 
     w = sub.add_parser("sweep", help="results over a grid of scenario values; saturation points")
     w.add_argument("file", metavar="FILE")
@@ -384,6 +385,7 @@ def cmd_compare(args) -> int:
         run_paired,
     )
     check_threads(args.engine, args.threads)
+    _dask_first(args)
     check_outputs([("--json", args.json)], args.files)
     scenarios = [load(f) for f in args.files]
     check_outputs([("--json", args.json)], [f for s in scenarios for f in _inputs(s)])
@@ -392,8 +394,15 @@ def cmd_compare(args) -> int:
     reps = args.reps or scenarios[0].header.replications
     variants = comparison_variants(scenarios, seed)
     warn(*scenarios)
-    note_compiling(args.engine)
-    run = run_paired(variants, reps, seed, args.engine, args.threads)
+    if args.dask:
+        from salvosim.engine.distributed import dask_client
+        from salvosim.engine.views.analysis import run_paired_dask
+        with dask_client(args.dask, args.dask_cache) as client:
+            run = run_paired_dask(client, scenarios, variants, reps, seed, args.engine,
+                                  args.threads, cache_dir=args.dask_cache)
+    else:
+        note_compiling(args.engine)
+        run = run_paired(variants, reps, seed, args.engine, args.threads)
     cmp = comparison_json(run)
     say(comparison_text(run, cmp))
     outputs = Outputs(say)

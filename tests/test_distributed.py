@@ -121,6 +121,32 @@ def test_a_run_split_on_the_cluster_writes_the_serial_json(warm_jit, cluster, tm
     assert (tmp_path / "dist.json").read_bytes() == (tmp_path / "serial.json").read_bytes()
 
 
+def test_a_comparison_on_the_cluster_writes_the_serial_json(warm_jit, cluster, tmp_path):
+    assert _cli("compare", MIXES, "--reps", 1100, "--json", tmp_path / "serial.json") == 0
+    assert _cli("compare", MIXES, "--reps", 1100, "--json", tmp_path / "dist.json",
+                "--dask", cluster.scheduler_address) == 0
+    assert (tmp_path / "dist.json").read_bytes() == (tmp_path / "serial.json").read_bytes()
+
+
+@pytest.mark.parametrize("n_ranges", [1, 2, 3])
+def test_paired_ranges_fold_into_the_local_comparison(warm_jit, cluster, n_ranges):
+    from salvosim.engine.views.analysis import (
+        comparison_json,
+        comparison_variants,
+        run_paired,
+        run_paired_dask,
+    )
+    scenarios = [load_scenario(MIXES)]
+    variants = comparison_variants(scenarios, 5)
+    local = run_paired(variants, 40, 5, threads=1, block_reps=8)
+    with distributed.Client(cluster) as client:
+        dist = run_paired_dask(client, scenarios, variants, 40, 5, block_reps=8,
+                               n_ranges=n_ranges)
+    assert json.dumps(comparison_json(dist)) == json.dumps(comparison_json(local))
+    for a, b in zip(dist.accs, local.accs):
+        assert a.sums == b.sums and a.sums_sq == b.sums_sq
+
+
 def test_a_resumed_sweep_on_the_cluster_finishes_the_serial_one(warm_jit, cluster, tmp_path):
     from salvosim.engine.variants import parse_vary_list
     from salvosim.engine.views.analysis import dask_point_runner, plan_sweep, run_sweep

@@ -29,7 +29,16 @@ import numpy as np
 from salvosim.engine.compile import compile_scenario
 from salvosim.engine.errors import UsageError
 from salvosim.engine.fileio import write_atomic
-from salvosim.engine.montecarlo import BLOCK_REPS, Block, available_threads, iter_blocks
+from salvosim.engine.montecarlo import (
+    BLOCK_REPS,
+    Block,
+    accumulator_from_state,
+    accumulator_state,
+    available_threads,
+    block_ranges,
+    block_size,
+    iter_blocks,
+)
 from salvosim.engine.results import (
     Z95,
     Accumulator,
@@ -86,6 +95,25 @@ class PairedAccumulator:
             self.diff_sum_sq[v] += (d * d).sum(axis=0)
 
     def _var(self, total, total_sq) -> float:
+    STATE = ("n", "sum", "sum_sq", "diff_sum", "diff_sum_sq")
+
+    def merge(self, other) -> None:
+        """Add another accumulator of the same mixes (other replications). Folding one per
+        block in replication order gives the sums of `add` bit for bit (0.0 + x == x)."""
+        self.n += other.n
+        for name in self.STATE[1:]:
+            getattr(self, name)[...] += getattr(other, name)
+
+    def state(self) -> dict:
+        return {name: getattr(self, name) for name in self.STATE}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "PairedAccumulator":
+        acc = cls(state["sum"].shape[0])
+        for name in cls.STATE:
+            setattr(acc, name, state[name])
+        return acc
+
         n = self.n
         if n < 2:
             return 0.0
@@ -146,30 +174,48 @@ def check_threads(engine: str, threads: int | None) -> None:
 
 
 def run_paired(variants: list[Variant], reps: int, seed: int, engine: str = "numba",
+def paired_blocks(compiled: list, reps: int, seed: int, engine: str = "numba",
+                  threads: int | None = None, block_reps: int = BLOCK_REPS, rep0: int = 0,
+                  kept: list | None = None):
+    """(PairedAccumulator, [Accumulator per mix]) of each block of replications rep0 ..
+    rep0 + reps - 1, every mix in lockstep, in replication order (blocks on the boundaries of
+    a run from replication 0 when rep0 is on one). kept: collects the first mix's blocks."""
+    size = block_size(engine, block_reps)
+    done = 0
+    while done < reps:
+        n = min(size, reps - done)
+        paired = PairedAccumulator(len(compiled))
+        accs, per_variant = [], []
+        for v, (sc, labels) in enumerate(compiled):
+            blocks = list(iter_blocks(sc, n, seed, engine, threads, block_reps=n,
+                                      rep0=rep0 + done))
+            acc = Accumulator(sc, labels)
+            for b in blocks:
+                acc.add(b)
+            accs.append(acc)
+            if kept is not None and v == 0:
+                kept.extend(blocks)
+            per_variant.append(np.concatenate([replication_metrics(sc, b) for b in blocks]))
+        paired.add(per_variant)
+        yield paired, accs
+        done += n
+
+
                threads: int | None = None, keep_first: bool = False,
                block_reps: int = BLOCK_REPS) -> PairedRun:
-    """Run every mix on the same seed and replication numbers, block by block in lockstep."""
+    """Run every mix on the same seed and replication numbers, block by block in lockstep
+    (folded one block at a time, in replication order, as run_paired_dask folds its ranges)."""
     check_threads(engine, threads)
     compiled = [compile_scenario(v.scenario) for v in variants]
     paired = PairedAccumulator(len(variants))
     accs = [Accumulator(sc, labels) for sc, labels in compiled]
     kept: list[Block] = []
-    if engine == "reference":
-        block_reps = min(block_reps, 64)
     t0 = time.perf_counter()
-    done = 0
-    while done < reps:
-        n = min(block_reps, reps - done)
-        per_variant = []
-        for v, (sc, _labels) in enumerate(compiled):
-            blocks = list(iter_blocks(sc, n, seed, engine, threads, block_reps=n, rep0=done))
-            for b in blocks:
-                accs[v].add(b)
-            if keep_first and v == 0:
-                kept.extend(blocks)
-            per_variant.append(np.concatenate([replication_metrics(sc, b) for b in blocks]))
-        paired.add(per_variant)
-        done += n
+    for block_paired, block_accs in paired_blocks(compiled, reps, seed, engine, threads,
+                                                  block_reps, kept=kept if keep_first else None):
+        paired.merge(block_paired)
+        for acc, part in zip(accs, block_accs):
+            acc.merge(part)
     used_threads = (threads or available_threads()) if engine == "numba" else 1
     return PairedRun([v.name for v in variants], variants, compiled, paired, accs, seed, reps,
                      engine, used_threads, time.perf_counter() - t0,
@@ -212,6 +258,66 @@ def variant_differences(run: PairedRun, v: int) -> dict:
 
 
 # ----------------------------------------------------------------------------------------
+_WORKER_MIXES: dict = {}
+
+
+def compare_range_task(sources: list[tuple[str, str]], seed: int, reps: int, rep0: int,
+                       engine: str, threads: int | None, block_reps: int,
+                       cache_dir: str | None = None) -> list[tuple[dict, list[dict]]]:
+    """A worker task of a comparison: (paired state, [accumulator state per mix]) of each
+    block of replications rep0 .. rep0 + reps - 1. sources: (TOML text, file name) of each
+    scenario file; the mixes are rebuilt and compiled once per worker."""
+    from salvosim.engine.distributed import use_cache_dir, worker_scenario
+    use_cache_dir(cache_dir)
+    key = (tuple(sources), seed)
+    if key not in _WORKER_MIXES:
+        variants = comparison_variants([worker_scenario(t, f) for t, f in sources], seed)
+        _WORKER_MIXES[key] = [compile_scenario(v.scenario) for v in variants]
+    compiled = _WORKER_MIXES[key]
+    return [(p.state(), [accumulator_state(a) for a in accs])
+            for p, accs in paired_blocks(compiled, reps, seed, engine,
+                                         threads if engine == "numba" else None, block_reps,
+                                         rep0)]
+
+
+def run_paired_dask(client, scenarios: list[Scenario], variants: list[Variant], reps: int,
+                    seed: int, engine: str = "numba", threads: int | None = None,
+                    block_reps: int = BLOCK_REPS, n_ranges: int | None = None,
+                    cache_dir: str | None = None) -> PairedRun:
+    """run_paired on a Dask cluster: replication ranges on block boundaries as tasks, folded
+    in ascending replication order (the same PairedRun figures, bit for bit)."""
+    from salvosim.engine.distributed import (
+        TASKS_PER_SLOT,
+        as_arrived,
+        scenario_source,
+        slots,
+        submit_all,
+        warm,
+    )
+    compiled = [compile_scenario(v.scenario) for v in variants]
+    sources = [scenario_source(s) for s in scenarios]
+    cache = str(Path(cache_dir).resolve()) if cache_dir else None
+    t0 = time.perf_counter()
+    warm(client, *sources[0], engine, cache_dir)
+    ranges = block_ranges(reps, n_ranges or TASKS_PER_SLOT * slots(client), engine, block_reps)
+    futures = submit_all(client, compare_range_task,
+                         ((r0, (sources, seed, n, r0, engine, threads or 1, block_reps, cache))
+                          for r0, n in ranges), "compare")
+    paired = PairedAccumulator(len(variants))
+    accs = [Accumulator(sc, labels) for sc, labels in compiled]
+    arrived: dict[int, list] = {}
+    order = [r0 for r0, _ in ranges]
+    for r0, parts in as_arrived(client, futures):
+        arrived[r0] = parts
+        while order and order[0] in arrived:
+            for p_state, acc_states in arrived.pop(order.pop(0)):
+                paired.merge(PairedAccumulator.from_state(p_state))
+                for (sc, labels), acc, state in zip(compiled, accs, acc_states):
+                    acc.merge(accumulator_from_state(sc, labels, state))
+    return PairedRun([v.name for v in variants], variants, compiled, paired, accs, seed, reps,
+                     engine, slots(client), time.perf_counter() - t0)
+
+
 # compare
 def comparison_variants(scenarios: list[Scenario], seed: int | None) -> list[Variant]:
     """The mixes of one or more scenario files, named '<file stem>: <mix>' for several files."""
