@@ -94,7 +94,6 @@ class PairedAccumulator:
             self.diff_sum[v] += d.sum(axis=0)
             self.diff_sum_sq[v] += (d * d).sum(axis=0)
 
-    def _var(self, total, total_sq) -> float:
     STATE = ("n", "sum", "sum_sq", "diff_sum", "diff_sum_sq")
 
     def merge(self, other) -> None:
@@ -114,6 +113,7 @@ class PairedAccumulator:
             setattr(acc, name, state[name])
         return acc
 
+    def _var(self, total, total_sq) -> float:
         n = self.n
         if n < 2:
             return 0.0
@@ -173,7 +173,6 @@ def check_threads(engine: str, threads: int | None) -> None:
                          f"cores; allowed: 1 .. {available_threads()}")
 
 
-def run_paired(variants: list[Variant], reps: int, seed: int, engine: str = "numba",
 def paired_blocks(compiled: list, reps: int, seed: int, engine: str = "numba",
                   threads: int | None = None, block_reps: int = BLOCK_REPS, rep0: int = 0,
                   kept: list | None = None):
@@ -201,6 +200,7 @@ def paired_blocks(compiled: list, reps: int, seed: int, engine: str = "numba",
         done += n
 
 
+def run_paired(variants: list[Variant], reps: int, seed: int, engine: str = "numba",
                threads: int | None = None, keep_first: bool = False,
                block_reps: int = BLOCK_REPS) -> PairedRun:
     """Run every mix on the same seed and replication numbers, block by block in lockstep
@@ -257,7 +257,6 @@ def variant_differences(run: PairedRun, v: int) -> dict:
     return out
 
 
-# ----------------------------------------------------------------------------------------
 _WORKER_MIXES: dict = {}
 
 
@@ -318,6 +317,7 @@ def run_paired_dask(client, scenarios: list[Scenario], variants: list[Variant], 
                      engine, slots(client), time.perf_counter() - t0)
 
 
+# ----------------------------------------------------------------------------------------
 # compare
 def comparison_variants(scenarios: list[Scenario], seed: int | None) -> list[Variant]:
     """The mixes of one or more scenario files, named '<file stem>: <mix>' for several files."""
