@@ -46,6 +46,7 @@ from salvosim.engine.results import (
     block_metrics,
     json_clean,
     mean_ci95,
+    output_header,
     text_table,
     usd,
     wilson_ci95,
@@ -354,8 +355,8 @@ def comparison_json(run: PairedRun) -> dict:
         row["same_threats_as_reference"] = same_threats(ref_sc, run.compiled[v][0])
         row["vs_reference"] = variant_differences(run, v) if v > 0 else None
         rows.append(row)
-    return json_clean({"reference": run.names[0], "seed": run.seed, "replications": run.reps,
-                   "engine": run.engine, "variants": rows})
+    return json_clean({**output_header("compare"), "reference": run.names[0], "seed": run.seed,
+                       "replications": run.reps, "engine": run.engine, "variants": rows})
 
 
 def _ci(x: dict, fmt: str = "{:.2f}") -> str:
@@ -377,7 +378,7 @@ def comparison_text(run: PairedRun, cmp: dict) -> str:
     lines += text_table(["mix", "threats", "leakers [95% CI]", "P(>=1 leaker) [95% CI]",
                      "assets hit [95% CI]", "shots", "cost"], rows, "lrrrrrr")
     if len(run.names) > 1:
-        lines += ["", f"Differences to '{run.names[0]}' (mix minus reference, per raid): the "
+        lines += ["", f"Differences to '{run.names[0]}' (mix minus reference, per attack): the "
                       f"paired 95% CI, and the unpaired one for contrast"]
         rows = []
         for r in cmp["variants"][1:]:
@@ -519,7 +520,8 @@ def sweep_csv(record: dict) -> str:
 
 
 def sweep_header(plan: SweepPlan, file_hash: str) -> dict:
-    return {"salvosim_sweep": SWEEP_FORMAT, "scenario": plan.scn.name, "file": plan.scn.file,
+    return {**output_header("sweep"), "salvosim_sweep": SWEEP_FORMAT, "scenario": plan.scn.name,
+            "file": plan.scn.file,
             "file_sha256": file_hash, "vary": [s.text for s in plan.specs],
             "keys": [s.path.text for s in plan.specs], "seed": plan.seed,
             "replications": plan.reps, "variants": plan.names, "grid_points": len(plan.grid)}
