@@ -47,8 +47,9 @@ def test_sweep_on_a_local_cluster_vs_here(benchmark, flagship, capsys):
     t0 = time.perf_counter()
     sweep_in_memory(plan, threads=1)
     t_one = time.perf_counter() - t0
+    from salvosim.engine.distributed import NO_DASHBOARD
     with distributed.LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+                                  **NO_DASHBOARD) as cluster, \
             distributed.Client(cluster) as client:
         runner = dask_point_runner(client, plan)
         small = plan_sweep(load_scenario(MIXES), parse_vary_list(VARY), None, 2)

@@ -33,6 +33,9 @@ from salvosim.engine.errors import UsageError
 
 DIST_HINT = "--dask needs the optional extra: pip install 'salvosim[dist]'"
 LOCAL = "local"
+# No dashboard, and the scheduler's HTTP server (health, metrics) on a free port rather than
+# on 8787, where a second cluster would warn that the port is taken.
+NO_DASHBOARD = {"dashboard_address": None, "scheduler_kwargs": {"dashboard_address": ":0"}}
 TASKS_PER_SLOT = 4        # replication ranges per worker thread (load balance; at most 1 per block)
 
 
@@ -76,7 +79,7 @@ def dask_client(address: str, cache_dir: str | None = None,
         if where == LOCAL:
             cluster = distributed.LocalCluster(n_workers=n or (os.cpu_count() or 1),
                                                threads_per_worker=1, processes=processes,
-                                               dashboard_address=None)
+                                               **NO_DASHBOARD)
             client = distributed.Client(cluster)
         else:
             try:

@@ -93,8 +93,9 @@ SWEEP = ["--vary", "raids.0.count=10:30:10", "--reps", "20"]
 
 @pytest.fixture(scope="module")
 def cluster():
+    from salvosim.engine.distributed import NO_DASHBOARD
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as c:
+                                  **NO_DASHBOARD) as c:
         yield c
 
 
