@@ -122,6 +122,22 @@ def test_a_run_split_on_the_cluster_writes_the_serial_json(warm_jit, cluster, tm
     assert (tmp_path / "dist.json").read_bytes() == (tmp_path / "serial.json").read_bytes()
 
 
+def test_a_reference_engine_run_on_the_cluster_writes_the_serial_json(warm_jit, cluster, tmp_path):
+    # 130 replications: blocks of 64 with the reference engine, so three tasks
+    args = ["run", MIXES, "--engine", "reference", "--reps", 130, "--quiet", "--json"]
+    assert _cli(*args, tmp_path / "serial.json") == 0
+    assert _cli(*args, tmp_path / "dist.json", "--dask", cluster.scheduler_address) == 0
+    assert (tmp_path / "dist.json").read_bytes() == (tmp_path / "serial.json").read_bytes()
+
+
+def test_a_sweep_to_standard_output_on_the_cluster_is_the_serial_one(warm_jit, cluster, capsys):
+    assert _cli("sweep", MIXES, *SWEEP, "--out", "-") == 0
+    serial = capsys.readouterr().out
+    assert _cli("sweep", MIXES, *SWEEP, "--out", "-", "--dask", cluster.scheduler_address) == 0
+    dist = capsys.readouterr().out
+    assert json.loads(serial)["complete"] and dist == serial
+
+
 def test_a_comparison_on_the_cluster_writes_the_serial_json(warm_jit, cluster, tmp_path):
     assert _cli("compare", MIXES, "--reps", 1100, "--json", tmp_path / "serial.json") == 0
     assert _cli("compare", MIXES, "--reps", 1100, "--json", tmp_path / "dist.json",
