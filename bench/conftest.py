@@ -56,7 +56,7 @@ def pytest_terminal_summary(terminalreporter):
     if NOTES:
         tr.section("salvosim: startup, whole-process time and memory (this run)")
         for name, text in NOTES.items():
-            tr.write_line(f"{name:36s} {text}")
+            tr.write_line(f"{name:42s} {text}")
     if not RATES:
         return
     tr.section("salvosim: replications per second (flagship, this run)")
