@@ -132,3 +132,14 @@ def test_the_python_api_runs_compares_and_sweeps(warm_jit):
     assert len(cmp.mixes()) == 5 and "Comparison of 5 mixes" in repr(cmp)
     sw = salvosim.sweep(scn, "raids.0.count=1:2:1", reps=4, threads=1)
     assert len(sw.to_dict()["points"]) == 2 and sw.saturation()
+
+
+def test_nothing_loads_the_packages_under_their_old_top_level_names():
+    """A module loaded as `engine.x` as well as `salvosim.engine.x` is two modules sharing one
+    Numba cache: entries pickled under the old name break every other process."""
+    import re
+    pattern = re.compile(r"""["'](?:-m\s+)?(?:engine|threats|defenses|bases)\.\w""")
+    for path in [*MODULES.values(), *(REPO_ROOT / "tests").rglob("*.py"),
+                 *(REPO_ROOT / "bench").rglob("*.py")]:
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            assert not pattern.search(line), f"{path.name}:{n}: {line.strip()}"

@@ -3,7 +3,6 @@ is allowed; exit status 2; no traceback; and no output file is written.
 
 Each case edits a small valid scenario (al_asad, layout 2020, one raid of 3 rockets), writes it
 to tmp_path and runs the CLI in-process."""
-import importlib.util
 
 import pytest
 
@@ -175,13 +174,10 @@ def test_bad_scenario_gives_one_clear_error_and_no_output(text, command, fragmen
         assert not out.exists()
 
 
-HAS_RUN = all(importlib.util.find_spec(m) is not None
-              for m in ("engine.montecarlo", "engine.results"))
 RUN_CASES = ["unknown_raid_key", "negative_count", "launch_above_max_range", "pk_above_one",
              "ingress_on_a_ballistic_threat", "removing_a_sensor_a_unit_needs"]
 
 
-@pytest.mark.skipif(not HAS_RUN, reason="engine.montecarlo / engine.results not written yet")
 @pytest.mark.parametrize("case", RUN_CASES)
 def test_run_rejects_a_bad_scenario_before_writing_results(case, tmp_path, capsys):
     _, text, _, fragments = next(c for c in CASES if c[0] == case)

@@ -123,7 +123,7 @@ def test_compare_and_sweep_write_json_to_stdout_with_dash(tmp_path, capsys):
 
 def test_map_writes_png_to_stdout_with_dash(tmp_path, capsysbinary):
     path = write(tmp_path, BASE)
-    rc = __import__("engine.cli", fromlist=["main"]).main(["map", str(path), "-o", "-"])
+    rc = __import__("salvosim.engine.cli", fromlist=["main"]).main(["map", str(path), "-o", "-"])
     out, _ = capsysbinary.readouterr()
     assert rc == 0
     assert out.startswith(b"\x89PNG")
@@ -136,7 +136,7 @@ def test_json_to_dev_stdout_writes_through_and_keeps_the_symlink(tmp_path):
     was_link = os.path.islink("/dev/stdout")
     target = tmp_path / "captured.txt"
     with open(target, "wb") as fh:
-        proc = subprocess.run([sys.executable, "-m", "engine.cli", "run", str(path), "--reps",
+        proc = subprocess.run([sys.executable, "-m", "salvosim.engine.cli", "run", str(path), "--reps",
                                "1", "--threads", "1", "--quiet", "--json", "/dev/stdout"],
                               stdout=fh, stderr=subprocess.PIPE, cwd=ROOT, timeout=300)
     assert proc.returncode == 0, proc.stderr.decode()

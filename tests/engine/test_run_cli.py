@@ -91,7 +91,7 @@ def test_ctrl_c_stops_a_long_run_cleanly_without_partial_output(tmp_path):
     import time
     out = tmp_path / "never.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", "run", "scenarios/al_asad_drone_raid.toml",
+        [sys.executable, "-m", "salvosim.engine.cli", "run", "scenarios/al_asad_drone_raid.toml",
          "--reps", "1000000", "--json", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
