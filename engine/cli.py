@@ -14,7 +14,6 @@ import io
 import json
 import os
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from salvosim.engine.errors import EXIT_USAGE, UsageError
@@ -27,14 +26,8 @@ from salvosim.engine.fileio import (
     say_stream,
     sayer,
 )
+from salvosim.engine.results import salvosim_version
 from salvosim.engine.schema import InputError, one_line
-
-
-def _version() -> str:
-    try:
-        return version("salvosim")
-    except PackageNotFoundError:  # running from a source tree without installing
-        return "0+unknown"
 
 
 # ----------------------------------------------------------------------------------------
@@ -89,7 +82,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="salvosim", description="Base air-defense engagement simulator "
                 "(unclassified, open-source figures).")
-    p.add_argument("--version", action="version", version=f"salvosim {_version()}")
+    p.add_argument("--version", action="version", version=f"salvosim {salvosim_version()}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     v = sub.add_parser("validate", help="check scenario files; exit 2 on the first error")

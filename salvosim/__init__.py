@@ -26,17 +26,9 @@ if not _os.path.isdir(_os.path.join(_here, "engine")):
     __path__.append(_os.path.dirname(_here))  # type: ignore[name-defined]  # noqa: F821
 
 from salvosim.engine.api import Comparison, Sweep, compare, load, run, sweep  # noqa: E402
-from salvosim.engine.results import Results  # noqa: E402
+from salvosim.engine.results import Results, salvosim_version  # noqa: E402
 
 __all__ = ["load", "run", "compare", "sweep", "Results", "Comparison", "Sweep", "__version__"]
 
 
-def _version() -> str:
-    try:
-        from importlib.metadata import version
-        return version("salvosim")
-    except Exception:            # a source checkout that is not installed
-        return "0+unknown"
-
-
-__version__ = _version()
+__version__ = salvosim_version()
