@@ -5,7 +5,6 @@ written) — including the inputs that used to hang the engines, exhaust memory 
 Each test is the reproducer of one reported case."""
 import json
 import math
-import time
 
 import pytest
 
@@ -97,9 +96,8 @@ def test_a_value_that_would_hang_the_engines_is_refused_on_loading(text, line, f
                                                                    tmp_path, capsys):
     path = write(tmp_path, replace_line(text, line.split(" =")[0], line))
     out = tmp_path / "results.json"
-    t0 = time.perf_counter()
+    # Refused on loading, before any engine work: a regression would hang here, not pass.
     rc, _, err = run_cli(["run", str(path), "--reps", "2", "--quiet", "--json", str(out)], capsys)
-    assert time.perf_counter() - t0 < 10.0
     one_error(rc, err, str(path), *fragments)
     assert not out.exists()
 
