@@ -59,6 +59,7 @@ from salvosim.engine.constants import (
     PRIORITY_NEAREST,
     THREAT_CLASSES,
     WHY_NAMES,
+    WHY_NOT_ASSIGNED,
 )
 from salvosim.engine.events import event_priority, free_sub
 from salvosim.engine.instances import count_asset_hits, new_instances, prepare_replication
@@ -421,8 +422,14 @@ class ReferenceReplication:
                     continue
                 reason = unit_not_engaged_reason(sc, inst, u, j, self.out_of_ammo_t, self.hold_t,
                                                  self.assigned_ever)
+                text = WHY_NAMES[reason]
+                if reason >= WHY_NOT_ASSIGNED and self.engagement_count[j] > 0:
+                    # u could have fired, but the threat was taken: say by whom, not "busy"
+                    killer = self.kill_unit[j]
+                    text = (f"killed by {self.unit_name(killer)}" if killer >= 0 and killer != u
+                            else "engaged by other units")
                 self.log.append((inst.t_end[j], 6, f"{self.unit_name(u)} never engaged "
-                                 f"{self.threat_name(j)}: {WHY_NAMES[reason]}"))
+                                 f"{self.threat_name(j)}: {text}"))
 
     def _log_precomputed(self) -> None:
         sc, inst, lab = self.sc, self.inst, self.labels

@@ -188,3 +188,13 @@ def test_trace_says_why_each_unit_that_knew_a_threat_never_engaged_it():
     assert "far never engaged" in text and "outside every envelope" in text
     assert "slow never engaged" in text and "no feasible shot" in text
     assert KILLED not in sim.fate
+
+
+def test_trace_says_which_unit_took_a_threat_another_could_have_shot():
+    from salvosim.engine.reference import ReferenceReplication
+    units = [missile_unit(name="first", pk=1.0), missile_unit(name="second", pk=1.0)]
+    sc, labels = compile_dict(oracle_scenario(units=units))
+    sim = ReferenceReplication(sc, 1, 0, labels=labels, trace=True)
+    sim.run()
+    text = "\n".join(t for _, _, t in sim.log)
+    assert "second never engaged drones#1: killed by first" in text
