@@ -30,6 +30,7 @@ from salvosim.engine.constants import (
     WHY_NO_SHOT,
     WHY_NOT_ASSIGNED,
     WHY_NOT_TRACKED,
+    WHY_RELOADING,
 )
 from salvosim.engine.events import shot_key
 from salvosim.engine.rng import key_uniform
@@ -143,6 +144,16 @@ def note_ammunition(sc, u, now, magazine, reserve, out_of_ammo_t, hold_t):
             hold_t[u, c] = now
 
 
+@njit(cache=True, error_model="numpy")
+def note_reload(u, t_start_s, t_end_s, reload_start, reload_end):
+    """Record a reload of unit u (for the not-engaged reasons; the first MAX_RELOADS_NOTED)."""
+    for k in range(reload_start.shape[1]):
+        if reload_start[u, k] == math.inf:
+            reload_start[u, k] = t_start_s
+            reload_end[u, k] = t_end_s
+            return
+
+
 # ---------------------------------------------------------------------------- central C2
 @njit(cache=True, error_model="numpy")
 def best_unit_for(sc, inst, j, now, engagements_of, magazine, reserve, queue_count):
@@ -211,7 +222,8 @@ def mark_engaged(j, u, assigned_to, assign_engaged, queue_count):
 
 # ---------------------------------------------------------------------------- why not engaged
 @njit(cache=True, error_model="numpy")
-def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t, assigned_ever):
+def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t, assigned_ever, reload_start,
+                            reload_end):
     """Why unit u never engaged threat j (WHY_* codes, larger = got closer to a shot).
 
     Static reasons come from the replication's geometry and doctrine (class, engage_classes,
@@ -219,7 +231,8 @@ def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t, assigned_ever
     track + reaction time); a threat that u could have shot at t_first but did not was never
     assigned to u (central C2), held back by hold_for, or lost to saturation: the unit's
     ammunition was gone by then (out_of_ammo_t <= t_first), hold_for kept what was left for
-    other classes (hold_t <= t_first), or else its channels were busy."""
+    other classes (hold_t <= t_first), it was reloading at t_first, or else its channels were
+    busy."""
     c = sc.th_class[j]
     if not sc.un_engages[u, c]:
         return WHY_CLASS
@@ -250,12 +263,15 @@ def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t, assigned_ever
         return WHY_MAGAZINE
     if t_first >= hold_t[u, c]:
         return WHY_HOLD
+    for k in range(reload_start.shape[1]):
+        if reload_start[u, k] <= t_first < reload_end[u, k]:
+            return WHY_RELOADING
     return WHY_BUSY
 
 
 @njit(cache=True, error_model="numpy")
 def not_engaged_reasons(sc, inst, engagements_of_threat, out_of_ammo_t, hold_t, assigned_ever,
-                        why):
+                        reload_start, reload_end, why):
     """why[j]: WHY_ENGAGED for every threat engaged at least once, else the reason of the unit
     that came closest to engaging it."""
     for j in range(len(why)):
@@ -265,5 +281,5 @@ def not_engaged_reasons(sc, inst, engagements_of_threat, out_of_ammo_t, hold_t, 
         reason = WHY_CLASS
         for u in range(len(sc.un_e)):
             reason = max(reason, unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t,
-                                                         assigned_ever))
+                                                         assigned_ever, reload_start, reload_end))
         why[j] = reason

@@ -40,13 +40,15 @@ WHY_LATE = 8              # a shot was possible, but not after track + reaction 
 WHY_NOT_ASSIGNED = 9      # central assignment gave it to no unit that could shoot
 WHY_HOLD = 10             # held back: hold_for kept the unit's last interceptors for others
 WHY_MAGAZINE = 11         # the unit had no ammunition left when it could have fired
-WHY_BUSY = 12             # the unit could have fired but its channels were busy (saturation)
+WHY_RELOADING = 12        # the unit was reloading its magazine when it could have fired
+WHY_BUSY = 13             # the unit could have fired but its channels were busy (saturation)
 WHY_NAMES = ("engaged", "class not engageable", "fire doctrine (engage_classes)",
              "recognised decoy", "not tracked in time",
              "impact predicted outside defended area", "outside every envelope",
              "no feasible shot (intercept too late)", "tracked too late (track + reaction)",
              "not assigned (central)", "held back (hold_for)", "magazine empty",
-             "channels busy (saturation)")
+             "reloading", "channels busy (saturation)")
+MAX_RELOADS_NOTED = 16    # reloads per unit and attack whose times the reasons can look at
 
 # Arrival processes of a raid.
 ARRIVAL_FIXED, ARRIVAL_POISSON = 0, 1

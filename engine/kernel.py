@@ -21,6 +21,7 @@ from salvosim.defenses.doctrine import (
     mark_engaged,
     not_engaged_reasons,
     note_ammunition,
+    note_reload,
     priority_score,
     record_fire,
     release_assignment,
@@ -51,6 +52,7 @@ from salvosim.engine.constants import (
     FREE_RELOAD,
     KILLED,
     LEAKED,
+    MAX_RELOADS_NOTED,
     MIN_WAKE_STEP_S,
     MISSED,
     N_CLASSES,
@@ -105,6 +107,8 @@ class Workspace(NamedTuple):
     queue_count: np.ndarray       # [U] threats assigned and not yet engaged
     assigned_ever: np.ndarray     # [U, J]
     waiting: np.ndarray           # [J] known to the network, no unit could take it yet
+    reload_start: np.ndarray      # [U, MAX_RELOADS_NOTED] reloads (for the not-engaged reasons)
+    reload_end: np.ndarray
 
 
 @njit(cache=True, error_model="numpy")
@@ -132,7 +136,8 @@ def new_workspace(sc, heap_capacity):
         hold_t=np.zeros((U, N_CLASSES)), shots_by_class=np.zeros((U, N_CLASSES + 1), np.int64),
         assigned_to=np.zeros(J, np.int64), assign_engaged=np.zeros(J, np.bool_),
         queue_count=np.zeros(U, np.int64), assigned_ever=np.zeros((U, J), np.bool_),
-        waiting=np.zeros(J, np.bool_))
+        waiting=np.zeros(J, np.bool_), reload_start=np.zeros((U, MAX_RELOADS_NOTED)),
+        reload_end=np.zeros((U, MAX_RELOADS_NOTED)))
 
 
 # ---------------------------------------------------------------------------- event heap
@@ -477,6 +482,7 @@ def run_events(sc, seed, rep, ws):
                 note_ammunition(sc, u, now, magazine[u], reserve[u], ws.out_of_ammo_t, hold_t)
                 if not un_unlimited[u] and magazine[u] < rps and reserve[u] > 0:
                     reloading[u] = True
+                    note_reload(u, now, now + un_reload_s[u], ws.reload_start, ws.reload_end)
                     ok = push_event(ht, hk, h1, h2, hn, now + un_reload_s[u], EV_FREE, u,
                                     free_sub(FREE_RELOAD, 0)) and ok
                 if central:
@@ -509,6 +515,9 @@ def reset_state(sc, ws):
         ws.last_request_t[u] = np.nan
         ws.out_of_ammo_t[u] = np.inf
         ws.queue_count[u] = 0
+        for k in range(MAX_RELOADS_NOTED):
+            ws.reload_start[u, k] = np.inf
+            ws.reload_end[u, k] = np.inf
         for c in range(N_CLASSES + 1):
             ws.shots_by_class[u, c] = 0
             if c < N_CLASSES:
@@ -549,7 +558,7 @@ def run_chunk(sc, seed, rep0, lo, hi, heap_capacity, fate, fate_t, kill_unit, im
         count_asset_hits(ws.fate, sc.th_decoy, sc.th_lethal_m, inst.impact_e, inst.impact_n,
                          sc.as_vert_e, sc.as_vert_n, sc.as_start, ws.asset_hits)
         not_engaged_reasons(sc, inst, ws.engagement_count, ws.out_of_ammo_t, ws.hold_t,
-                            ws.assigned_ever, ws.why)
+                            ws.assigned_ever, ws.reload_start, ws.reload_end, ws.why)
         for j in range(J):
             threat_engagements[r, j] = ws.engagement_count[j]
             why[r, j] = ws.why[j]

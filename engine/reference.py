@@ -29,6 +29,7 @@ from salvosim.defenses.doctrine import (
     mark_engaged,
     not_engaged_reasons,
     note_ammunition,
+    note_reload,
     priority_score,
     record_fire,
     release_assignment,
@@ -54,6 +55,7 @@ from salvosim.engine.constants import (
     FREE_RELOAD,
     KILLED,
     LEAKED,
+    MAX_RELOADS_NOTED,
     MISSED,
     N_CLASSES,
     PRIORITY_NEAREST,
@@ -132,6 +134,8 @@ class ReferenceReplication:
         self.out_of_ammo_t = np.full(U, np.inf)           # when u fired its last round
         self.hold_t = np.full((U, N_CLASSES), np.inf)     # from when hold_for stops a class
         self.shots_by_class = np.zeros((U, N_CLASSES + 1), np.int64)   # last column: decoys
+        self.reload_start = np.full((U, MAX_RELOADS_NOTED), np.inf)     # reloads, for the
+        self.reload_end = np.full((U, MAX_RELOADS_NOTED), np.inf)       # not-engaged reasons
         for u in range(U):
             note_ammunition(sc, u, -math.inf, self.magazine[u], self.reserve[u],
                             self.out_of_ammo_t, self.hold_t)
@@ -375,6 +379,7 @@ class ReferenceReplication:
                          f"{THREAT_CLASSES[c]} (hold_for)", 4)
         if (not sc.un_unlimited[u] and self.magazine[u] < rps and self.reserve[u] > 0):
             self.reloading[u] = True
+            note_reload(u, now, now + sc.un_reload_s[u], self.reload_start, self.reload_end)
             self.say(f"{self.unit_name(u)} magazine empty: reloading", 4)
             self.env.process(self.reload(u, now + sc.un_reload_s[u]))
         if sc.c2_central:
@@ -402,7 +407,7 @@ class ReferenceReplication:
                          sc.as_vert_e, sc.as_vert_n, sc.as_start, asset_hits)
         why = np.zeros(self.J, np.int8)
         not_engaged_reasons(sc, inst, self.engagement_count, self.out_of_ammo_t, self.hold_t,
-                            self.assigned_ever, why)
+                            self.assigned_ever, self.reload_start, self.reload_end, why)
         if self.log is not None:
             self._log_not_engaged()
         return ReplicationOutcome(
@@ -421,7 +426,8 @@ class ReferenceReplication:
                         or inst.known_t[u, j] >= inst.t_end[j]):
                     continue
                 reason = unit_not_engaged_reason(sc, inst, u, j, self.out_of_ammo_t, self.hold_t,
-                                                 self.assigned_ever)
+                                                 self.assigned_ever, self.reload_start,
+                                                 self.reload_end)
                 text = WHY_NAMES[reason]
                 if reason >= WHY_NOT_ASSIGNED and self.engagement_count[j] > 0:
                     # u could have fired, but the threat was taken: say by whom, not "busy"

@@ -23,6 +23,7 @@ from salvosim.engine.constants import (
     WHY_MAGAZINE,
     WHY_NO_SHOT,
     WHY_NOT_TRACKED,
+    WHY_RELOADING,
 )
 from salvosim.engine.instances import new_instances, prepare_replication
 from salvosim.engine.montecarlo import iter_blocks, run_block_reference, run_compiled
@@ -159,6 +160,16 @@ def test_a_unit_that_spent_its_magazine_gives_magazine_empty():
     assert (engaged.sum(axis=1) == 1).all()
     assert (block.why[engaged] == WHY_ENGAGED).all()
     assert (block.why[~engaged] == WHY_MAGAZINE).all()
+
+
+def test_a_unit_reloading_when_it_could_have_fired_gives_reloading():
+    """As the magazine case, but with a reserve and a long reload: the unit is not out of
+    ammunition, it is reloading (a planner buys a faster reload, not more units)."""
+    unit = missile_unit(pk=0.0001, magazine=1, reserve=1, reload_s=2000.0)
+    block = one_reason([unit], raids=[drone_raid(count=2, interval_s=0.0)])
+    engaged = block.threat_engagements > 0
+    assert (engaged.sum(axis=1) == 1).all()
+    assert (block.why[~engaged] == WHY_RELOADING).all()
 
 
 def test_a_unit_whose_only_channel_is_held_gives_channels_busy():
