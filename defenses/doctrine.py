@@ -203,6 +203,19 @@ def assign_threat(sc, inst, j, now, engagements_of, magazine, reserve, assigned_
 
 
 @njit(cache=True, error_model="numpy")
+def holds_assignment(j, u, assigned_to, assign_engaged):
+    """u holds an assignment of threat j that it has not engaged yet (it may lapse)."""
+    return assigned_to[j] == u and not assign_engaged[j]
+
+
+@njit(cache=True, error_model="numpy")
+def ammunition_stops(u, threat_class, now, hold_t, out_of_ammo_t):
+    """From now on u cannot fire at this class (out of ammunition, or hold_for keeps the rest):
+    its unengaged assignments of that class lapse."""
+    return hold_t[u, threat_class] <= now or out_of_ammo_t[u] <= now
+
+
+@njit(cache=True, error_model="numpy")
 def release_assignment(j, assigned_to, assign_engaged, queue_count):
     """Threat j is no longer assigned (lapse, or its engagement ended without a kill)."""
     u = assigned_to[j]

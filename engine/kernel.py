@@ -16,8 +16,10 @@ import numpy as np
 from numba import njit
 
 from salvosim.defenses.doctrine import (
+    ammunition_stops,
     assign_threat,
     channel_free_time_s,
+    holds_assignment,
     mark_engaged,
     not_engaged_reasons,
     note_ammunition,
@@ -327,8 +329,8 @@ def c2_after_fire(sc, inst, ws, u, now):
     assigned again; engaging an assigned threat freed capacity for waiting ones."""
     ok = True
     for j in range(len(ws.assigned_to)):
-        if (ws.assigned_to[j] == u and not ws.assign_engaged[j]
-                and (ws.hold_t[u, sc.th_class[j]] <= now or ws.out_of_ammo_t[u] <= now)):
+        if (holds_assignment(j, u, ws.assigned_to, ws.assign_engaged)
+                and ammunition_stops(u, sc.th_class[j], now, ws.hold_t, ws.out_of_ammo_t)):
             release_assignment(j, ws.assigned_to, ws.assign_engaged, ws.queue_count)
             if ws.fate[j] == ALIVE:
                 ok = c2_assign(sc, inst, ws, j, now) and ok
@@ -430,7 +432,7 @@ def run_events(sc, seed, rep, ws):
                     ok = c2_assign(sc, inst, ws, j, now) and ok
             else:                                               # u's assignment of j lapses
                 j = free_threat(i2)
-                if assigned_to[j] == u and not assign_engaged[j]:
+                if holds_assignment(j, u, assigned_to, assign_engaged):
                     release_assignment(j, assigned_to, assign_engaged, queue_count)
                     if fate[j] == ALIVE:
                         ok = c2_assign(sc, inst, ws, j, now) and ok

@@ -24,8 +24,10 @@ import numpy as np
 import simpy
 
 from salvosim.defenses.doctrine import (
+    ammunition_stops,
     assign_threat,
     channel_free_time_s,
+    holds_assignment,
     mark_engaged,
     not_engaged_reasons,
     note_ammunition,
@@ -247,7 +249,7 @@ class ReferenceReplication:
     def lapse(self, u: int, j: int, t_s: float):
         """u's assignment of j lapses when u's latest useful shot passes unused."""
         yield self.env.at(t_s, EV_FREE, u, free_sub(FREE_LAPSE, j))
-        if self.assigned_to[j] == u and not self.assign_engaged[j]:
+        if holds_assignment(j, u, self.assigned_to, self.assign_engaged):
             self.say(f"C2: assignment of {self.threat_name(j)} to {self.unit_name(u)} lapses", 2)
             release_assignment(j, self.assigned_to, self.assign_engaged, self.queue_count)
             if self.fate[j] == ALIVE:
@@ -279,9 +281,9 @@ class ReferenceReplication:
         again; engaging an assigned threat freed capacity for waiting ones."""
         now = self.env.now
         for j in range(self.J):
-            if (self.assigned_to[j] == u and not self.assign_engaged[j]
-                    and (self.hold_t[u, self.sc.th_class[j]] <= now
-                         or self.out_of_ammo_t[u] <= now)):
+            if (holds_assignment(j, u, self.assigned_to, self.assign_engaged)
+                    and ammunition_stops(u, self.sc.th_class[j], now, self.hold_t,
+                                         self.out_of_ammo_t)):
                 release_assignment(j, self.assigned_to, self.assign_engaged, self.queue_count)
                 if self.fate[j] == ALIVE:
                     self.c2_assign(j)

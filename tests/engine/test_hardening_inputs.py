@@ -11,22 +11,10 @@ import pytest
 from salvosim.engine.schema import allowed_text, bounded, field_docs, field_meta, one_line
 from tests import REPO_ROOT
 from tests.cli_kit import run_cli
+from tests.engine.test_bad_input import VALID
 
-BASE = '''\
-[scenario]
-name = "hardening base case"
-base = "al_asad"
-layout = "2020"
-replications = 10
-
-[[raids]]
-name = "rockets"
-type = "rocket_107mm"
-count = 3
-launch = { bearing_deg = 0.0, range_km = 7.5 }
-interval_s = 1.0
-aim = "living_area_north"
-'''
+# The bad-input suite's valid base case (an Al Asad rocket raid), shared.
+BASE = VALID
 
 DRONES = '''\
 [scenario]
