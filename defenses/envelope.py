@@ -11,7 +11,7 @@ import math
 
 from numba import njit
 
-from salvosim.threats.trajectory import segment_altitude_m
+from salvosim.threats.trajectory import flown_piece, segment_altitude_m
 
 _EPS_S = 1e-12
 
@@ -107,14 +107,11 @@ def engagement_window(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
     a = math.nan
     b = math.nan
     for k in range(n_pts[j] - 1):
-        tk = pt_t[j, k]
-        dur = pt_t[j, k + 1] - tk
-        t_stop = min(pt_t[j, k + 1], t_end_s)
-        if dur <= 0.0:
-            continue        # a zero-length leg (e.g. an ingress waypoint on the launch point)
-        if t_stop <= tk:
+        tk, dur, t_stop, s_stop = flown_piece(pt_t, j, k, t_end_s)
+        if s_stop < 0.0:
             break
-        s_stop = (t_stop - tk) / dur
+        if s_stop == 0.0:
+            continue
         e0, n0, z0 = pt_e[j, k], pt_n[j, k], pt_z[j, k]
         de, dn = pt_e[j, k + 1] - e0, pt_n[j, k + 1] - n0
         z1, h = pt_z[j, k + 1], bulge[j, k]

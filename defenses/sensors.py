@@ -14,7 +14,7 @@ from numba import njit
 
 from salvosim.defenses.envelope import add_circle_crossings, add_sector_crossings, in_sector, sort_prefix
 from salvosim.engine.constants import BISECT_MAX_ITER, BISECT_TOL_S, HORIZON_K_M
-from salvosim.threats.trajectory import position_at
+from salvosim.threats.trajectory import flown_piece, position_at
 
 
 @njit(cache=True, error_model="numpy")
@@ -84,13 +84,11 @@ def detection_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
     flight_s = pt_t[j, n_pts[j] - 1] - pt_t[j, 0]
     step = min(0.5, flight_s / 400.0)
     for k in range(n_pts[j] - 1):
-        tk = pt_t[j, k]
-        dur = pt_t[j, k + 1] - tk
-        t_stop = min(pt_t[j, k + 1], t_end_s)
-        if dur <= 0.0:
-            continue        # a zero-length leg (e.g. an ingress waypoint on the launch point)
-        if t_stop <= tk:
+        tk, dur, t_stop, s_stop = flown_piece(pt_t, j, k, t_end_s)
+        if s_stop < 0.0:
             break
+        if s_stop == 0.0:
+            continue
         z0, z1, h = pt_z[j, k], pt_z[j, k + 1], bulge[j, k]
         level = z0 == z1 and h == 0.0
         if level:
@@ -104,7 +102,6 @@ def detection_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
             # `top`, so only pieces within this circle (and the sector) need sampling.
             top = max(z0, z1) + max(h, 0.0)
             radius = min(r_det_m, radar_horizon_m(sensor_h_m, top))
-        s_stop = (t_stop - tk) / dur
         e0, n0 = pt_e[j, k], pt_n[j, k]
         de, dn = pt_e[j, k + 1] - e0, pt_n[j, k + 1] - n0
         d0e, d0n = e0 - sensor_e, n0 - sensor_n

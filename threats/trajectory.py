@@ -85,6 +85,21 @@ def build_cruise(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t0_s,
 
 
 @njit(cache=True, error_model="numpy")
+def flown_piece(pt_t, j, k, t_end_s):
+    """(t_k, duration, t_stop, s_stop) of segment k of threat j as flown before t_end: it runs
+    from t_k to t_stop, the fraction s_stop of the segment. s_stop = 0 for a zero-length leg
+    (an ingress waypoint on the launch point: skip it), -1 once t_end is reached (stop)."""
+    tk = pt_t[j, k]
+    dur = pt_t[j, k + 1] - tk
+    t_stop = min(pt_t[j, k + 1], t_end_s)
+    if dur <= 0.0:
+        return tk, dur, t_stop, 0.0
+    if t_stop <= tk:
+        return tk, dur, t_stop, -1.0
+    return tk, dur, t_stop, (t_stop - tk) / dur
+
+
+@njit(cache=True, error_model="numpy")
 def segment_of(pt_t, n_pts, j, t_s):
     """Index of the segment that holds time t (clamped to the flight)."""
     k = 0
