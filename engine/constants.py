@@ -63,6 +63,10 @@ EV_FREE = 2        # channel frees, reload ends, kill-assessment ends (index: un
 EV_KNOWN = 3       # a threat becomes known to a unit  (index: unit, threat)
 EV_DECIDE = 4      # unit decisions, wake-ups          (index: unit)
 
+# Debug modes of the Numba event loop (kernel.run_events): off; every decision checked against
+# the full scan; checked, with the skip rule broken on purpose (the check must then fail).
+CHECK_OFF, CHECK_ON, CHECK_MUTANT = 0, 1, 2
+
 # Sub-kinds of EV_FREE, in this order at equal times: a channel frees, a reload ends, a kill
 # assessment ends, the C2 assigns a threat, an assignment lapses (central assignment, §6 v2).
 FREE_CHANNEL, FREE_RELOAD, FREE_ASSESSMENT, FREE_ASSIGN, FREE_LAPSE = 0, 1, 2, 3, 4

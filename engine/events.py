@@ -18,24 +18,24 @@ MAX_INDEX = 1 << (KIND_SHIFT - INDEX_SHIFT)   # units, threats or units + 1 an i
 SHOT_KEY_STRIDE = 64                     # interceptors per engagement a shot key can name
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def free_sub(sub_kind, threat):
     """Sub-index of an EV_FREE event: which kind of free, and (assessments, assignments,
     lapses) which threat."""
     return (sub_kind << FREE_SUB_SHIFT) | threat
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def free_kind(sub):
     return sub >> FREE_SUB_SHIFT
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def free_threat(sub):
     return sub & FREE_THREAT_MASK
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def shot_key(engagement, interceptor):
     """Random-number key of interceptor m of engagement e of a threat (MODEL.md §9)."""
     return engagement * SHOT_KEY_STRIDE + interceptor

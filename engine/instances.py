@@ -90,7 +90,7 @@ def new_instances(sc):
         buf=np.zeros(32))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def draw_launch_times(sc, seed, rep, t_launch):
     """Fixed schedule with optional uniform jitter, or Poisson arrivals (MODEL.md §3)."""
     for k in range(len(sc.rd_first)):
@@ -105,14 +105,14 @@ def draw_launch_times(sc, seed, rep, t_launch):
                 t_launch[j] = t_prev
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def draw_threats(sc, seed, rep, inst):
     """Launch point, aim point, impact point, trajectory and failure of every threat."""
     for j in range(len(sc.th_raid)):
         draw_threat(sc, seed, rep, j, inst)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def draw_threat(sc, seed, rep, j, inst):
     spread = sc.th_launch_spread_m[j]
     launch_e = sc.th_site_e[j] + spread * key_normal(seed, rep, S_LAUNCH_X, j)
@@ -171,14 +171,14 @@ def draw_threat(sc, seed, rep, j, inst):
     inst.target_value[j] = value
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def sense_and_window(sc, inst):
     """For every threat: detections, when each unit knows it, and each unit's window."""
     for j in range(len(sc.th_raid)):
         sense_and_window_one(sc, j, inst)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def sense_and_window_one(sc, j, inst):
     c = sc.th_class[j]
     t_end = inst.t_end[j]
@@ -227,14 +227,14 @@ def sense_and_window_one(sc, j, inst):
                 sc.un_speed_mps[u], sc.un_dwell_s[u], sc.un_dwell_ref_m[u])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def prepare_replication(sc, seed, rep, inst):
     draw_launch_times(sc, seed, rep, inst.t_launch)
     draw_threats(sc, seed, rep, inst)
     sense_and_window(sc, inst)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def count_asset_hits(fate, decoy, lethal_m, impact_e, impact_n, vert_e, vert_n, vert_start,
                      asset_hits):
     """Impacts on each asset (MODEL.md §7 v2): every real threat that reached the ground,

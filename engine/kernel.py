@@ -34,6 +34,7 @@ from salvosim.defenses.doctrine import (
 from salvosim.defenses.intercept import (
     always_too_late,
     earliest_shot_by_intercept_s,
+    earliest_shot_time_s,
     early_shot_bound,
     shot_end_time_s,
     slant_range_m,
@@ -41,6 +42,8 @@ from salvosim.defenses.intercept import (
 )
 from salvosim.engine.constants import (
     ALIVE,
+    CHECK_MUTANT,
+    CHECK_OFF,
     EV_DECIDE,
     EV_FREE,
     EV_IMPACT,
@@ -111,6 +114,14 @@ class Workspace(NamedTuple):
     waiting: np.ndarray           # [J] known to the network, no unit could take it yet
     reload_start: np.ndarray      # [U, MAX_RELOADS_NOTED] reloads (for the not-engaged reasons)
     reload_end: np.ndarray
+    # incremental targeting (select_target): a clean unit's last scan still holds
+    dirty: np.ndarray             # [U] a candidate of u changed state since u's last scan
+    clean_wake: np.ndarray        # [U] wake-up of u's last scan
+    clean_until: np.ndarray       # [U] ... which holds for decisions before this time
+    check_counts: np.ndarray      # [3] debug mode: disagreements, decisions, skipped scans
+    slot_fresh: np.ndarray        # [U, J] u's last answer for j still holds (select_target)
+    slot_ans: np.ndarray          # [U, J] that answer: a wake-up time, or +inf (may not fire)
+    slot_until: np.ndarray        # [U, J] it holds for decisions before this time
 
 
 @njit(cache=True, error_model="numpy")
@@ -139,13 +150,16 @@ def new_workspace(sc, heap_capacity):
         assigned_to=np.zeros(J, np.int64), assign_engaged=np.zeros(J, np.bool_),
         queue_count=np.zeros(U, np.int64), assigned_ever=np.zeros((U, J), np.bool_),
         waiting=np.zeros(J, np.bool_), reload_start=np.zeros((U, MAX_RELOADS_NOTED)),
-        reload_end=np.zeros((U, MAX_RELOADS_NOTED)))
+        reload_end=np.zeros((U, MAX_RELOADS_NOTED)),
+        dirty=np.ones(U, np.bool_), clean_wake=np.zeros(U), clean_until=np.zeros(U),
+        check_counts=np.zeros(3, np.int64), slot_fresh=np.zeros((U, J), np.bool_),
+        slot_ans=np.zeros((U, J)), slot_until=np.zeros((U, J)))
 
 
 # ---------------------------------------------------------------------------- event heap
 # Hot functions take plain arrays and scalars: passing the scenario or workspace tuple into a
 # small function costs a reference-count update per member array on every call.
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def _before(ht, hk, h1, h2, a, b):
     """Is heap slot a ordered before slot b? (time, kind, index, sub) lexicographically."""
     if ht[a] != ht[b]:
@@ -157,7 +171,7 @@ def _before(ht, hk, h1, h2, a, b):
     return h2[a] < h2[b]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def _swap(ht, hk, h1, h2, a, b):
     ht[a], ht[b] = ht[b], ht[a]
     hk[a], hk[b] = hk[b], hk[a]
@@ -165,7 +179,7 @@ def _swap(ht, hk, h1, h2, a, b):
     h2[a], h2[b] = h2[b], h2[a]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def push_event(ht, hk, h1, h2, hn, t_s, kind, i1, i2):
     """Returns False when the heap is full (the caller reruns with a larger one)."""
     n = hn[0]
@@ -182,7 +196,7 @@ def push_event(ht, hk, h1, h2, hn, t_s, kind, i1, i2):
     return True
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def pop_event(ht, hk, h1, h2, hn):
     t_s, kind, i1, i2 = ht[0], hk[0], h1[0], h2[0]
     n = hn[0] - 1
@@ -204,7 +218,7 @@ def pop_event(ht, hk, h1, h2, hn):
     return t_s, kind, i1, i2
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def request_decision(last_request_t, ht, hk, h1, h2, hn, u, t_s):
     """Schedule a decision of unit u at t (once per time: repeats are idempotent)."""
     if last_request_t[u] == t_s:
@@ -214,7 +228,7 @@ def request_decision(last_request_t, ht, hk, h1, h2, hn, u, t_s):
 
 
 # ---------------------------------------------------------------------------- the model
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def resolve_intercept(fate, fate_t, kill_unit, kills, pk, seed, rep, j, e, u, n_shots, t_s):
     """Engagement e of threat j arrives (doctrine.salvo_kills decides)."""
     if fate[j] == ALIVE and salvo_kills(seed, rep, j, e, n_shots, pk):
@@ -224,54 +238,86 @@ def resolve_intercept(fate, fate_t, kill_unit, kills, pk, seed, rep, j, e, u, n_
         kills[u] += 1
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, double_engagement,
                   max_engagements, cand_list, cand_count, out_of_reach, known_t, reaction_s,
                   win_a, win_b,
                   early_until, early_t_star,
                   pt_e, pt_n, pt_z, pt_t, bulge, n_pts, unit_e, unit_n, is_laser,
                   launch_delay_s, speed_mps, dwell_s, dwell_ref_m, priority, t_impact,
-                  target_value, central, assigned_to, th_class, hold_t):
-    """The best threat for unit u to shoot now (or -1), and the earliest later shot time.
+                  target_value, central, assigned_to, th_class, hold_t, slot_fresh, slot_ans,
+                  slot_until):
+    """The best threat for unit u to shoot now (or -1), the earliest later shot time, and a
+    horizon: until then (and before that wake-up), while no candidate of u changes state, the
+    same scan at a later time would return -1 and the same wake-up (run_events then skips it).
 
+    Each candidate's answer is the full rule's (intercept.earliest_shot_time_s) at
+    t_from = max(now, t_ready); it stays the answer for any later decision time below:
+    - t_ready itself, when t_ready > now (t_from is then the same);
+    - early_until, for a cached closed-form wake-up t_star > t_from (early_shot_bound's proof;
+      a laser waiting for its window: the window start);
+    - never, for a wake-up found by solving the shot (it is re-solved at every decision).
+    Each answer is kept in u's slot for j with the time it holds until (bounded by the answer
+    and the window end), or +inf for a threat u may not fire at now: an engagement in progress
+    (u's own, or another unit's without double engagement) or hold_for. A slot is reused while
+    fresh: touch_threat makes it stale when j's fate or engagements change, and a fire makes
+    all of u's stale (hold_for may start). Central C2 never keeps slots (assignments change).
     u's candidate list drops, as it is scanned, every threat u can never engage again (dead,
     engaged max_engagements times, or past its window); order and ties stay by index."""
-    best, best_score, wake = -1, math.inf, math.inf
+    best, best_score, wake, horizon = -1, math.inf, math.inf, math.inf
     kept = 0
     for k in range(cand_count[u]):
         j = cand_list[u, k]
+        if slot_fresh[u, j] and now < slot_until[u, j]:
+            cand_list[u, kept] = j
+            kept += 1
+            wake = min(wake, slot_ans[u, j])
+            horizon = min(horizon, slot_until[u, j])
+            continue
+        slot_fresh[u, j] = False
         if (fate[j] != ALIVE or engagements_of[u, j] >= max_engagements or now > win_b[u, j]
                 or out_of_reach[u, j]):
             continue
         cand_list[u, kept] = j
         kept += 1
-        if engaged_by[u, j] or (under_engagement[j] > 0 and not double_engagement):
+        if (engaged_by[u, j] or (under_engagement[j] > 0 and not double_engagement)
+                or hold_t[u, th_class[j]] <= now):
+            # until j's engagement ends (touch_threat) or forever (hold_for)
+            slot_fresh[u, j] = not central
+            slot_ans[u, j] = math.inf
+            slot_until[u, j] = math.inf
             continue
-        if (central and assigned_to[j] != u) or hold_t[u, th_class[j]] <= now:
-            continue    # assigned to another unit (central C2); held back by hold_for
+        if central and assigned_to[j] != u:
+            continue    # assigned to another unit (central C2)
         t_ready = known_t[u, j] + reaction_s
         if t_ready > now and t_ready >= wake:
             continue    # cannot be shot now nor wake the unit earlier (t_shot >= t_ready)
         t_from = max(now, t_ready)
+        until = t_from           # this answer holds for decisions before `until`
         if t_from < early_until[u, j]:
             # Still too early for any shot to reach the window: the cached answer holds and
             # equals earliest_shot_time_s (intercept.early_shot_bound; lasers: shot at a).
             t_shot = wake_at(early_t_star[u, j], t_from)
+            if t_shot == early_t_star[u, j]:
+                until = early_until[u, j]
         elif t_from > win_b[u, j]:
             t_shot = math.inf
         elif is_laser and t_from < win_a[u, j]:
             early_until[u, j] = win_a[u, j] - MIN_WAKE_STEP_S
             early_t_star[u, j] = win_a[u, j]
             t_shot = win_a[u, j]
+            until = t_shot
         else:
             if not is_laser:
-                until, t_star = early_shot_bound(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from,
-                                                 win_a[u, j], unit_e, unit_n, launch_delay_s,
-                                                 speed_mps)
-                early_until[u, j] = until
+                until_j, t_star = early_shot_bound(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j,
+                                                   t_from, win_a[u, j], unit_e, unit_n,
+                                                   launch_delay_s, speed_mps)
+                early_until[u, j] = until_j
                 early_t_star[u, j] = t_star
             if t_from < early_until[u, j]:
                 t_shot = wake_at(early_t_star[u, j], t_from)
+                if t_shot == early_t_star[u, j]:
+                    until = early_until[u, j]
             elif not is_laser and always_too_late(pt_e, pt_n, pt_t, n_pts, j, t_from,
                                                   win_b[u, j], unit_e, unit_n, launch_delay_s,
                                                   speed_mps):
@@ -283,6 +329,13 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
                     unit_e, unit_n, is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m)
                 if t_shot == math.inf:
                     out_of_reach[u, j] = True     # +inf here stays +inf (its docstring)
+        if t_shot == math.inf:
+            continue                               # and it stays +inf
+        horizon = min(horizon, until)
+        if until > now and t_shot > now and not central:
+            slot_fresh[u, j] = True
+            slot_ans[u, j] = t_shot
+            slot_until[u, j] = min(until, t_shot, win_b[u, j])
         if t_shot == now:
             slant = 0.0
             if priority == PRIORITY_NEAREST:
@@ -293,10 +346,50 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
         elif t_shot < wake:
             wake = t_shot
     cand_count[u] = kept
+    return best, wake, horizon
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def full_scan_target(u, now, fate, engaged_by, engagements_of, under_engagement,
+                     double_engagement, max_engagements, engageable, known_t, reaction_s,
+                     win_a, win_b, pt_e, pt_n, pt_z, pt_t, bulge, n_pts, unit_e, unit_n,
+                     is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m, priority,
+                     t_impact, target_value, central, assigned_to, th_class, hold_t):
+    """The debug oracle of select_target and of the skipped decisions: every engageable threat,
+    no cache, intercept.earliest_shot_time_s from scratch (the reference engine's rule)."""
+    best, best_score, wake = -1, math.inf, math.inf
+    for j in range(len(fate)):
+        if (not engageable[u, j] or fate[j] != ALIVE or engagements_of[u, j] >= max_engagements
+                or engaged_by[u, j] or (under_engagement[j] > 0 and not double_engagement)
+                or (central and assigned_to[j] != u) or hold_t[u, th_class[j]] <= now):
+            continue
+        t_shot = earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j,
+                                      max(now, known_t[u, j] + reaction_s), win_a[u, j],
+                                      win_b[u, j], unit_e, unit_n, is_laser, launch_delay_s,
+                                      speed_mps, dwell_s, dwell_ref_m)
+        if t_shot == now:
+            slant = 0.0
+            if priority == PRIORITY_NEAREST:
+                slant = slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now, unit_e, unit_n)
+            score = priority_score(priority, t_impact[j], target_value[j], now, slant)
+            if score < best_score:
+                best, best_score = j, score
+        elif t_shot < wake:
+            wake = t_shot
     return best, wake
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
+def touch_threat(j, engageable, dirty, slot_fresh):
+    """Threat j changed state (fate, engagement): every unit that may engage it must rescan,
+    and solve j again."""
+    for u in range(len(dirty)):
+        if engageable[u, j]:
+            dirty[u] = True
+            slot_fresh[u, j] = False
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
 def c2_assign(sc, inst, ws, j, now):
     """Assign threat j (tewa.assign_threat); schedule its lapse and the unit's decision."""
     u = assign_threat(sc, inst, j, now, ws.engagements_of, ws.magazine, ws.reserve,
@@ -310,7 +403,7 @@ def c2_assign(sc, inst, ws, j, now):
                             ws.heap_size, u, now) and ok
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def c2_assign_waiting(sc, inst, ws, now):
     """Capacity freed: threats waiting for a unit are assigned again, in index order."""
     ok = True
@@ -323,7 +416,7 @@ def c2_assign_waiting(sc, inst, ws, now):
     return ok
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def c2_after_fire(sc, inst, ws, u, now):
     """After u fires: assignments u can no longer fire at (ammunition, hold_for) lapse and are
     assigned again; engaging an assigned threat freed capacity for waiting ones."""
@@ -337,9 +430,16 @@ def c2_after_fire(sc, inst, ws, u, now):
     return c2_assign_waiting(sc, inst, ws, now) and ok
 
 
-@njit(cache=True, error_model="numpy")
-def run_events(sc, seed, rep, ws):
-    """The event loop of one replication (after prepare_replication)."""
+@njit(cache=True, error_model="numpy", _nrt=False)
+def run_events(sc, seed, rep, ws, check):
+    """The event loop of one replication (after prepare_replication).
+
+    A unit whose candidates have not changed state since its last scan, deciding before that
+    scan's horizon, reuses its answer (-1 and the same wake-up) without scanning.
+    check: CHECK_OFF (production), CHECK_ON: every decision is also made by full_scan_target
+    (no caches, no skipping) and ws.check_counts counts disagreements on the choice or the
+    wake-up, decisions and skipped scans; CHECK_MUTANT as CHECK_ON, but a unit skips its scan
+    even when a candidate changed state (the tests' proof that the check can fail)."""
     inst = ws.inst
     # Unpack once: every hot call below takes plain arrays.
     ht, hk, h1, h2, hn = ws.heap_t, ws.heap_kind, ws.heap_i1, ws.heap_i2, ws.heap_size
@@ -372,6 +472,8 @@ def run_events(sc, seed, rep, ws):
                                             sc.c2_central)
     assigned_to, assign_engaged, queue_count = ws.assigned_to, ws.assign_engaged, ws.queue_count
     hold_t, th_decoy = ws.hold_t, sc.th_decoy
+    dirty, clean_wake, clean_until = ws.dirty, ws.clean_wake, ws.clean_until
+    slot_fresh, slot_ans, slot_until = ws.slot_fresh, ws.slot_ans, ws.slot_until
     J, U = len(fate), len(un_e)
 
     ok = True
@@ -398,10 +500,13 @@ def run_events(sc, seed, rep, ws):
             if fate[j] == ALIVE:
                 fate[j] = FAILED if fails[j] else (LEAKED if in_defended[j] else MISSED)
                 fate_t[j] = now
+                touch_threat(j, engageable, dirty, slot_fresh)
         elif kind == EV_INTERCEPT:                              # engagement i2 of threat i1
             u = eng_unit[i1, i2]
             resolve_intercept(fate, fate_t, kill_unit, kills, un_pk[u, th_class[i1]], seed, rep,
                               i1, i2, u, eng_shots[i1, i2], now)
+            if fate[i1] != ALIVE:
+                touch_threat(i1, engageable, dirty, slot_fresh)
         elif kind == EV_FREE:                                   # unit i1
             u, sub_kind = i1, free_kind(i2)
             if sub_kind == FREE_CHANNEL:
@@ -417,6 +522,7 @@ def run_events(sc, seed, rep, ws):
                 j = free_threat(i2)
                 engaged_by[u, j] = False
                 under_engagement[j] -= 1
+                touch_threat(j, engageable, dirty, slot_fresh)
                 if central:
                     if assigned_to[j] == u:                     # ended without a kill?
                         release_assignment(j, assigned_to, assign_engaged, queue_count)
@@ -447,16 +553,35 @@ def run_events(sc, seed, rep, ws):
             rps = un_rps[u]
             while (ok and not reloading[u] and free_channels[u] > 0
                    and (un_unlimited[u] or magazine[u] >= rps)):
-                j, t_wake = select_target(
-                    u, now, fate, engaged_by, engagements_of, under_engagement,
-                    double_engagement, un_max_eng[u], cand_list, cand_count, ws.out_of_reach,
-                    known_t,
-                    un_reaction_s[u],
-                    win_a, win_b, early_until, early_t_star, pt_e, pt_n, pt_z, pt_t, bulge,
-                    n_pts, un_e[u], un_n[u],
-                    un_unlimited[u], un_delay_s[u], un_speed[u], un_dwell_s[u],
-                    un_dwell_ref_m[u], priority, t_impact, target_value, central, assigned_to,
-                    th_class, hold_t)
+                if (not dirty[u] or check == CHECK_MUTANT) and now < clean_until[u]:
+                    j, t_wake = -1, clean_wake[u]     # nothing changed: the last scan holds
+                    if check != CHECK_OFF:
+                        ws.check_counts[2] += 1
+                else:
+                    j, t_wake, horizon = select_target(
+                        u, now, fate, engaged_by, engagements_of, under_engagement,
+                        double_engagement, un_max_eng[u], cand_list, cand_count, ws.out_of_reach,
+                        known_t,
+                        un_reaction_s[u],
+                        win_a, win_b, early_until, early_t_star, pt_e, pt_n, pt_z, pt_t, bulge,
+                        n_pts, un_e[u], un_n[u],
+                        un_unlimited[u], un_delay_s[u], un_speed[u], un_dwell_s[u],
+                        un_dwell_ref_m[u], priority, t_impact, target_value, central,
+                        assigned_to, th_class, hold_t, slot_fresh, slot_ans, slot_until)
+                    dirty[u] = central        # central C2 changes assignments: always rescan
+                    clean_wake[u] = t_wake
+                    clean_until[u] = min(t_wake, horizon)
+                if check != CHECK_OFF:
+                    ws.check_counts[1] += 1
+                    j_full, wake_full = full_scan_target(
+                        u, now, fate, engaged_by, engagements_of, under_engagement,
+                        double_engagement, un_max_eng[u], engageable, known_t, un_reaction_s[u],
+                        win_a, win_b, pt_e, pt_n, pt_z, pt_t, bulge, n_pts, un_e[u], un_n[u],
+                        un_unlimited[u], un_delay_s[u], un_speed[u], un_dwell_s[u],
+                        un_dwell_ref_m[u], priority, t_impact, target_value, central,
+                        assigned_to, th_class, hold_t)
+                    if j_full != j or (j < 0 and wake_full != t_wake):
+                        ws.check_counts[0] += 1
                 if j < 0:
                     if t_wake < math.inf:
                         ok = request_decision(last_request_t, ht, hk, h1, h2, hn, u, t_wake)
@@ -469,6 +594,8 @@ def run_events(sc, seed, rep, ws):
                                 shots, rounds, engagements, ws.shots_by_class)
                 eng_unit[j, e] = u
                 eng_shots[j, e] = n
+                dirty[u] = True
+                touch_threat(j, engageable, dirty, slot_fresh)
                 t_intercept = shot_end_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now,
                                               un_e[u], un_n[u], un_unlimited[u], un_delay_s[u],
                                               un_speed[u], un_dwell_s[u], un_dwell_ref_m[u],
@@ -482,6 +609,11 @@ def run_events(sc, seed, rep, ws):
                 ok = push_event(ht, hk, h1, h2, hn, t_free + un_retarget_s[u], EV_FREE, u,
                                 free_sub(FREE_CHANNEL, 0)) and ok
                 note_ammunition(sc, u, now, magazine[u], reserve[u], ws.out_of_ammo_t, hold_t)
+                for c in range(N_CLASSES):
+                    if hold_t[u, c] == now:               # hold_for starts: rescan all of u
+                        for k in range(J):
+                            slot_fresh[u, k] = False
+                        break
                 if not un_unlimited[u] and magazine[u] < rps and reserve[u] > 0:
                     reloading[u] = True
                     note_reload(u, now, now + un_reload_s[u], ws.reload_start, ws.reload_end)
@@ -493,11 +625,13 @@ def run_events(sc, seed, rep, ws):
     return ok
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def reset_state(sc, ws):
     """Fresh dynamic state for a replication (plain loops: cheaper to compile than slices)."""
     ws.heap_size[0] = 0
     J, U = len(ws.fate), len(ws.shots)
+    for k in range(len(ws.check_counts)):
+        ws.check_counts[k] = 0
     for j in range(J):
         ws.fate[j] = ALIVE
         ws.fate_t[j] = np.nan
@@ -517,6 +651,7 @@ def reset_state(sc, ws):
         ws.last_request_t[u] = np.nan
         ws.out_of_ammo_t[u] = np.inf
         ws.queue_count[u] = 0
+        ws.dirty[u] = True
         for k in range(MAX_RELOADS_NOTED):
             ws.reload_start[u, k] = np.inf
             ws.reload_end[u, k] = np.inf
@@ -532,6 +667,7 @@ def reset_state(sc, ws):
             ws.early_until[u, j] = -np.inf
             ws.out_of_reach[u, j] = False
             ws.assigned_ever[u, j] = False
+            ws.slot_fresh[u, j] = False
     for j in range(J):
         ws.assigned_to[j] = -1
         ws.assign_engaged[j] = False
@@ -555,7 +691,7 @@ def run_chunk(sc, seed, rep0, lo, hi, heap_capacity, fate, fate_t, kill_unit, im
     for r in range(lo, hi):
         prepare_replication(sc, seed, rep0 + r, inst)
         reset_state(sc, ws)
-        if not run_events(sc, seed, rep0 + r, ws):
+        if not run_events(sc, seed, rep0 + r, ws, CHECK_OFF):
             overflow += 1
         count_asset_hits(ws.fate, sc.th_decoy, sc.th_lethal_m, inst.impact_e, inst.impact_n,
                          sc.as_vert_e, sc.as_vert_n, sc.as_start, ws.asset_hits)
@@ -579,6 +715,23 @@ def run_chunk(sc, seed, rep0, lo, hi, heap_capacity, fate, fate_t, kill_unit, im
         for a in range(A):
             asset_hits[r, a] = ws.asset_hits[a]
     return overflow
+
+
+@njit(cache=True, error_model="numpy")
+def check_replications(sc, seed, rep0, n_reps, heap_capacity, mode):
+    """Debug mode of the incremental targeting: replications rep0 .. rep0+n_reps-1 with every
+    decision re-made by the full scan (mode CHECK_ON, or CHECK_MUTANT). Returns the totals of
+    [decisions where the full scan chose otherwise or woke at another time, decisions, decisions
+    whose scan was skipped]."""
+    ws = new_workspace(sc, heap_capacity)
+    totals = np.zeros(3, np.int64)
+    for r in range(rep0, rep0 + n_reps):
+        prepare_replication(sc, seed, r, ws.inst)
+        reset_state(sc, ws)
+        run_events(sc, seed, r, ws, mode)
+        for k in range(3):
+            totals[k] += ws.check_counts[k]
+    return totals
 
 
 def heap_capacity_for(sc) -> int:

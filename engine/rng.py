@@ -20,7 +20,7 @@ _S11 = np.uint64(11)
 _TWO_POW_M53 = 1.0 / 9007199254740992.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def mix64(z):
     """SplitMix64 finaliser: a bijective avalanche of a uint64."""
     z = (z ^ (z >> _S30)) * _M1
@@ -28,7 +28,7 @@ def mix64(z):
     return z ^ (z >> _S31)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def key_uniform(seed, rep, stream, entity, k):
     """U(seed, rep, stream, entity, k) in [0, 1) with 53 random bits."""
     h = mix64(np.uint64(seed) + _GOLDEN)
@@ -39,7 +39,7 @@ def key_uniform(seed, rep, stream, entity, k):
     return float(h >> _S11) * _TWO_POW_M53
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def key_normal(seed, rep, stream, entity):
     """Standard normal by Box–Muller over the uniforms of keys k = 0 and k = 1."""
     u1 = key_uniform(seed, rep, stream, entity, 0)
@@ -47,7 +47,7 @@ def key_normal(seed, rep, stream, entity):
     return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def key_exponential(seed, rep, stream, entity, rate):
     """Exponential variate with the given rate (1/s), by inversion."""
     return -math.log(1.0 - key_uniform(seed, rep, stream, entity, 0)) / rate

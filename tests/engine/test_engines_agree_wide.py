@@ -15,8 +15,10 @@ deliberately reaches the corners the v2 model changed or that break event orderi
 
 Each example is run for a few replications by the Numba engine and the reference engine and
 must give the same outcome threat by threat: fate, fate time (1e-9 s), killing unit, and
-every per-unit / per-asset count of the block. Conservation: one final fate per threat, the
-one the draws imply; rounds <= magazine + reserve; no kill after the threat's end.
+every per-unit / per-asset count of the block; and in the Numba engine's debug mode every
+decision must be the one the full scan makes (tests/engine/test_incremental_targeting.py).
+Conservation: one final fate per threat, the one the draws imply; rounds <= magazine + reserve;
+no kill after the threat's end.
 
 The default run is 400 derandomized examples (deterministic in CI) and also checks that they
 reach every corner above; a 4,000-example sweep is marked slow and runs only when asked for
@@ -30,8 +32,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from salvosim import defenses, threats
-from salvosim.engine.constants import FAILED, KILLED, LEAKED, MISSED
+from salvosim.engine.constants import CHECK_ON, FAILED, KILLED, LEAKED, MISSED
 from salvosim.engine.instances import new_instances, prepare_replication
+from salvosim.engine.kernel import check_replications, heap_capacity_for
 from salvosim.engine.montecarlo import Block, run_block_numba, run_block_reference
 from salvosim.engine.scenario import C2
 from tests.scenario_kit import compile_dict, oracle_scenario, radar
@@ -264,6 +267,10 @@ def check_example(data, seed, reps):
     ref = run_block_reference(sc, seed, 0, reps)
     assert_blocks_agree(fast, ref)
     assert_conserved(sc, seed, fast)
+    # the incremental targeting: every decision as the full scan makes it (debug mode)
+    disagreements, decisions, _ = check_replications(sc, seed, 0, reps, heap_capacity_for(sc),
+                                                     CHECK_ON)
+    assert disagreements == 0, (disagreements, decisions)
     return sc, labels, fast
 
 
