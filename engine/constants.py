@@ -3,6 +3,7 @@
 Every enumeration of the model is a small integer here so that the Numba kernel and the
 SimPy reference engine speak the same language over plain numpy arrays.
 """
+import numpy as np
 
 # Threat classes (MODEL.md §3). The order is the column order of every per-class table.
 THREAT_CLASSES = ("rocket", "mortar", "drone", "cruise_missile", "ballistic_missile")
@@ -71,20 +72,21 @@ CHECK_OFF, CHECK_ON, CHECK_MUTANT = 0, 1, 2
 # assessment ends, the C2 assigns a threat, an assignment lapses (central assignment, §6 v2).
 FREE_CHANNEL, FREE_RELOAD, FREE_ASSESSMENT, FREE_ASSIGN, FREE_LAPSE = 0, 1, 2, 3, 4
 
-# Random-number streams (MODEL.md §9).
-S_LAUNCH_JITTER = 1
-S_LAUNCH_X = 2
-S_LAUNCH_Y = 3
-S_AIM_X = 4
-S_AIM_Y = 5
-S_CEP_X = 6
-S_CEP_Y = 7
-S_FAIL = 8
-S_FAIL_TIME = 9
-S_POISSON_GAP = 10
-S_SHOT = 11
-S_AIM_ASSET = 12
-S_DISCRIMINATE = 13        # decoy recognised (MODEL.md §6 v2 "discriminate", entity j)
+# Random-number streams (MODEL.md §9). Typed int64, not plain ints: Numba types a plain int
+# global as a literal and would compile key_uniform once per stream.
+S_LAUNCH_JITTER = np.int64(1)
+S_LAUNCH_X = np.int64(2)
+S_LAUNCH_Y = np.int64(3)
+S_AIM_X = np.int64(4)
+S_AIM_Y = np.int64(5)
+S_CEP_X = np.int64(6)
+S_CEP_Y = np.int64(7)
+S_FAIL = np.int64(8)
+S_FAIL_TIME = np.int64(9)
+S_POISSON_GAP = np.int64(10)
+S_SHOT = np.int64(11)
+S_AIM_ASSET = np.int64(12)
+S_DISCRIMINATE = np.int64(13)  # decoy recognised (MODEL.md §6 v2 "discriminate", entity j)
 
 # Numerical tolerances shared by both engines.
 BISECT_TOL_S = 1e-3        # detection instants by bisection (MODEL.md §4)

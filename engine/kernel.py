@@ -63,7 +63,7 @@ from salvosim.engine.constants import (
     N_CLASSES,
     PRIORITY_NEAREST,
 )
-from salvosim.engine.events import free_kind, free_sub, free_threat
+from salvosim.engine.events import event_fields, event_key, free_kind, free_sub, free_threat
 from salvosim.engine.instances import Instances, count_asset_hits, new_instances, prepare_replication
 
 
@@ -71,9 +71,7 @@ class Workspace(NamedTuple):
     inst: Instances
     # event heap
     heap_t: np.ndarray
-    heap_kind: np.ndarray
-    heap_i1: np.ndarray
-    heap_i2: np.ndarray
+    heap_key: np.ndarray          # events.event_key(kind, index, sub)
     heap_size: np.ndarray         # [1]
     # threats
     fate: np.ndarray
@@ -130,8 +128,7 @@ def new_workspace(sc, heap_capacity):
     E = max(1, int(np.sum(sc.un_max_engagements)))
     inst = new_instances(sc)
     return Workspace(
-        inst=inst, heap_t=np.zeros(heap_capacity), heap_kind=np.zeros(heap_capacity, np.int64),
-        heap_i1=np.zeros(heap_capacity, np.int64), heap_i2=np.zeros(heap_capacity, np.int64),
+        inst=inst, heap_t=np.zeros(heap_capacity), heap_key=np.zeros(heap_capacity, np.int64),
         heap_size=np.zeros(1, np.int64),
         fate=np.zeros(J, np.int8), fate_t=np.zeros(J), kill_unit=np.zeros(J, np.int64),
         engagement_count=np.zeros(J, np.int64), under_engagement=np.zeros(J, np.int64),
@@ -160,71 +157,59 @@ def new_workspace(sc, heap_capacity):
 # Hot functions take plain arrays and scalars: passing the scenario or workspace tuple into a
 # small function costs a reference-count update per member array on every call.
 @njit(cache=True, error_model="numpy", _nrt=False)
-def _before(ht, hk, h1, h2, a, b):
-    """Is heap slot a ordered before slot b? (time, kind, index, sub) lexicographically."""
-    if ht[a] != ht[b]:
-        return ht[a] < ht[b]
-    if hk[a] != hk[b]:
-        return hk[a] < hk[b]
-    if h1[a] != h1[b]:
-        return h1[a] < h1[b]
-    return h2[a] < h2[b]
+def _before(ht, hk, a, b):
+    """Is heap slot a ordered before slot b? By time, then by the packed (kind, index, sub)."""
+    return ht[a] < ht[b] or (ht[a] == ht[b] and hk[a] < hk[b])
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def _swap(ht, hk, h1, h2, a, b):
-    ht[a], ht[b] = ht[b], ht[a]
-    hk[a], hk[b] = hk[b], hk[a]
-    h1[a], h1[b] = h1[b], h1[a]
-    h2[a], h2[b] = h2[b], h2[a]
-
-
-@njit(cache=True, error_model="numpy", _nrt=False)
-def push_event(ht, hk, h1, h2, hn, t_s, kind, i1, i2):
+def push_event(ht, hk, hn, t_s, kind, i1, i2):
     """Returns False when the heap is full (the caller reruns with a larger one)."""
     n = hn[0]
     if n >= len(ht):
         return False
-    ht[n], hk[n], h1[n], h2[n] = t_s, kind, i1, i2
+    key = event_key(kind, i1, i2)
     hn[0] = n + 1
-    while n > 0:
+    while n > 0:                        # sift up: move parents down until t_s, key fits
         parent = (n - 1) >> 1
-        if not _before(ht, hk, h1, h2, n, parent):
+        if not (t_s < ht[parent] or (t_s == ht[parent] and key < hk[parent])):
             break
-        _swap(ht, hk, h1, h2, n, parent)
+        ht[n], hk[n] = ht[parent], hk[parent]
         n = parent
+    ht[n], hk[n] = t_s, key
     return True
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def pop_event(ht, hk, h1, h2, hn):
-    t_s, kind, i1, i2 = ht[0], hk[0], h1[0], h2[0]
+def pop_event(ht, hk, hn):
+    t_s, key = ht[0], hk[0]
     n = hn[0] - 1
     hn[0] = n
     if n > 0:
-        _swap(ht, hk, h1, h2, 0, n)
+        t_last, k_last = ht[n], hk[n]   # sift down the last slot from the root
         k = 0
         while True:
-            left = 2 * k + 1
-            if left >= n:
+            child = 2 * k + 1
+            if child >= n:
                 break
-            child = left
-            if left + 1 < n and _before(ht, hk, h1, h2, left + 1, left):
-                child = left + 1
-            if not _before(ht, hk, h1, h2, child, k):
+            if child + 1 < n and _before(ht, hk, child + 1, child):
+                child += 1
+            if not (ht[child] < t_last or (ht[child] == t_last and hk[child] < k_last)):
                 break
-            _swap(ht, hk, h1, h2, k, child)
+            ht[k], hk[k] = ht[child], hk[child]
             k = child
+        ht[k], hk[k] = t_last, k_last
+    kind, i1, i2 = event_fields(key)
     return t_s, kind, i1, i2
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def request_decision(last_request_t, ht, hk, h1, h2, hn, u, t_s):
+def request_decision(last_request_t, ht, hk, hn, u, t_s):
     """Schedule a decision of unit u at t (once per time: repeats are idempotent)."""
     if last_request_t[u] == t_s:
         return True
     last_request_t[u] = t_s
-    return push_event(ht, hk, h1, h2, hn, t_s, EV_DECIDE, u, 0)
+    return push_event(ht, hk, hn, t_s, EV_DECIDE, u, 0)
 
 
 # ---------------------------------------------------------------------------- the model
@@ -397,10 +382,10 @@ def c2_assign(sc, inst, ws, j, now):
                       ws.waiting)
     if u < 0:
         return True
-    ok = push_event(ws.heap_t, ws.heap_kind, ws.heap_i1, ws.heap_i2, ws.heap_size,
+    ok = push_event(ws.heap_t, ws.heap_key, ws.heap_size,
                     inst.latest_shot[u, j], EV_FREE, u, free_sub(FREE_LAPSE, j))
-    return request_decision(ws.last_request_t, ws.heap_t, ws.heap_kind, ws.heap_i1, ws.heap_i2,
-                            ws.heap_size, u, now) and ok
+    return request_decision(ws.last_request_t, ws.heap_t, ws.heap_key, ws.heap_size, u,
+                            now) and ok
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
@@ -442,7 +427,7 @@ def run_events(sc, seed, rep, ws, check):
     even when a candidate changed state (the tests' proof that the check can fail)."""
     inst = ws.inst
     # Unpack once: every hot call below takes plain arrays.
-    ht, hk, h1, h2, hn = ws.heap_t, ws.heap_kind, ws.heap_i1, ws.heap_i2, ws.heap_size
+    ht, hk, hn = ws.heap_t, ws.heap_key, ws.heap_size
     fate, fate_t, kill_unit = ws.fate, ws.fate_t, ws.kill_unit
     engagement_count, under_engagement = ws.engagement_count, ws.under_engagement
     eng_unit, eng_shots = ws.eng_unit, ws.eng_shots
@@ -478,23 +463,23 @@ def run_events(sc, seed, rep, ws, check):
 
     ok = True
     for j in range(J):
-        ok = push_event(ht, hk, h1, h2, hn, t_end[j], EV_IMPACT, j, 0) and ok
+        ok = push_event(ht, hk, hn, t_end[j], EV_IMPACT, j, 0) and ok
     for u in range(U):
         n = 0
         for j in range(J):
             if engageable[u, j]:
-                ok = push_event(ht, hk, h1, h2, hn, known_t[u, j], EV_KNOWN, u, j) and ok
+                ok = push_event(ht, hk, hn, known_t[u, j], EV_KNOWN, u, j) and ok
                 cand_list[u, n] = j
                 n += 1
         cand_count[u] = n
     if central:
         for j in range(J):
             if inst.net_known_t[j] < t_end[j]:
-                ok = push_event(ht, hk, h1, h2, hn, inst.net_known_t[j], EV_FREE, U,
+                ok = push_event(ht, hk, hn, inst.net_known_t[j], EV_FREE, U,
                                 free_sub(FREE_ASSIGN, j)) and ok
 
     while ok and hn[0] > 0:
-        now, kind, i1, i2 = pop_event(ht, hk, h1, h2, hn)
+        now, kind, i1, i2 = pop_event(ht, hk, hn)
         if kind == EV_IMPACT:                                   # impact or failure of i1
             j = i1
             if fate[j] == ALIVE:
@@ -511,13 +496,13 @@ def run_events(sc, seed, rep, ws, check):
             u, sub_kind = i1, free_kind(i2)
             if sub_kind == FREE_CHANNEL:
                 free_channels[u] += 1
-                ok = request_decision(last_request_t, ht, hk, h1, h2, hn, u, now)
+                ok = request_decision(last_request_t, ht, hk, hn, u, now)
             elif sub_kind == FREE_RELOAD:
                 take = reload_take(un_magazine[u], magazine[u], reserve[u])
                 magazine[u] += take
                 reserve[u] -= take
                 reloading[u] = False
-                ok = request_decision(last_request_t, ht, hk, h1, h2, hn, u, now)
+                ok = request_decision(last_request_t, ht, hk, hn, u, now)
             elif sub_kind == FREE_ASSESSMENT:                   # kill assessment over
                 j = free_threat(i2)
                 engaged_by[u, j] = False
@@ -531,7 +516,7 @@ def run_events(sc, seed, rep, ws, check):
                     ok = c2_assign_waiting(sc, inst, ws, now) and ok
                 elif fate[j] == ALIVE:                          # free to be engaged again
                     for v in range(U):
-                        ok = request_decision(last_request_t, ht, hk, h1, h2, hn, v, now) and ok
+                        ok = request_decision(last_request_t, ht, hk, hn, v, now) and ok
             elif sub_kind == FREE_ASSIGN:                       # the C2 assigns threat j
                 j = free_threat(i2)
                 if fate[j] == ALIVE and assigned_to[j] < 0:
@@ -544,7 +529,7 @@ def run_events(sc, seed, rep, ws, check):
                         ok = c2_assign(sc, inst, ws, j, now) and ok
                     ok = c2_assign_waiting(sc, inst, ws, now) and ok
         elif kind == EV_KNOWN:                                  # unit i1 learns of threat i2
-            ok = request_decision(last_request_t, ht, hk, h1, h2, hn, i1, now)
+            ok = request_decision(last_request_t, ht, hk, hn, i1, now)
         else:                                                   # decision of unit i1
             u = i1
             if last_decision_t[u] == now:
@@ -584,7 +569,7 @@ def run_events(sc, seed, rep, ws, check):
                         ws.check_counts[0] += 1
                 if j < 0:
                     if t_wake < math.inf:
-                        ok = request_decision(last_request_t, ht, hk, h1, h2, hn, u, t_wake)
+                        ok = request_decision(last_request_t, ht, hk, hn, u, t_wake)
                     break
                 # Fire: shots_per_engagement, or what is left in the magazine.
                 n = shots_to_fire(un_unlimited[u], un_shots[u, th_class[j]], magazine[u], rps)
@@ -603,10 +588,10 @@ def run_events(sc, seed, rep, ws, check):
                 t_free = channel_free_time_s(un_kind[u], un_hold[u], n, now, t_intercept,
                                              un_cycle_s[u], un_burst_s[u], un_unlimited[u])
                 free_channels[u] -= 1
-                ok = push_event(ht, hk, h1, h2, hn, t_intercept, EV_INTERCEPT, j, e) and ok
-                ok = push_event(ht, hk, h1, h2, hn, t_intercept + un_assess_s[u], EV_FREE, u,
+                ok = push_event(ht, hk, hn, t_intercept, EV_INTERCEPT, j, e) and ok
+                ok = push_event(ht, hk, hn, t_intercept + un_assess_s[u], EV_FREE, u,
                                 free_sub(FREE_ASSESSMENT, j)) and ok
-                ok = push_event(ht, hk, h1, h2, hn, t_free + un_retarget_s[u], EV_FREE, u,
+                ok = push_event(ht, hk, hn, t_free + un_retarget_s[u], EV_FREE, u,
                                 free_sub(FREE_CHANNEL, 0)) and ok
                 note_ammunition(sc, u, now, magazine[u], reserve[u], ws.out_of_ammo_t, hold_t)
                 for c in range(N_CLASSES):
@@ -617,7 +602,7 @@ def run_events(sc, seed, rep, ws, check):
                 if not un_unlimited[u] and magazine[u] < rps and reserve[u] > 0:
                     reloading[u] = True
                     note_reload(u, now, now + un_reload_s[u], ws.reload_start, ws.reload_end)
-                    ok = push_event(ht, hk, h1, h2, hn, now + un_reload_s[u], EV_FREE, u,
+                    ok = push_event(ht, hk, hn, now + un_reload_s[u], EV_FREE, u,
                                     free_sub(FREE_RELOAD, 0)) and ok
                 if central:
                     mark_engaged(j, u, assigned_to, assign_engaged, queue_count)

@@ -12,6 +12,8 @@ from salvosim.engine.events import (
     MAX_KEYED_THREATS,
     SHOT_KEY_STRIDE,
     check_key_bounds,
+    event_fields,
+    event_key,
     event_priority,
     free_kind,
     free_sub,
@@ -29,6 +31,20 @@ def test_packed_priorities_sort_exactly_as_the_event_tuples(rng):
     by_tuple = sorted(range(len(keys)), key=lambda i: keys[i])
     by_priority = sorted(range(len(keys)), key=lambda i: event_priority(*keys[i]))
     assert [keys[i] for i in by_tuple] == [keys[i] for i in by_priority]
+
+
+def test_packed_keys_sort_as_tuples_for_neighbouring_units_and_the_largest_subs(rng):
+    """The corner random indices never reach: units u and u + 1 with every sub-kind of EV_FREE
+    and the largest threat (an assignment lapse's sub once overflowed into the index field)."""
+    keys = [(kind, index, free_sub(sub_kind, j)) for kind in range(5)
+            for index in (0, 1, 2, MAX_INDEX - 2, MAX_INDEX - 1) for sub_kind in range(5)
+            for j in (0, 1, MAX_KEYED_THREATS - 1)]
+    shuffled = [keys[i] for i in rng.permutation(len(keys))]
+    assert sorted(shuffled, key=lambda k: event_priority(*k)) == sorted(keys)
+    assert sorted(shuffled, key=lambda k: event_key(*k)) == sorted(keys)
+    for k in keys:
+        assert event_fields(event_key(*k)) == k
+        assert event_priority(*k) == 2 + event_key(*k)
 
 
 def test_a_free_sub_index_gives_back_its_kind_and_threat():
