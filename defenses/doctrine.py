@@ -103,7 +103,7 @@ def reload_take(magazine_full, magazine, reserve):
 
 
 # ---------------------------------------------------------------------------- fire doctrine
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def doctrine_allows(sc, inst, u, j):
     """Fire doctrine (MODEL.md §6 v2): u may engage j if j's class is in its engage_classes, or
     (self-defence) if u can engage the class and j's aim point is within self_defense_m of u."""
@@ -128,7 +128,7 @@ def ammo_allows(unlimited, magazine, reserve, rounds_per_shot, shots_for_class, 
     return stock - min(shots_for_class, stock) >= hold_need
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def note_ammunition(sc, u, now, magazine, reserve, out_of_ammo_t, hold_t):
     """After u fires (and at the start, now = -inf): when u ran out of ammunition, and from
     when hold_for stopped it firing at each class (both only ever happen once: the stock
@@ -155,7 +155,7 @@ def note_reload(u, t_start_s, t_end_s, reload_start, reload_end):
 
 
 # ---------------------------------------------------------------------------- central C2
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def best_unit_for(sc, inst, j, now, engagements_of, magazine, reserve, queue_count):
     """Central weapon assignment (MODEL.md §6 v2): the unit with the lowest cost per expected
     kill that may engage j by doctrine, still has a useful shot (its latest useful shot is
@@ -187,7 +187,7 @@ def best_unit_for(sc, inst, j, now, engagements_of, magazine, reserve, queue_cou
     return best
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def assign_threat(sc, inst, j, now, engagements_of, magazine, reserve, assigned_to,
                   assign_engaged, queue_count, assigned_ever, waiting):
     """Assign threat j now if a unit can take it (returns the unit), else mark it waiting (-1).
@@ -234,7 +234,7 @@ def mark_engaged(j, u, assigned_to, assign_engaged, queue_count):
 
 
 # ---------------------------------------------------------------------------- why not engaged
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t, assigned_ever, reload_start,
                             reload_end):
     """Why unit u never engaged threat j (WHY_* codes, larger = got closer to a shot).
@@ -282,7 +282,7 @@ def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t, assigned_ever
     return WHY_BUSY
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def not_engaged_reasons(sc, inst, engagements_of_threat, out_of_ammo_t, hold_t, assigned_ever,
                         reload_start, reload_end, why):
     """why[j]: WHY_ENGAGED for every threat engaged at least once, else the reason of the unit

@@ -73,9 +73,9 @@ class Instances(NamedTuple):
     buf: np.ndarray         # float scratch for root finding
 
 
-@njit(cache=True, error_model="numpy")
 def new_instances(sc):
-    """Arrays for one replication (one per worker; both engines allocate them here)."""
+    """Arrays for one replication (one per worker; both engines allocate them here). Plain
+    numpy, not compiled: a Numba function taking the whole scenario costs seconds to compile."""
     J, S, U = len(sc.th_raid), len(sc.se_e), len(sc.un_e)
     return Instances(
         pt_e=np.zeros((J, MAX_PTS)), pt_n=np.zeros((J, MAX_PTS)), pt_z=np.zeros((J, MAX_PTS)),
@@ -90,7 +90,7 @@ def new_instances(sc):
         buf=np.zeros(32))
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def draw_launch_times(sc, seed, rep, t_launch):
     """Fixed schedule with optional uniform jitter, or Poisson arrivals (MODEL.md §3)."""
     for k in range(len(sc.rd_first)):
@@ -105,7 +105,7 @@ def draw_launch_times(sc, seed, rep, t_launch):
                 t_launch[j] = t_prev
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def draw_threats(sc, seed, rep, inst):
     """Launch point, aim point, impact point, trajectory and failure of every threat."""
     for j in range(len(sc.th_raid)):
@@ -171,7 +171,7 @@ def draw_threat(sc, seed, rep, j, inst):
     inst.target_value[j] = value
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def sense_and_window(sc, inst):
     """For every threat: detections, when each unit knows it, and each unit's window."""
     for j in range(len(sc.th_raid)):

@@ -44,6 +44,7 @@ from salvosim.engine.constants import (
     ALIVE,
     CHECK_MUTANT,
     CHECK_OFF,
+    CHECK_ON,
     EV_DECIDE,
     EV_FREE,
     EV_IMPACT,
@@ -122,8 +123,8 @@ class Workspace(NamedTuple):
     slot_until: np.ndarray        # [U, J] it holds for decisions before this time
 
 
-@njit(cache=True, error_model="numpy")
 def new_workspace(sc, heap_capacity):
+    """A worker's arrays (plain numpy: see instances.new_instances)."""
     J, U, A = len(sc.th_raid), len(sc.un_e), len(sc.as_value)
     E = max(1, int(np.sum(sc.un_max_engagements)))
     inst = new_instances(sc)
@@ -388,7 +389,7 @@ def c2_assign(sc, inst, ws, j, now):
                             now) and ok
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def c2_assign_waiting(sc, inst, ws, now):
     """Capacity freed: threats waiting for a unit are assigned again, in index order."""
     ok = True
@@ -401,7 +402,7 @@ def c2_assign_waiting(sc, inst, ws, now):
     return ok
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def c2_after_fire(sc, inst, ws, u, now):
     """After u fires: assignments u can no longer fire at (ammunition, hold_for) lapse and are
     assigned again; engaging an assigned threat freed capacity for waiting ones."""
@@ -610,7 +611,7 @@ def run_events(sc, seed, rep, ws, check):
     return ok
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def reset_state(sc, ws):
     """Fresh dynamic state for a replication (plain loops: cheaper to compile than slices)."""
     ws.heap_size[0] = 0
@@ -661,15 +662,15 @@ def reset_state(sc, ws):
 
 # ---------------------------------------------------------------------------- chunks
 @njit(cache=True, error_model="numpy", nogil=True)
-def run_chunk(sc, seed, rep0, lo, hi, heap_capacity, fate, fate_t, kill_unit, impact_e, impact_n,
+def run_chunk(sc, ws, seed, rep0, lo, hi, fate, fate_t, kill_unit, impact_e, impact_n,
               shots, rounds, engagements, kills, asset_hits, threat_engagements, why,
               shots_by_class):
-    """Replications rep0+lo .. rep0+hi-1 into rows lo .. hi-1, reusing one workspace.
+    """Replications rep0+lo .. rep0+hi-1 into rows lo .. hi-1, reusing the workspace ws
+    (new_workspace; one per thread).
 
     Releases the GIL, so chunks run in parallel on threads (engine.montecarlo); every
     replication writes only its own rows, so results do not depend on the thread count.
     Returns the number of replications whose event heap overflowed (then rerun larger)."""
-    ws = new_workspace(sc, heap_capacity)
     overflow = 0
     J, U, A = fate.shape[1], shots.shape[1], asset_hits.shape[1]
     inst = ws.inst
@@ -702,13 +703,17 @@ def run_chunk(sc, seed, rep0, lo, hi, heap_capacity, fate, fate_t, kill_unit, im
     return overflow
 
 
-@njit(cache=True, error_model="numpy")
-def check_replications(sc, seed, rep0, n_reps, heap_capacity, mode):
+def check_replications(sc, seed, rep0, n_reps, mode=CHECK_ON):
     """Debug mode of the incremental targeting: replications rep0 .. rep0+n_reps-1 with every
     decision re-made by the full scan (mode CHECK_ON, or CHECK_MUTANT). Returns the totals of
     [decisions where the full scan chose otherwise or woke at another time, decisions, decisions
     whose scan was skipped]."""
-    ws = new_workspace(sc, heap_capacity)
+    return _check_replications(sc, new_workspace(sc, heap_capacity_for(sc)), seed, rep0,
+                               n_reps, mode)
+
+
+@njit(cache=True, error_model="numpy")
+def _check_replications(sc, ws, seed, rep0, n_reps, mode):
     totals = np.zeros(3, np.int64)
     for r in range(rep0, rep0 + n_reps):
         prepare_replication(sc, seed, r, ws.inst)

@@ -73,14 +73,15 @@ def run_block_numba(sc: CompiledScenario, seed: int, rep0: int, n: int, threads:
 
     kernel.run_chunk releases the GIL, so plain threads run it in parallel (Numba's parallel
     prange would do the same but costs about 27 s more of cold compilation)."""
-    from salvosim.engine.kernel import heap_capacity_for, run_chunk
+    from salvosim.engine.kernel import heap_capacity_for, new_workspace, run_chunk
     block = empty_block(sc, rep0, n)
     capacity = heap_capacity_for(sc)
     n_chunks = max(1, min(n, 4 * threads))
     bounds = [(c * n // n_chunks, (c + 1) * n // n_chunks) for c in range(n_chunks)]
     while True:
         def chunk(lo_hi, capacity=capacity):
-            overflow = run_chunk(sc, seed, rep0, lo_hi[0], lo_hi[1], capacity, *block[1:])
+            ws = new_workspace(sc, capacity)
+            overflow = run_chunk(sc, ws, seed, rep0, lo_hi[0], lo_hi[1], *block[1:])
             if on_reps is not None and overflow == 0:
                 on_reps(lo_hi[1] - lo_hi[0])      # progress: this chunk is done
             return overflow

@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 from salvosim import defenses, threats
 from salvosim.engine.constants import CHECK_ON, FAILED, KILLED, LEAKED, MISSED
 from salvosim.engine.instances import new_instances, prepare_replication
-from salvosim.engine.kernel import check_replications, heap_capacity_for
+from salvosim.engine.kernel import check_replications
 from salvosim.engine.montecarlo import Block, run_block_numba, run_block_reference
 from salvosim.engine.scenario import C2
 from tests.scenario_kit import compile_dict, oracle_scenario, radar
@@ -268,8 +268,7 @@ def check_example(data, seed, reps):
     assert_blocks_agree(fast, ref)
     assert_conserved(sc, seed, fast)
     # the incremental targeting: every decision as the full scan makes it (debug mode)
-    disagreements, decisions, _ = check_replications(sc, seed, 0, reps, heap_capacity_for(sc),
-                                                     CHECK_ON)
+    disagreements, decisions, _ = check_replications(sc, seed, 0, reps, CHECK_ON)
     assert disagreements == 0, (disagreements, decisions)
     return sc, labels, fast
 

@@ -16,7 +16,7 @@ import pytest
 
 from salvosim.engine.compile import compile_scenario
 from salvosim.engine.constants import CHECK_MUTANT, CHECK_ON
-from salvosim.engine.kernel import check_replications, heap_capacity_for
+from salvosim.engine.kernel import check_replications
 from salvosim.engine.variants import scenario_from_data
 from tests import REPO_ROOT
 
@@ -34,8 +34,7 @@ def compiled(path, scale=1):
 
 
 def checked(sc, reps, mode=CHECK_ON, seed=7):
-    disagreements, decisions, skipped = check_replications(sc, seed, 0, reps,
-                                                           heap_capacity_for(sc), mode)
+    disagreements, decisions, skipped = check_replications(sc, seed, 0, reps, mode)
     return int(disagreements), int(decisions), int(skipped)
 
 
