@@ -661,7 +661,7 @@ def reset_state(sc, ws):
 
 
 # ---------------------------------------------------------------------------- chunks
-@njit(cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True, _nrt=False)
 def run_chunk(sc, ws, seed, rep0, lo, hi, fate, fate_t, kill_unit, impact_e, impact_n,
               shots, rounds, engagements, kills, asset_hits, threat_engagements, why,
               shots_by_class):
@@ -708,20 +708,20 @@ def check_replications(sc, seed, rep0, n_reps, mode=CHECK_ON):
     decision re-made by the full scan (mode CHECK_ON, or CHECK_MUTANT). Returns the totals of
     [decisions where the full scan chose otherwise or woke at another time, decisions, decisions
     whose scan was skipped]."""
-    return _check_replications(sc, new_workspace(sc, heap_capacity_for(sc)), seed, rep0,
-                               n_reps, mode)
-
-
-@njit(cache=True, error_model="numpy")
-def _check_replications(sc, ws, seed, rep0, n_reps, mode):
     totals = np.zeros(3, np.int64)
+    _check_replications(sc, new_workspace(sc, heap_capacity_for(sc)), seed, rep0, n_reps,
+                        mode, totals)
+    return totals
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def _check_replications(sc, ws, seed, rep0, n_reps, mode, totals):
     for r in range(rep0, rep0 + n_reps):
         prepare_replication(sc, seed, r, ws.inst)
         reset_state(sc, ws)
         run_events(sc, seed, r, ws, mode)
         for k in range(3):
             totals[k] += ws.check_counts[k]
-    return totals
 
 
 def heap_capacity_for(sc) -> int:
