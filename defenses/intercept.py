@@ -40,6 +40,7 @@ from salvosim.engine.constants import (
     INTERCEPT_SCAN_MAX_STEPS,
     INTERCEPT_SCAN_MIN_STEP_S,
     INTERCEPT_TOL_S,
+    LASER_END_ERROR,
     LASER_MAX_STEPS,
     LASER_MIN_SLANT_M,
     LASER_MIN_STEP_S,
@@ -246,6 +247,34 @@ def laser_dwell_end_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_start_s, unit_e
     return math.inf
 
 
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def laser_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_end_s,
+                       unit_e, unit_n, dwell_s, dwell_ref_m):
+    """(until, never) for a laser at t_from >= the window start a, from bounds of the fluence
+    rate w = (dwell_ref / max(slant, 1 m))^2 over [t_from, b]: every dwell started in
+    [t_from, until] ends by the window end b as laser_dwell_end_s computes it (until < t_from:
+    not shown), and never = True when no dwell started at t_from or later does.
+
+    With R_hi >= slant (slant_bound_m) and R_lo <= slant (ground_floor_m: slant >= ground range)
+    over [t_from, b], w_lo = (ref / R_hi)^2 <= w <= w_hi = (ref / R_lo)^2, so the exact end T(s)
+    of a dwell started at s lies in [s + dwell / w_hi, s + dwell / w_lo]. A computed end is
+    within e = LASER_END_ERROR x dwell x (R_hi / ref)^2 + 1e-5 s of T (the integral is accurate
+    to ~1e-6 of dwell_s, and the rate at the end is >= w_lo; a 100-fold margin; then the
+    1e-6 s bisection). So s <= until = b - e - dwell / w_lo ends by b, and if
+    t_from + dwell / w_hi > b + e no start >= t_from does (T grows with s). Unlike the missile
+    rules this rests on an error estimate: the kernel's debug mode (every decision re-made by
+    integrating from scratch) checks it."""
+    r_hi = max(slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_end_s,
+                             unit_e, unit_n), LASER_MIN_SLANT_M)
+    r_lo = max(ground_floor_m(pt_e, pt_n, pt_t, n_pts, j, t_from_s, window_end_s, unit_e,
+                              unit_n), LASER_MIN_SLANT_M)
+    error_s = LASER_END_ERROR * dwell_s * (r_hi / dwell_ref_m) ** 2 + 1e-5
+    never = t_from_s + dwell_s * (r_lo / dwell_ref_m) ** 2 > window_end_s + error_s
+    until = window_end_s - error_s - dwell_s * (r_hi / dwell_ref_m) ** 2
+    return until, never
+
+
 @njit(cache=True, error_model="numpy", _nrt=False)
 def shot_end_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit_n,
                     is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m, t_limit_s):
@@ -360,13 +389,24 @@ def earliest_shot_by_intercept_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from
 
     For a laser t_from >= a here. +inf from this function means +inf at every later time too
     (fact 2 of the module docstring; the dwell end grows with its start)."""
+    return earliest_shot_and_effect_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
+                                      window_start_s, window_end_s, unit_e, unit_n, is_laser,
+                                      launch_delay_s, speed_mps, dwell_s, dwell_ref_m)[0]
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def earliest_shot_and_effect_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
+                               window_start_s, window_end_s, unit_e, unit_n,
+                               is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):
+    """earliest_shot_by_intercept_s, and when a shot at t_from takes effect (the intercept or
+    the dwell end; +inf when the answer is +inf; nan when it is a wake-up)."""
     t_effect = shot_end_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, unit_e, unit_n,
                                is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m,
                                window_end_s)
     if t_effect > window_end_s:
-        return math.inf
+        return math.inf, math.inf
     if shot_is_feasible(t_from_s, t_effect, window_start_s, window_end_s, is_laser):
-        return t_from_s
+        return t_from_s, t_effect
     # A missile that would intercept before the window opens: every useful shot is fired at or
     # after max over t <= a of F(t) (fact 2); F(a) is that maximum when F is monotone.
     t_star = arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s,
@@ -379,7 +419,35 @@ def earliest_shot_by_intercept_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from
             t_star = max(t_star, arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j,
                                                      t_effect + k * step, unit_e, unit_n,
                                                      launch_delay_s, speed_mps))
-    return wake_at(t_star, t_from_s)
+    return wake_at(t_star, t_from_s), math.nan
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def useful_until_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, t_effect_s,
+                   window_start_s, window_end_s, speed_mps):
+    """For a useful missile or gun shot at t_shot whose interceptor arrives at t_effect (as
+    intercept_time_s computes it): every shot fired in [t_shot, until) is useful too, as
+    intercept_time_s computes it. t_shot when that cannot be shown (then the caller solves).
+
+    Proof. Let V < speed bound the threat's speed from t_effect - tol on (tol: the intercept
+    tolerance) and t_i(s) the exact intercept of a shot at s. t_i is the inverse of
+    F(t) = t - delay - slant(t)/speed, whose slope is >= 1 - V/speed > 0 there, so for s >= t_shot
+    t_i(s) <= t_i(t_shot) + (s - t_shot) speed/(speed - V) (fact 2: t_i(s) >= t_i(t_shot) >=
+    t_effect - tol, so V holds). intercept_time_s returns the upper end of a bracket of width
+    <= tol around t_i, so its value at s is at most t_effect + tol + (s - t_shot) speed/(speed - V),
+    which is <= b for s < until = t_shot + (b - t_effect - 2 tol)(1 - V/speed). And at least
+    t_i(s) >= t_i(t_shot) >= t_effect - tol >= a - WINDOW_TOL when t_effect >= a - WINDOW_TOL + 2 tol.
+    So every such shot lands inside [a - WINDOW_TOL, b]. (The quick answers before the solve
+    agree: early_shot_bound and always_too_late are proofs about the same exact t_i.)"""
+    if t_effect_s < window_start_s - WINDOW_TOL_S + 2.0 * INTERCEPT_TOL_S:
+        return t_shot_s
+    slack_s = window_end_s - t_effect_s - 2.0 * INTERCEPT_TOL_S
+    if slack_s <= 0.0:
+        return t_shot_s
+    v_max = speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_effect_s - INTERCEPT_TOL_S)
+    if v_max >= speed_mps:
+        return t_shot_s
+    return t_shot_s + slack_s * (1.0 - v_max / speed_mps)
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)

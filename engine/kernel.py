@@ -33,11 +33,13 @@ from salvosim.defenses.doctrine import (
 )
 from salvosim.defenses.intercept import (
     always_too_late,
-    earliest_shot_by_intercept_s,
+    earliest_shot_and_effect_s,
     earliest_shot_time_s,
     early_shot_bound,
+    laser_dwell_bounds,
     shot_end_time_s,
     slant_range_m,
+    useful_until_s,
     wake_at,
 )
 from salvosim.engine.constants import (
@@ -119,7 +121,8 @@ class Workspace(NamedTuple):
     clean_until: np.ndarray       # [U] ... which holds for decisions before this time
     check_counts: np.ndarray      # [3] debug mode: disagreements, decisions, skipped scans
     slot_fresh: np.ndarray        # [U, J] u's last answer for j still holds (select_target)
-    slot_ans: np.ndarray          # [U, J] that answer: a wake-up time, or +inf (may not fire)
+    slot_ans: np.ndarray          # [U, J] that answer: a wake-up time, +inf (may not fire), or
+                                  #   -inf (a useful shot now)
     slot_until: np.ndarray        # [U, J] it holds for decisions before this time
 
 
@@ -242,7 +245,10 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
     - t_ready itself, when t_ready > now (t_from is then the same);
     - early_until, for a cached closed-form wake-up t_star > t_from (early_shot_bound's proof;
       a laser waiting for its window: the window start);
-    - never, for a wake-up found by solving the shot (it is re-solved at every decision).
+    - never, for a wake-up found by solving the shot (it is re-solved at every decision);
+    and a shot useful now stays useful until intercept.useful_until_s (missiles, guns) or
+    the bound of intercept.laser_dwell_bounds (which also settles most lasers' answers without
+    integrating a dwell).
     Each answer is kept in u's slot for j with the time it holds until (bounded by the answer
     and the window end), or +inf for a threat u may not fire at now: an engagement in progress
     (u's own, or another unit's without double engagement) or hold_for. A slot is reused while
@@ -257,6 +263,15 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
         if slot_fresh[u, j] and now < slot_until[u, j]:
             cand_list[u, kept] = j
             kept += 1
+            if slot_ans[u, j] == -math.inf:        # useful now (useful_until_s)
+                slant = 0.0
+                if priority == PRIORITY_NEAREST:
+                    slant = slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now, unit_e,
+                                          unit_n)
+                score = priority_score(priority, t_impact[j], target_value[j], now, slant)
+                if score < best_score:
+                    best, best_score = j, score
+                continue
             wake = min(wake, slot_ans[u, j])
             horizon = min(horizon, slot_until[u, j])
             continue
@@ -310,11 +325,36 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
                 out_of_reach[u, j] = True     # earliest_shot_time_s is +inf now and later
                 t_shot = math.inf
             else:
-                t_shot = earliest_shot_by_intercept_s(
-                    pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from, win_a[u, j], win_b[u, j],
-                    unit_e, unit_n, is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m)
-                if t_shot == math.inf:
-                    out_of_reach[u, j] = True     # +inf here stays +inf (its docstring)
+                useful_until = -math.inf
+                solve = True
+                if is_laser:
+                    # bounds of the fluence rate settle most dwells without integrating
+                    useful_until, never = laser_dwell_bounds(
+                        pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from, win_b[u, j], unit_e,
+                        unit_n, dwell_s, dwell_ref_m)
+                    if never:
+                        out_of_reach[u, j] = True
+                        t_shot = math.inf
+                        solve = False
+                    elif useful_until >= t_from:
+                        t_shot = t_from
+                        solve = False
+                if solve:
+                    t_shot, t_effect = earliest_shot_and_effect_s(
+                        pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from, win_a[u, j],
+                        win_b[u, j], unit_e, unit_n, is_laser, launch_delay_s, speed_mps,
+                        dwell_s, dwell_ref_m)
+                    if t_shot == math.inf:
+                        out_of_reach[u, j] = True     # +inf here stays +inf (its docstring)
+                    elif t_shot == now and not is_laser:
+                        useful_until = useful_until_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j,
+                                                      now, t_effect, win_a[u, j], win_b[u, j],
+                                                      speed_mps)
+                if t_shot == now and useful_until > now and not central:
+                    # useful now, and at every decision before `useful_until`
+                    slot_fresh[u, j] = True
+                    slot_ans[u, j] = -math.inf
+                    slot_until[u, j] = min(useful_until, win_b[u, j])
         if t_shot == math.inf:
             continue                               # and it stays +inf
         horizon = min(horizon, until)

@@ -3,8 +3,9 @@
 tests/oracle_geometry.py rebuilds every trajectory from the threat's defining parameters and
 answers every geometric question by dense sampling in plain numpy; it shares no code with
 engine/. Here hypothesis draws random geometries and every core function is compared with it:
-positions, engagement windows, detection times, intercept times, laser dwell ends, and the
-earliest / first / latest useful shot times.
+positions, engagement windows, detection times, intercept times, laser dwell ends, the
+earliest / first / latest useful shot times, and the times the Numba kernel's cache holds a
+useful shot for (useful_until_s, laser_dwell_bounds).
 
 Random geometries deliberately include the hard corners: ballistic missiles diving faster than
 the interceptor (Fateh-313-like, v_avg 1,000-1,300 m/s, apogee ratio ~0.25: ~1.55 km/s at impact
@@ -34,11 +35,14 @@ from hypothesis import strategies as st
 
 from salvosim.defenses.envelope import engagement_window
 from salvosim.defenses.intercept import (
+    earliest_shot_and_effect_s,
     earliest_shot_time_s,
     first_useful_shot_s,
     intercept_time_s,
+    laser_dwell_bounds,
     laser_dwell_end_s,
     latest_useful_shot_s,
+    useful_until_s,
 )
 from salvosim.defenses.sensors import detection_time_s
 from salvosim.threats.trajectory import MAX_PTS, build_ballistic, build_cruise, position_at
@@ -780,6 +784,61 @@ def test_earliest_shot_time_keeps_its_contract(u, family, kind):
     tolerating_known_issues(check_earliest_shot, case)
 
 
+def check_useful_until(case):
+    """The kernel's cached answers (kernel.select_target): a shot useful now stays useful, as the
+    core computes it and as the oracle says, at every time the cache claims
+    (intercept.useful_until_s for missiles, intercept.laser_dwell_bounds for lasers); a laser
+    dwell the bounds call impossible is impossible."""
+    traj, tr, wpn, a, b, t_from = case
+    if t_from < a:
+        t_from = a
+    info = lambda **kw: describe(traj, wpn=wpn, a=a, b=b, t_from=t_from, **kw)  # noqa: E731
+    if wpn.is_laser:
+        until, never = laser_dwell_bounds(*tr, 0, t_from, b, wpn.unit_e, wpn.unit_n,
+                                          wpn.dwell_s, wpn.ref_m)
+        if never:
+            assert laser_dwell_end_s(*tr, 0, t_from, wpn.unit_e, wpn.unit_n, wpn.dwell_s,
+                                     wpn.ref_m, b) > b, info(never=never)
+            assert not is_useful(traj, wpn, t_from, a, b, margin=-EPS_SHOT_S), info(never=never)
+            return 0
+        starts = np.linspace(t_from, until, 5) if until >= t_from else []
+        for s in starts:
+            assert laser_dwell_end_s(*tr, 0, s, wpn.unit_e, wpn.unit_n, wpn.dwell_s, wpn.ref_m,
+                                     b) <= b, info(until=until, s=s)
+            assert is_useful(traj, wpn, s, a, b), info(until=until, s=s)
+        return len(starts)
+    t_shot, t_effect = earliest_shot_and_effect_s(*tr, 0, t_from, a, b, *core_args(wpn))
+    if t_shot != t_from:
+        return 0
+    until = useful_until_s(*tr, 0, t_from, t_effect, a, b, wpn.speed)
+    starts = np.linspace(t_from, until, 6)[:-1] if until > t_from else []
+    for s in starts:
+        t_i = intercept_time_s(*tr, 0, s, wpn.unit_e, wpn.unit_n, wpn.delay, wpn.speed)
+        assert a - WINDOW_TOL_S <= t_i <= b, info(until=until, s=s, t_i=t_i)
+        assert is_useful(traj, wpn, s, a, b), info(until=until, s=s)
+    return len(starts)
+
+
+@oracle_settings(600)
+@given(u=uniforms, family=SHOT_FAMILIES, kind=SHOT_WEAPONS)
+def test_cached_useful_shots_stay_useful(u, family, kind):
+    case = shot_case(u, family, kind)
+    assume(case is not None)
+    check_useful_until(case)
+
+
+def test_cached_useful_shots_are_exercised():
+    """The random examples above do reach the caches: shots shown useful for a while."""
+    reached = {"laser": 0, "missile": 0}
+    rng = np.random.default_rng(11)
+    for k in range(400):
+        kind = WEAPON_FAMILIES[k % len(WEAPON_FAMILIES)]
+        case = shot_case(list(rng.random(N_UNIFORMS)), ("cruise", "short", "quds")[k % 3], kind)
+        if case is not None:
+            reached["laser" if kind == "laser" else "missile"] += check_useful_until(case) > 0
+    assert reached["laser"] >= 10 and reached["missile"] >= 10, reached
+
+
 # No useful shot at all, yet earliest_shot_time_s returns a wake-up: allowed by its docstring
 # (since 80204f3, prompted by these two cases found by the oracle), as long as asking again then
 # shows that there is none.
@@ -912,3 +971,4 @@ def test_big_sweep_against_the_oracle():
             tolerating_known_issues(check_earliest_shot, case)
             tolerating_known_issues(check_first_useful, case)
             check_latest_useful(case)
+            check_useful_until(case)
