@@ -295,4 +295,6 @@ def not_engaged_reasons(sc, inst, engagements_of_threat, out_of_ammo_t, hold_t, 
         for u in range(len(sc.un_e)):
             reason = max(reason, unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t,
                                                          assigned_ever, reload_start, reload_end))
+            if reason == WHY_BUSY:
+                break       # the closest a unit can come: the other units cannot change it
         why[j] = reason

@@ -125,3 +125,17 @@ def detection_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
             if t_hit < math.inf:
                 return t_hit
     return math.inf
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def detection_lower_bound_s(pt_e, pt_n, pt_t, j, v_ground_max_mps, sensor_e, sensor_n,
+                            r_det_m):
+    """A time before which the sensor cannot detect threat j: detection needs slant range,
+    hence ground range, <= R_det, and the ground track starts at the launch point and moves at
+    most v_ground_max. Lowered by 10 ms against rounding (detection_time_s bisects to 1 ms)."""
+    d0 = math.hypot(pt_e[j, 0] - sensor_e, pt_n[j, 0] - sensor_n)
+    if d0 <= r_det_m:
+        return -math.inf
+    if v_ground_max_mps <= 0.0:
+        return math.inf
+    return pt_t[j, 0] + (d0 - r_det_m) / v_ground_max_mps - 0.01

@@ -16,7 +16,7 @@ from salvosim.bases.areas import distance_to_polygon_m, point_in_polygon
 from salvosim.defenses.doctrine import doctrine_allows
 from salvosim.defenses.envelope import engagement_window
 from salvosim.defenses.intercept import latest_useful_shot_s
-from salvosim.defenses.sensors import detection_range_m, detection_time_s
+from salvosim.defenses.sensors import detection_lower_bound_s, detection_range_m, detection_time_s
 from salvosim.engine.constants import (
     AIM_POINT,
     AIM_RANDOM_ASSET,
@@ -39,7 +39,7 @@ from salvosim.engine.constants import (
     S_POISSON_GAP,
 )
 from salvosim.engine.rng import key_exponential, key_normal, key_uniform
-from salvosim.threats.trajectory import MAX_PTS, build_ballistic, build_cruise
+from salvosim.threats.trajectory import MAX_PTS, build_ballistic, build_cruise, max_ground_speed_mps
 
 
 class Instances(NamedTuple):
@@ -64,13 +64,16 @@ class Instances(NamedTuple):
     recognised: np.ndarray  # [J] bool: a decoy the C2 recognises as one (never engaged)
     net_known_t: np.ndarray  # [J] s: first network track (sensor track + latency; inf: none)
     latest_shot: np.ndarray  # [U, J] s: latest useful shot (central assignment only; else nan)
-    detect_t: np.ndarray    # [S, J] first detection, s (inf: never)
+    detect_t: np.ndarray    # [S, J] first detection, s (inf: never; or not computed, when it
+                            #   could not change any known time: all_detections computes all)
     known_t: np.ndarray     # [U, J] time unit u knows threat j (inf: never)
     win_a: np.ndarray       # [U, J] engagement window start (nan: none, or not engageable)
     win_b: np.ndarray       # [U, J] engagement window end
     engageable: np.ndarray  # [U, J] bool: u may ever engage j (class, known in time, window,
                             #   defended-area rule); the dynamic rules are the engines'
     buf: np.ndarray         # float scratch for root finding
+    sense_lb: np.ndarray    # [S] scratch: detection lower bounds of one threat
+    sense_done: np.ndarray  # [S] scratch: detection computed
 
 
 def new_instances(sc):
@@ -87,7 +90,7 @@ def new_instances(sc):
         latest_shot=np.full((U, J), np.nan), detect_t=np.full((S, J), np.inf),
         known_t=np.full((U, J), np.inf), win_a=np.full((U, J), np.nan),
         win_b=np.full((U, J), np.nan), engageable=np.zeros((U, J), np.bool_),
-        buf=np.zeros(32))
+        buf=np.zeros(32), sense_lb=np.zeros(S), sense_done=np.zeros(S, np.bool_))
 
 
 @njit(cache=True, error_model="numpy", _nrt=False, inline="always")
@@ -178,25 +181,70 @@ def sense_and_window(sc, inst):
         sense_and_window_one(sc, j, inst)
 
 
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+def detect(sc, inst, s, j):
+    """Sensor s's first detection of threat j (before its end), into detect_t."""
+    r_det = detection_range_m(sc.se_range_m[s], sc.th_rcs_m2[j], sc.se_rcs_ref_m2[s],
+                              sc.se_rcs_scaling[s])
+    inst.detect_t[s, j] = detection_time_s(
+        inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge, inst.n_pts, j, inst.t_end[j],
+        sc.se_e[s], sc.se_n[s], sc.se_height_m[s], r_det, sc.se_facing_deg[s],
+        sc.se_width_deg[s], inst.buf)
+    inst.sense_done[s] = True
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def all_detections(sc, inst):
+    """Every sensor's detection of every threat (the trace's timeline; prepare_replication
+    computes only those that can set a known time)."""
+    for j in range(len(sc.th_raid)):
+        for s in range(len(sc.se_e)):
+            inst.detect_t[s, j] = math.inf
+            if sc.se_tracks[s, sc.th_class[j]]:
+                detect(sc, inst, s, j)
+
+
 @njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def sense_and_window_one(sc, j, inst):
     c = sc.th_class[j]
     t_end = inst.t_end[j]
+    # Detections are computed only where they can set a known time (MODEL.md §4): the network
+    # track is the least (detection + track delay) over the sensors, so sensors are taken in
+    # order of a lower bound of that (detection_lower_bound_s) until the bound passes the best
+    # found; a unit's own sensor counts only if it can beat the network track.
+    v_ground = max_ground_speed_mps(inst.pt_e, inst.pt_n, inst.pt_t, inst.n_pts, j)
     for s in range(len(sc.se_e)):
         inst.detect_t[s, j] = math.inf
+        inst.sense_done[s] = True
+        inst.sense_lb[s] = math.inf
         if sc.se_tracks[s, c]:
             r_det = detection_range_m(sc.se_range_m[s], sc.th_rcs_m2[j], sc.se_rcs_ref_m2[s],
                                       sc.se_rcs_scaling[s])
-            inst.detect_t[s, j] = detection_time_s(
-                inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge, inst.n_pts, j, t_end,
-                sc.se_e[s], sc.se_n[s], sc.se_height_m[s], r_det, sc.se_facing_deg[s],
-                sc.se_width_deg[s], inst.buf)
+            lb = detection_lower_bound_s(inst.pt_e, inst.pt_n, inst.pt_t, j, v_ground,
+                                         sc.se_e[s], sc.se_n[s], r_det)
+            if lb <= t_end:                 # else never detected before the threat's end
+                inst.sense_lb[s] = lb + sc.se_track_delay_s[s]
+                inst.sense_done[s] = False
     # Earliest network track: any sensor's track time plus the network latency.
     shared = math.inf
     if sc.c2_network:
-        for s in range(len(sc.se_e)):
-            shared = min(shared, inst.detect_t[s, j] + sc.se_track_delay_s[s] + sc.c2_latency_s)
+        best = math.inf
+        for _ in range(len(sc.se_e)):
+            s_next, lb_next = -1, math.inf
+            for s in range(len(sc.se_e)):
+                if not inst.sense_done[s] and inst.sense_lb[s] < lb_next:
+                    s_next, lb_next = s, inst.sense_lb[s]
+            if s_next < 0 or lb_next >= best:
+                break
+            detect(sc, inst, s_next, j)
+            best = min(best, inst.detect_t[s_next, j] + sc.se_track_delay_s[s_next])
+        shared = best + sc.c2_latency_s
     inst.net_known_t[j] = shared
+    for u in range(len(sc.un_e)):
+        s = sc.un_sensor[u]
+        if (s >= 0 and sc.un_engages[u, c] and not inst.sense_done[s]
+                and inst.sense_lb[s] < shared):
+            detect(sc, inst, s, j)
     for u in range(len(sc.un_e)):
         inst.known_t[u, j] = math.inf
         inst.win_a[u, j] = math.nan

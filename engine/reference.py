@@ -66,7 +66,7 @@ from salvosim.engine.constants import (
     WHY_NOT_ASSIGNED,
 )
 from salvosim.engine.events import event_priority, free_sub
-from salvosim.engine.instances import count_asset_hits, new_instances, prepare_replication
+from salvosim.engine.instances import all_detections, count_asset_hits, new_instances, prepare_replication
 
 
 class _At(simpy.Event):
@@ -441,6 +441,7 @@ class ReferenceReplication:
 
     def _log_precomputed(self) -> None:
         sc, inst, lab = self.sc, self.inst, self.labels
+        all_detections(sc, inst)      # every sensor's, not only those that set known times
         for j in range(self.J):
             cls = THREAT_CLASSES[sc.th_class[j]]
             self.log.append((inst.t_launch[j], 0,

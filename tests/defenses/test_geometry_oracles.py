@@ -44,8 +44,14 @@ from salvosim.defenses.intercept import (
     latest_useful_shot_s,
     useful_until_s,
 )
-from salvosim.defenses.sensors import detection_time_s
-from salvosim.threats.trajectory import MAX_PTS, build_ballistic, build_cruise, position_at
+from salvosim.defenses.sensors import detection_lower_bound_s, detection_time_s
+from salvosim.threats.trajectory import (
+    MAX_PTS,
+    build_ballistic,
+    build_cruise,
+    max_ground_speed_mps,
+    position_at,
+)
 from tests.defenses import oracle_geometry as og
 
 N_UNIFORMS = 32
@@ -289,6 +295,14 @@ def check_detection(traj, sensor, t_end):
     se, sn, sh, r_det, facing, width = sensor
     tr = core_arrays(traj)
     t = detection_time_s(*tr, 0, t_end, se, sn, sh, r_det, facing, width, np.zeros(32))
+    # the bound that lets prepare_replication skip a detection is below the core's and the
+    # oracle's detection times
+    lower = detection_lower_bound_s(tr[0], tr[1], tr[3], 0,
+                                    max_ground_speed_mps(tr[0], tr[1], tr[3], tr[5], 0),
+                                    se, sn, r_det)
+    oracle_t = og.detection(traj, t_end, se, sn, sh, r_det, facing, width, n=20001)[0]
+    assert lower <= t and lower <= oracle_t, describe(traj, sensor=sensor, t_end=t_end,
+                                                      lower=lower, core=t, oracle=oracle_t)
     # MODEL.md §4: sampled at min(0.5 s, T/400) then bisected to 1 ms (exact on level legs).
     core_step = min(0.5, (traj.t_impact - traj.t_launch) / 400.0)
     for n in (20001, 1_000_001):

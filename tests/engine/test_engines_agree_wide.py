@@ -37,6 +37,7 @@ from salvosim.engine.instances import new_instances, prepare_replication
 from salvosim.engine.kernel import check_replications
 from salvosim.engine.montecarlo import Block, run_block_numba, run_block_reference
 from salvosim.engine.scenario import C2
+from tests.engine.test_detection_culling import check_known_times
 from tests.scenario_kit import compile_dict, oracle_scenario, radar
 
 pytestmark = pytest.mark.usefixtures("warm_jit")
@@ -270,6 +271,7 @@ def check_example(data, seed, reps):
     # the incremental targeting: every decision as the full scan makes it (debug mode)
     disagreements, decisions, _ = check_replications(sc, seed, 0, reps, CHECK_ON)
     assert disagreements == 0, (disagreements, decisions)
+    check_known_times(sc, seed, reps)       # detections computed only where they matter
     return sc, labels, fast
 
 
