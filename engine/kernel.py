@@ -120,6 +120,9 @@ class Workspace(NamedTuple):
     clean_wake: np.ndarray        # [U] wake-up of u's last scan
     clean_until: np.ndarray       # [U] ... which holds for decisions before this time
     check_counts: np.ndarray      # [3] debug mode: disagreements, decisions, skipped scans
+    pending: np.ndarray           # [U] a decision of u requested for the current time
+    pending_count: np.ndarray     # [1] how many
+    wake_pending: np.ndarray      # [U] time of a decision of u in the heap (nan: not known)
     slot_fresh: np.ndarray        # [U, J] u's last answer for j still holds (select_target)
     slot_ans: np.ndarray          # [U, J] that answer: a wake-up time, +inf (may not fire), or
                                   #   -inf (a useful shot now)
@@ -153,7 +156,9 @@ def new_workspace(sc, heap_capacity):
         waiting=np.zeros(J, np.bool_), reload_start=np.zeros((U, MAX_RELOADS_NOTED)),
         reload_end=np.zeros((U, MAX_RELOADS_NOTED)),
         dirty=np.ones(U, np.bool_), clean_wake=np.zeros(U), clean_until=np.zeros(U),
-        check_counts=np.zeros(3, np.int64), slot_fresh=np.zeros((U, J), np.bool_),
+        check_counts=np.zeros(3, np.int64),
+        pending=np.zeros(U, np.bool_), pending_count=np.zeros(1, np.int64),
+        wake_pending=np.full(U, np.nan), slot_fresh=np.zeros((U, J), np.bool_),
         slot_ans=np.zeros((U, J)), slot_until=np.zeros((U, J)))
 
 
@@ -208,11 +213,24 @@ def pop_event(ht, hk, hn):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def request_decision(last_request_t, ht, hk, hn, u, t_s):
-    """Schedule a decision of unit u at t (once per time: repeats are idempotent)."""
+def request_decision(last_request_t, pending, pending_count, wake_pending, ht, hk, hn, u, t_s,
+                     now):
+    """Schedule a decision of unit u at t (once per time: repeats are idempotent).
+
+    A decision for the current time goes to the pending set (run_events takes it in its place
+    in the event order, (now, EV_DECIDE, u), without the heap); a later one (a wake-up) to the
+    heap, unless the event already there for u is at that time (wake_pending)."""
     if last_request_t[u] == t_s:
         return True
     last_request_t[u] = t_s
+    if t_s == now:
+        if not pending[u]:
+            pending[u] = True
+            pending_count[0] += 1
+        return True
+    if wake_pending[u] == t_s:
+        return True
+    wake_pending[u] = t_s
     return push_event(ht, hk, hn, t_s, EV_DECIDE, u, 0)
 
 
@@ -425,8 +443,8 @@ def c2_assign(sc, inst, ws, j, now):
         return True
     ok = push_event(ws.heap_t, ws.heap_key, ws.heap_size,
                     inst.latest_shot[u, j], EV_FREE, u, free_sub(FREE_LAPSE, j))
-    return request_decision(ws.last_request_t, ws.heap_t, ws.heap_key, ws.heap_size, u,
-                            now) and ok
+    return request_decision(ws.last_request_t, ws.pending, ws.pending_count, ws.wake_pending,
+                            ws.heap_t, ws.heap_key, ws.heap_size, u, now, now) and ok
 
 
 @njit(cache=True, error_model="numpy", _nrt=False, inline="always")
@@ -500,6 +518,7 @@ def run_events(sc, seed, rep, ws, check):
     hold_t, th_decoy = ws.hold_t, sc.th_decoy
     dirty, clean_wake, clean_until = ws.dirty, ws.clean_wake, ws.clean_until
     slot_fresh, slot_ans, slot_until = ws.slot_fresh, ws.slot_ans, ws.slot_until
+    pending, pending_count, wake_pending = ws.pending, ws.pending_count, ws.wake_pending
     J, U = len(fate), len(un_e)
 
     ok = True
@@ -519,8 +538,28 @@ def run_events(sc, seed, rep, ws, check):
                 ok = push_event(ht, hk, hn, inst.net_known_t[j], EV_FREE, U,
                                 free_sub(FREE_ASSIGN, j)) and ok
 
-    while ok and hn[0] > 0:
-        now, kind, i1, i2 = pop_event(ht, hk, hn)
+    now = -math.inf
+    while ok:
+        # The next event: the pending decision of the lowest unit (at now), or the heap's top
+        # if it comes first in (time, kind, index, sub) order.
+        u_next = -1
+        if pending_count[0] > 0:
+            for v in range(U):
+                if pending[v]:
+                    u_next = v
+                    break
+            if hn[0] > 0 and ht[0] == now and hk[0] < event_key(EV_DECIDE, u_next, 0):
+                u_next = -1
+        if u_next >= 0:
+            pending[u_next] = False
+            pending_count[0] -= 1
+            kind, i1, i2 = EV_DECIDE, u_next, 0
+        elif hn[0] > 0:
+            now, kind, i1, i2 = pop_event(ht, hk, hn)
+            if kind == EV_DECIDE and wake_pending[i1] == now:
+                wake_pending[i1] = math.nan
+        else:
+            break
         if kind == EV_IMPACT:                                   # impact or failure of i1
             j = i1
             if fate[j] == ALIVE:
@@ -537,13 +576,15 @@ def run_events(sc, seed, rep, ws, check):
             u, sub_kind = i1, free_kind(i2)
             if sub_kind == FREE_CHANNEL:
                 free_channels[u] += 1
-                ok = request_decision(last_request_t, ht, hk, hn, u, now)
+                ok = request_decision(last_request_t, pending, pending_count,
+                                      wake_pending, ht, hk, hn, u, now, now)
             elif sub_kind == FREE_RELOAD:
                 take = reload_take(un_magazine[u], magazine[u], reserve[u])
                 magazine[u] += take
                 reserve[u] -= take
                 reloading[u] = False
-                ok = request_decision(last_request_t, ht, hk, hn, u, now)
+                ok = request_decision(last_request_t, pending, pending_count,
+                                      wake_pending, ht, hk, hn, u, now, now)
             elif sub_kind == FREE_ASSESSMENT:                   # kill assessment over
                 j = free_threat(i2)
                 engaged_by[u, j] = False
@@ -557,7 +598,8 @@ def run_events(sc, seed, rep, ws, check):
                     ok = c2_assign_waiting(sc, inst, ws, now) and ok
                 elif fate[j] == ALIVE:                          # free to be engaged again
                     for v in range(U):
-                        ok = request_decision(last_request_t, ht, hk, hn, v, now) and ok
+                        ok = request_decision(last_request_t, pending, pending_count,
+                                              wake_pending, ht, hk, hn, v, now, now) and ok
             elif sub_kind == FREE_ASSIGN:                       # the C2 assigns threat j
                 j = free_threat(i2)
                 if fate[j] == ALIVE and assigned_to[j] < 0:
@@ -570,7 +612,8 @@ def run_events(sc, seed, rep, ws, check):
                         ok = c2_assign(sc, inst, ws, j, now) and ok
                     ok = c2_assign_waiting(sc, inst, ws, now) and ok
         elif kind == EV_KNOWN:                                  # unit i1 learns of threat i2
-            ok = request_decision(last_request_t, ht, hk, hn, i1, now)
+            ok = request_decision(last_request_t, pending, pending_count,
+                                  wake_pending, ht, hk, hn, i1, now, now)
         else:                                                   # decision of unit i1
             u = i1
             if last_decision_t[u] == now:
@@ -610,7 +653,8 @@ def run_events(sc, seed, rep, ws, check):
                         ws.check_counts[0] += 1
                 if j < 0:
                     if t_wake < math.inf:
-                        ok = request_decision(last_request_t, ht, hk, hn, u, t_wake)
+                        ok = request_decision(last_request_t, pending, pending_count,
+                                              wake_pending, ht, hk, hn, u, t_wake, now)
                     break
                 # Fire: shots_per_engagement, or what is left in the magazine.
                 n = shots_to_fire(un_unlimited[u], un_shots[u, th_class[j]], magazine[u], rps)
@@ -655,6 +699,7 @@ def run_events(sc, seed, rep, ws, check):
 def reset_state(sc, ws):
     """Fresh dynamic state for a replication (plain loops: cheaper to compile than slices)."""
     ws.heap_size[0] = 0
+    ws.pending_count[0] = 0
     J, U = len(ws.fate), len(ws.shots)
     for k in range(len(ws.check_counts)):
         ws.check_counts[k] = 0
@@ -678,6 +723,8 @@ def reset_state(sc, ws):
         ws.out_of_ammo_t[u] = np.inf
         ws.queue_count[u] = 0
         ws.dirty[u] = True
+        ws.pending[u] = False
+        ws.wake_pending[u] = np.nan
         for k in range(MAX_RELOADS_NOTED):
             ws.reload_start[u, k] = np.inf
             ws.reload_end[u, k] = np.inf
