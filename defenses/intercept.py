@@ -399,7 +399,7 @@ def earliest_shot_and_effect_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s
                                window_start_s, window_end_s, unit_e, unit_n,
                                is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):
     """earliest_shot_by_intercept_s, and when a shot at t_from takes effect (the intercept or
-    the dwell end; +inf when the answer is +inf; nan when it is a wake-up)."""
+    the dwell end; +inf when the answer is +inf)."""
     t_effect = shot_end_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, unit_e, unit_n,
                                is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m,
                                window_end_s)
@@ -419,7 +419,33 @@ def earliest_shot_and_effect_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s
             t_star = max(t_star, arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j,
                                                      t_effect + k * step, unit_e, unit_n,
                                                      launch_delay_s, speed_mps))
-    return wake_at(t_star, t_from_s), math.nan
+    return wake_at(t_star, t_from_s), t_effect
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def early_answer_until_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, t_shot_s, t_effect_s,
+                         window_start_s, unit_e, unit_n, launch_delay_s, speed_mps):
+    """For a missile or gun whose shot at t_from intercepts too early (at t_effect < a, as
+    intercept_time_s computes it) and whose wake-up earliest_shot_time_s gave as t_shot:
+    earliest_shot_time_s gives that same wake-up from any t in [t_from, until). t_from when
+    that cannot be shown (the caller asks again at the next decision).
+
+    Proof. Only for t_shot = F(a) (the closed form of the module docstring) and V < speed, V
+    bounding the threat's speed from t_effect - tol on. Every later shot s intercepts at
+    t_i(s) >= t_effect - tol (fact 2), where F's slope is in [1 - V/speed, 1 + V/speed], so
+    t_i(s) <= a - (F(a) - s) / (1 + V/speed) (t_i(F(a)) = a), and intercept_time_s returns at
+    most tol more. For s < until = F(a) - (1 + V/speed)(WINDOW_TOL + 2 tol) that lands before
+    a - WINDOW_TOL: too early, so earliest_shot_time_s answers F(a) again, by early_shot_bound
+    or by solving (whose speed bound from the later intercept is <= V < speed)."""
+    t_star = arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s,
+                                 unit_e, unit_n, launch_delay_s, speed_mps)
+    if t_shot_s != t_star or not t_effect_s < window_start_s:
+        return t_from_s
+    v_max = speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_effect_s - INTERCEPT_TOL_S)
+    if v_max >= speed_mps:
+        return t_from_s
+    return max(t_from_s, t_star - (1.0 + v_max / speed_mps) * (WINDOW_TOL_S
+                                                               + 2.0 * INTERCEPT_TOL_S))
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)

@@ -35,6 +35,7 @@ from salvosim.defenses.intercept import (
     always_too_late,
     earliest_shot_and_effect_s,
     earliest_shot_time_s,
+    early_answer_until_s,
     early_shot_bound,
     laser_dwell_bounds,
     shot_end_time_s,
@@ -263,7 +264,8 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
     - t_ready itself, when t_ready > now (t_from is then the same);
     - early_until, for a cached closed-form wake-up t_star > t_from (early_shot_bound's proof;
       a laser waiting for its window: the window start);
-    - never, for a wake-up found by solving the shot (it is re-solved at every decision);
+    - for a wake-up found by solving the shot, intercept.early_answer_until_s (at worst, the
+      next decision solves it again);
     and a shot useful now stays useful until intercept.useful_until_s (missiles, guns) or
     the bound of intercept.laser_dwell_bounds (which also settles most lasers' answers without
     integrating a dwell).
@@ -368,6 +370,10 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
                         useful_until = useful_until_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j,
                                                       now, t_effect, win_a[u, j], win_b[u, j],
                                                       speed_mps)
+                    elif t_shot > t_from and not is_laser:      # too early: a wake-up
+                        until = early_answer_until_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j,
+                                                     t_from, t_shot, t_effect, win_a[u, j],
+                                                     unit_e, unit_n, launch_delay_s, speed_mps)
                 if t_shot == now and useful_until > now and not central:
                     # useful now, and at every decision before `useful_until`
                     slot_fresh[u, j] = True

@@ -37,6 +37,7 @@ from salvosim.defenses.envelope import engagement_window
 from salvosim.defenses.intercept import (
     earliest_shot_and_effect_s,
     earliest_shot_time_s,
+    early_answer_until_s,
     first_useful_shot_s,
     intercept_time_s,
     laser_dwell_bounds,
@@ -802,9 +803,10 @@ def check_useful_until(case):
     """The kernel's cached answers (kernel.select_target): a shot useful now stays useful, as the
     core computes it and as the oracle says, at every time the cache claims
     (intercept.useful_until_s for missiles, intercept.laser_dwell_bounds for lasers); a laser
-    dwell the bounds call impossible is impossible."""
+    dwell the bounds call impossible is impossible; a missile's too-early shot gives the same
+    wake-up, and stays too early by the oracle, until intercept.early_answer_until_s."""
     traj, tr, wpn, a, b, t_from = case
-    if t_from < a:
+    if t_from < a and wpn.is_laser:
         t_from = a
     info = lambda **kw: describe(traj, wpn=wpn, a=a, b=b, t_from=t_from, **kw)  # noqa: E731
     if wpn.is_laser:
@@ -822,6 +824,16 @@ def check_useful_until(case):
             assert is_useful(traj, wpn, s, a, b), info(until=until, s=s)
         return len(starts)
     t_shot, t_effect = earliest_shot_and_effect_s(*tr, 0, t_from, a, b, *core_args(wpn))
+    if t_shot > t_from:             # too early: the same wake-up until early_answer_until_s
+        until = early_answer_until_s(*tr, 0, t_from, t_shot, t_effect, a, wpn.unit_e,
+                                     wpn.unit_n, wpn.delay, wpn.speed)
+        starts = np.linspace(t_from, until, 6)[:-1] if until > t_from else []
+        for s in starts:
+            assert earliest_shot_time_s(*tr, 0, s, a, b, *core_args(wpn)) == t_shot, \
+                info(until=until, s=s, wake=t_shot)
+            eff = float(og.shot_effects(traj, [s], wpn, a, b)[0])
+            assert eff < a - WINDOW_TOL_S + EPS_SHOT_S, info(until=until, s=s, oracle=eff)
+        return len(starts)
     if t_shot != t_from:
         return 0
     until = useful_until_s(*tr, 0, t_from, t_effect, a, b, wpn.speed)
@@ -842,15 +854,18 @@ def test_cached_useful_shots_stay_useful(u, family, kind):
 
 
 def test_cached_useful_shots_are_exercised():
-    """The random examples above do reach the caches: shots shown useful for a while."""
-    reached = {"laser": 0, "missile": 0}
+    """The random examples above do reach every cache: shots shown useful for a while, and
+    missiles' too-early shots shown to keep their wake-up."""
+    reached = {"laser": 0, "missile useful": 0, "missile too early": 0}
     rng = np.random.default_rng(11)
-    for k in range(400):
+    for k in range(600):
         kind = WEAPON_FAMILIES[k % len(WEAPON_FAMILIES)]
-        case = shot_case(list(rng.random(N_UNIFORMS)), ("cruise", "short", "quds")[k % 3], kind)
-        if case is not None:
-            reached["laser" if kind == "laser" else "missile"] += check_useful_until(case) > 0
-    assert reached["laser"] >= 10 and reached["missile"] >= 10, reached
+        family = ("cruise", "short", "quds", "ballistic", "fast_bm")[k % 5]
+        case = shot_case(list(rng.random(N_UNIFORMS)), family, kind)
+        if case is not None and check_useful_until(case) > 0:
+            reached["laser" if kind == "laser" else
+                    "missile useful" if case[5] >= case[3] else "missile too early"] += 1
+    assert min(reached.values()) >= 10, reached
 
 
 # No useful shot at all, yet earliest_shot_time_s returns a wake-up: allowed by its docstring
