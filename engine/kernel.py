@@ -430,6 +430,16 @@ def full_scan_target(u, now, fate, engaged_by, engagements_of, under_engagement,
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
+def next_known_s(engageable, known_t, j, after_s):
+    """The first time after after_s at which a unit that may engage threat j learns of it."""
+    t_next = math.inf
+    for u in range(engageable.shape[0]):
+        if engageable[u, j] and after_s < known_t[u, j] < t_next:
+            t_next = known_t[u, j]
+    return t_next
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
 def touch_threat(j, engageable, dirty, slot_fresh):
     """Threat j changed state (fate, engagement): every unit that may engage it must rescan,
     and solve j again."""
@@ -534,10 +544,17 @@ def run_events(sc, seed, rep, ws, check):
         n = 0
         for j in range(J):
             if engageable[u, j]:
-                ok = push_event(ht, hk, hn, known_t[u, j], EV_KNOWN, u, j) and ok
                 cand_list[u, n] = j
                 n += 1
         cand_count[u] = n
+    # One EV_KNOWN event per threat and distinct time units learn of it (next_known_s): such
+    # an event only asks those units to decide now, so neither their order nor the unit in
+    # the key matters, only the time (MODEL.md §8 puts them after every EV_FREE, before every
+    # EV_DECIDE).
+    for j in range(J):
+        t_known = next_known_s(engageable, known_t, j, -math.inf)
+        if t_known < math.inf:
+            ok = push_event(ht, hk, hn, t_known, EV_KNOWN, j, 0) and ok
     if central:
         for j in range(J):
             if inst.net_known_t[j] < t_end[j]:
@@ -617,9 +634,14 @@ def run_events(sc, seed, rep, ws, check):
                     if fate[j] == ALIVE:
                         ok = c2_assign(sc, inst, ws, j, now) and ok
                     ok = c2_assign_waiting(sc, inst, ws, now) and ok
-        elif kind == EV_KNOWN:                                  # unit i1 learns of threat i2
-            ok = request_decision(last_request_t, pending, pending_count,
-                                  wake_pending, ht, hk, hn, i1, now, now)
+        elif kind == EV_KNOWN:                                  # units learn of threat i1
+            for u in range(U):
+                if engageable[u, i1] and known_t[u, i1] == now:
+                    request_decision(last_request_t, pending, pending_count, wake_pending, ht,
+                                     hk, hn, u, now, now)
+            t_known = next_known_s(engageable, known_t, i1, now)
+            if t_known < math.inf:
+                ok = push_event(ht, hk, hn, t_known, EV_KNOWN, i1, 0) and ok
         else:                                                   # decision of unit i1
             u = i1
             if last_decision_t[u] == now:
