@@ -284,17 +284,31 @@ def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t, assigned_ever
 
 @njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def not_engaged_reasons(sc, inst, engagements_of_threat, out_of_ammo_t, hold_t, assigned_ever,
-                        reload_start, reload_end, why):
+                        reload_start, reload_end, shots, order, why):
     """why[j]: WHY_ENGAGED for every threat engaged at least once, else the reason of the unit
-    that came closest to engaging it."""
+    that came closest to engaging it.
+
+    Units are asked busiest first (most shots; order is scratch of one int per unit): a unit
+    whose channels were busy gives WHY_BUSY, the largest code, which ends the search early. The
+    largest reason does not depend on the order."""
+    n_units = len(sc.un_e)
+    for k in range(n_units):
+        order[k] = k
+    for k in range(1, n_units):           # insertion sort, most shots first (stable)
+        v, m = order[k], k
+        while m > 0 and shots[order[m - 1]] < shots[v]:
+            order[m] = order[m - 1]
+            m -= 1
+        order[m] = v
     for j in range(len(why)):
         why[j] = WHY_ENGAGED
         if engagements_of_threat[j] > 0:
             continue
         reason = WHY_CLASS
-        for u in range(len(sc.un_e)):
-            reason = max(reason, unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t,
-                                                         assigned_ever, reload_start, reload_end))
+        for k in range(n_units):
+            reason = max(reason, unit_not_engaged_reason(sc, inst, order[k], j, out_of_ammo_t,
+                                                         hold_t, assigned_ever, reload_start,
+                                                         reload_end))
             if reason == WHY_BUSY:
                 break       # the closest a unit can come: the other units cannot change it
         why[j] = reason

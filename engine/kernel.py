@@ -124,6 +124,7 @@ class Workspace(NamedTuple):
     pending: np.ndarray           # [U] a decision of u requested for the current time
     pending_count: np.ndarray     # [1] how many
     wake_pending: np.ndarray      # [U] time of a decision of u in the heap (nan: not known)
+    unit_order: np.ndarray        # [U] scratch (doctrine.not_engaged_reasons)
     slot_fresh: np.ndarray        # [U, J] u's last answer for j still holds (select_target)
     slot_ans: np.ndarray          # [U, J] that answer: a wake-up time, +inf (may not fire), or
                                   #   -inf (a useful shot now)
@@ -159,7 +160,8 @@ def new_workspace(sc, heap_capacity):
         dirty=np.ones(U, np.bool_), clean_wake=np.zeros(U), clean_until=np.zeros(U),
         check_counts=np.zeros(3, np.int64),
         pending=np.zeros(U, np.bool_), pending_count=np.zeros(1, np.int64),
-        wake_pending=np.full(U, np.nan), slot_fresh=np.zeros((U, J), np.bool_),
+        wake_pending=np.full(U, np.nan), unit_order=np.zeros(U, np.int64),
+        slot_fresh=np.zeros((U, J), np.bool_),
         slot_ans=np.zeros((U, J)), slot_until=np.zeros((U, J)))
 
 
@@ -797,7 +799,8 @@ def run_chunk(sc, ws, seed, rep0, lo, hi, fate, fate_t, kill_unit, impact_e, imp
         count_asset_hits(ws.fate, sc.th_decoy, sc.th_lethal_m, inst.impact_e, inst.impact_n,
                          sc.as_vert_e, sc.as_vert_n, sc.as_start, ws.asset_hits)
         not_engaged_reasons(sc, inst, ws.engagement_count, ws.out_of_ammo_t, ws.hold_t,
-                            ws.assigned_ever, ws.reload_start, ws.reload_end, ws.why)
+                            ws.assigned_ever, ws.reload_start, ws.reload_end, ws.shots,
+                            ws.unit_order, ws.why)
         for j in range(J):
             threat_engagements[r, j] = ws.engagement_count[j]
             why[r, j] = ws.why[j]

@@ -409,7 +409,8 @@ class ReferenceReplication:
                          sc.as_vert_e, sc.as_vert_n, sc.as_start, asset_hits)
         why = np.zeros(self.J, np.int8)
         not_engaged_reasons(sc, inst, self.engagement_count, self.out_of_ammo_t, self.hold_t,
-                            self.assigned_ever, self.reload_start, self.reload_end, why)
+                            self.assigned_ever, self.reload_start, self.reload_end, self.shots,
+                            np.zeros(len(sc.un_e), np.int64), why)
         if self.log is not None:
             self._log_not_engaged()
         return ReplicationOutcome(
