@@ -257,9 +257,11 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
                   launch_delay_s, speed_mps, dwell_s, dwell_ref_m, priority, t_impact,
                   target_value, central, assigned_to, th_class, hold_t, slot_fresh, slot_ans,
                   slot_until):
-    """The best threat for unit u to shoot now (or -1), the earliest later shot time, and a
+    """The best threat for unit u to shoot now (or -1), the earliest later shot time, a
     horizon: until then (and before that wake-up), while no candidate of u changes state, the
-    same scan at a later time would return -1 and the same wake-up (run_events then skips it).
+    same scan at a later time would return -1 and the same wake-up (run_events then skips it);
+    and when the shot at the best threat was solved here, when it takes effect (else nan: the
+    caller solves it).
 
     Each candidate's answer is the full rule's (intercept.earliest_shot_time_s) at
     t_from = max(now, t_ready); it stays the answer for any later decision time below:
@@ -279,6 +281,7 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
     u's candidate list drops, as it is scanned, every threat u can never engage again (dead,
     engaged max_engagements times, or past its window); order and ties stay by index."""
     best, best_score, wake, horizon = -1, math.inf, math.inf, math.inf
+    best_effect = math.nan
     kept = 0
     for k in range(cand_count[u]):
         j = cand_list[u, k]
@@ -292,7 +295,7 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
                                           unit_n)
                 score = priority_score(priority, t_impact[j], target_value[j], now, slant)
                 if score < best_score:
-                    best, best_score = j, score
+                    best, best_score, best_effect = j, score, math.nan
                 continue
             wake = min(wake, slot_ans[u, j])
             horizon = min(horizon, slot_until[u, j])
@@ -317,6 +320,7 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
             continue    # cannot be shot now nor wake the unit earlier (t_shot >= t_ready)
         t_from = max(now, t_ready)
         until = t_from           # this answer holds for decisions before `until`
+        t_effect = math.nan      # when a shot now takes effect, if solved here
         if t_from < early_until[u, j]:
             # Still too early for any shot to reach the window: the cached answer holds and
             # equals earliest_shot_time_s (intercept.early_shot_bound; lasers: shot at a).
@@ -394,11 +398,11 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
                 slant = slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now, unit_e, unit_n)
             score = priority_score(priority, t_impact[j], target_value[j], now, slant)
             if score < best_score:
-                best, best_score = j, score
+                best, best_score, best_effect = j, score, t_effect
         elif t_shot < wake:
             wake = t_shot
     cand_count[u] = kept
-    return best, wake, horizon
+    return best, wake, horizon, best_effect
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
@@ -654,10 +658,11 @@ def run_events(sc, seed, rep, ws, check):
                    and (un_unlimited[u] or magazine[u] >= rps)):
                 if (not dirty[u] or check == CHECK_MUTANT) and now < clean_until[u]:
                     j, t_wake = -1, clean_wake[u]     # nothing changed: the last scan holds
+                    t_effect = math.nan
                     if check != CHECK_OFF:
                         ws.check_counts[2] += 1
                 else:
-                    j, t_wake, horizon = select_target(
+                    j, t_wake, horizon, t_effect = select_target(
                         u, now, fate, engaged_by, engagements_of, under_engagement,
                         double_engagement, un_max_eng[u], cand_list, cand_count, ws.out_of_reach,
                         known_t,
@@ -696,10 +701,12 @@ def run_events(sc, seed, rep, ws, check):
                 eng_shots[j, e] = n
                 dirty[u] = True
                 touch_threat(j, engageable, dirty, slot_fresh)
-                t_intercept = shot_end_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now,
-                                              un_e[u], un_n[u], un_unlimited[u], un_delay_s[u],
-                                              un_speed[u], un_dwell_s[u], un_dwell_ref_m[u],
-                                              win_b[u, j])
+                t_intercept = t_effect        # solved by select_target, or:
+                if math.isnan(t_intercept):
+                    t_intercept = shot_end_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now,
+                                                  un_e[u], un_n[u], un_unlimited[u],
+                                                  un_delay_s[u], un_speed[u], un_dwell_s[u],
+                                                  un_dwell_ref_m[u], win_b[u, j])
                 t_free = channel_free_time_s(un_kind[u], un_hold[u], n, now, t_intercept,
                                              un_cycle_s[u], un_burst_s[u], un_unlimited[u])
                 free_channels[u] -= 1
