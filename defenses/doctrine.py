@@ -9,7 +9,7 @@ import math
 
 from numba import njit
 
-from salvosim.defenses.intercept import first_useful_shot_s
+from salvosim.defenses.intercept import first_useful_shot_s, slant_range_m
 from salvosim.engine.constants import (
     HOLD_LAUNCH,
     KIND_GUN,
@@ -44,6 +44,17 @@ def priority_score(priority, t_impact_s, target_value, now, slant_m):
     if priority == PRIORITY_NEAREST:
         return slant_m
     return -target_value / max(t_impact_s - now, 1e-3)
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def target_score(priority, pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now, unit_e, unit_n,
+                 t_impact_s, target_value):
+    """priority_score of threat j for the unit at (unit_e, unit_n) firing now (the slant range
+    is computed only for the `nearest` priority)."""
+    slant = 0.0
+    if priority == PRIORITY_NEAREST:
+        slant = slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now, unit_e, unit_n)
+    return priority_score(priority, t_impact_s, target_value, now, slant)
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)

@@ -24,12 +24,12 @@ from salvosim.defenses.doctrine import (
     not_engaged_reasons,
     note_ammunition,
     note_reload,
-    priority_score,
     record_fire,
     release_assignment,
     reload_take,
     salvo_kills,
     shots_to_fire,
+    target_score,
 )
 from salvosim.defenses.intercept import (
     always_too_late,
@@ -39,7 +39,6 @@ from salvosim.defenses.intercept import (
     early_shot_bound,
     laser_dwell_bounds,
     shot_end_time_s,
-    slant_range_m,
     useful_until_s,
     wake_at,
 )
@@ -65,7 +64,6 @@ from salvosim.engine.constants import (
     MIN_WAKE_STEP_S,
     MISSED,
     N_CLASSES,
-    PRIORITY_NEAREST,
 )
 from salvosim.engine.events import event_fields, event_key, free_kind, free_sub, free_threat
 from salvosim.engine.instances import Instances, count_asset_hits, new_instances, prepare_replication
@@ -290,11 +288,8 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
             cand_list[u, kept] = j
             kept += 1
             if slot_ans[u, j] == -math.inf:        # useful now (useful_until_s)
-                slant = 0.0
-                if priority == PRIORITY_NEAREST:
-                    slant = slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now, unit_e,
-                                          unit_n)
-                score = priority_score(priority, t_impact[j], target_value[j], now, slant)
+                score = target_score(priority, pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now,
+                                     unit_e, unit_n, t_impact[j], target_value[j])
                 if score < best_score:
                     best, best_score, best_effect = j, score, math.nan
                 continue
@@ -394,10 +389,8 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
             slot_ans[u, j] = t_shot
             slot_until[u, j] = min(until, t_shot, win_b[u, j])
         if t_shot == now:
-            slant = 0.0
-            if priority == PRIORITY_NEAREST:
-                slant = slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now, unit_e, unit_n)
-            score = priority_score(priority, t_impact[j], target_value[j], now, slant)
+            score = target_score(priority, pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now, unit_e,
+                                 unit_n, t_impact[j], target_value[j])
             if score < best_score:
                 best, best_score, best_effect = j, score, t_effect
         elif t_shot < wake:
@@ -425,10 +418,8 @@ def full_scan_target(u, now, fate, engaged_by, engagements_of, under_engagement,
                                       win_b[u, j], unit_e, unit_n, is_laser, launch_delay_s,
                                       speed_mps, dwell_s, dwell_ref_m)
         if t_shot == now:
-            slant = 0.0
-            if priority == PRIORITY_NEAREST:
-                slant = slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now, unit_e, unit_n)
-            score = priority_score(priority, t_impact[j], target_value[j], now, slant)
+            score = target_score(priority, pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now, unit_e,
+                                 unit_n, t_impact[j], target_value[j])
             if score < best_score:
                 best, best_score = j, score
         elif t_shot < wake:

@@ -32,15 +32,15 @@ from salvosim.defenses.doctrine import (
     not_engaged_reasons,
     note_ammunition,
     note_reload,
-    priority_score,
     record_fire,
     release_assignment,
     reload_take,
     salvo_kills,
     shots_to_fire,
+    target_score,
     unit_not_engaged_reason,
 )
-from salvosim.defenses.intercept import earliest_shot_time_s, shot_end_time_s, slant_range_m
+from salvosim.defenses.intercept import earliest_shot_time_s, shot_end_time_s
 from salvosim.engine.constants import (
     ALIVE,
     EV_DECIDE,
@@ -60,7 +60,6 @@ from salvosim.engine.constants import (
     MAX_RELOADS_NOTED,
     MISSED,
     N_CLASSES,
-    PRIORITY_NEAREST,
     THREAT_CLASSES,
     WHY_NAMES,
     WHY_NOT_ASSIGNED,
@@ -317,11 +316,9 @@ class ReferenceReplication:
     def priority_score(self, u: int, j: int, now: float) -> float:
         """Lower is more urgent."""
         sc, inst = self.sc, self.inst
-        slant = 0.0
-        if sc.c2_priority == PRIORITY_NEAREST:
-            slant = slant_range_m(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge,
-                                  inst.n_pts, j, now, sc.un_e[u], sc.un_n[u])
-        return priority_score(sc.c2_priority, inst.t_impact[j], inst.target_value[j], now, slant)
+        return target_score(sc.c2_priority, inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t,
+                            inst.bulge, inst.n_pts, j, now, sc.un_e[u], sc.un_n[u],
+                            inst.t_impact[j], inst.target_value[j])
 
     def select_target(self, u: int, now: float) -> tuple[int, float]:
         """The best threat to shoot now (or -1) and the earliest later shot time."""
