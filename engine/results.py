@@ -375,11 +375,12 @@ def text_table(headers: list[str], rows: list[list], aligns: str) -> list[str]:
     return out
 
 
-def usd(x: float) -> str:
+def usd(x: float, millions_digits: int = 2, thousands_digits: int = 1) -> str:
+    """US dollars in text: $1.23 M, $45.6 k, $789 (figures use fewer digits)."""
     if abs(x) >= 1e6:
-        return f"${x / 1e6:,.2f} M"
+        return f"${x / 1e6:,.{millions_digits}f} M"
     if abs(x) >= 1e3:
-        return f"${x / 1e3:,.1f} k"
+        return f"${x / 1e3:,.{thousands_digits}f} k"
     return f"${x:,.0f}"
 
 

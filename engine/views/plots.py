@@ -19,6 +19,7 @@ from matplotlib.patches import Patch
 from matplotlib.patches import Polygon as PolygonPatch
 
 from salvosim.engine.constants import FAILED, KILLED, LEAKED, MISSED
+from salvosim.engine.results import usd
 from salvosim.engine.views.maps import (
     CENTRE_OFFSETS,
     UNIT_COLOURS,
@@ -80,12 +81,9 @@ def typical_replication(res) -> tuple[int, int | None]:
 
 
 def _usd(x: float) -> str:
-    """US dollars for figure text (figures are drawn with mathtext off: see maps.plain_text)."""
-    if abs(x) >= 1e6:
-        return f"${x / 1e6:,.1f} M"
-    if abs(x) >= 1e3:
-        return f"${x / 1e3:,.0f} k"
-    return f"${x:,.0f}"
+    """US dollars for figure text, one digit fewer than results.usd (figures are drawn with
+    mathtext off: see maps.plain_text)."""
+    return usd(x, millions_digits=1, thousands_digits=0)
 
 
 # ----------------------------------------------------------------------------------------
