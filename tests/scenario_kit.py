@@ -7,9 +7,11 @@ the test, not on catalog defaults.
 from __future__ import annotations
 
 import copy
+import tomllib
 
 from salvosim.engine.compile import compile_scenario
 from salvosim.engine.scenario import scenario_from_dict
+from salvosim.engine.variants import scenario_from_data
 
 BIG_AREA = [[-60000.0, -60000.0], [60000.0, -60000.0], [60000.0, 60000.0], [-60000.0, 60000.0]]
 
@@ -60,3 +62,11 @@ def oracle_scenario(units=None, sensors=None, raids=None, c2=None, seed=1):
 
 def compile_dict(data, file="<test>"):
     return compile_scenario(scenario_from_dict(copy.deepcopy(data), file))
+
+
+def compile_file(path, raid_scale=1):
+    """A scenario file compiled, every raid's count multiplied by raid_scale (the scenario only)."""
+    data = tomllib.loads(path.read_text())
+    for raid in data.get("raids", []):
+        raid["count"] = raid.get("count", 1) * raid_scale
+    return compile_scenario(scenario_from_data(data, str(path)))[0]

@@ -10,7 +10,7 @@ import pytest
 
 from salvosim.engine.instances import all_detections, new_instances, prepare_replication
 from tests import REPO_ROOT
-from tests.engine.test_incremental_targeting import compiled
+from tests.scenario_kit import compile_file
 
 pytestmark = pytest.mark.usefixtures("warm_jit")
 
@@ -56,9 +56,9 @@ def check_known_times(sc, seed, reps):
 @pytest.mark.parametrize("path", sorted((REPO_ROOT / "scenarios").glob("*.toml")),
                          ids=lambda p: p.stem)
 def test_known_times_are_those_of_all_detections(path):
-    check_known_times(compiled(path), seed=3, reps=5)
+    check_known_times(compile_file(path), seed=3, reps=5)
 
 
 def test_the_flagship_skips_most_detections():
-    assert check_known_times(compiled(REPO_ROOT / "scenarios" / "al_asad_drone_raid.toml"),
+    assert check_known_times(compile_file(REPO_ROOT / "scenarios" / "al_asad_drone_raid.toml"),
                              seed=3, reps=3) > 300

@@ -10,27 +10,17 @@ The check is shown to bite: with the skip rule broken on purpose (CHECK_MUTANT: 
 its last scan even after a candidate changed state) it fails on the flagship.
 Engine agreement and the wide random scenarios run the same check
 (tests/engine/test_engines_agree_wide.py)."""
-import tomllib
 
 import pytest
 
-from salvosim.engine.compile import compile_scenario
 from salvosim.engine.constants import CHECK_MUTANT, CHECK_ON
 from salvosim.engine.kernel import check_replications
-from salvosim.engine.variants import scenario_from_data
 from tests import REPO_ROOT
+from tests.scenario_kit import compile_file
 
 pytestmark = pytest.mark.usefixtures("warm_jit")
 
 SCENARIOS = sorted((REPO_ROOT / "scenarios").glob("*.toml"))
-
-
-def compiled(path, scale=1):
-    data = tomllib.loads(path.read_text())
-    for raid in data.get("raids", []):
-        raid["count"] = raid.get("count", 1) * scale
-    sc, _ = compile_scenario(scenario_from_data(data, str(path)))
-    return sc
 
 
 def checked(sc, reps, mode=CHECK_ON, seed=7):
@@ -40,7 +30,7 @@ def checked(sc, reps, mode=CHECK_ON, seed=7):
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_every_decision_matches_the_full_scan_on_bundled_scenarios(path):
-    sc = compiled(path)
+    sc = compile_file(path)
     disagreements, decisions, _ = checked(sc, reps=6)
     # (in the 2020 attack no unit could engage a ballistic missile)
     assert decisions > 0 or not sc.un_engages[:, sc.th_class].any()
@@ -50,12 +40,12 @@ def test_every_decision_matches_the_full_scan_on_bundled_scenarios(path):
 def test_dense_raid_matches_the_full_scan_and_skips_scans():
     """The flagship with three times its raids (300 threats): the skip is exercised a lot."""
     disagreements, decisions, skipped = checked(
-        compiled(REPO_ROOT / "scenarios" / "al_asad_drone_raid.toml", scale=3), reps=2)
+        compile_file(REPO_ROOT / "scenarios" / "al_asad_drone_raid.toml", raid_scale=3), reps=2)
     assert disagreements == 0, f"{disagreements} of {decisions} decisions"
     assert skipped > decisions // 5, (skipped, decisions)
 
 
 def test_the_check_fails_when_the_skip_rule_is_broken():
     disagreements, decisions, skipped = checked(
-        compiled(REPO_ROOT / "scenarios" / "al_asad_drone_raid.toml"), reps=4, mode=CHECK_MUTANT)
+        compile_file(REPO_ROOT / "scenarios" / "al_asad_drone_raid.toml"), reps=4, mode=CHECK_MUTANT)
     assert skipped > 0 and disagreements > 0, (disagreements, decisions, skipped)
