@@ -247,6 +247,15 @@ def resolve_intercept(fate, fate_t, kill_unit, kills, pk, seed, rep, j, e, u, n_
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
+def keep_slot(slot_fresh, slot_ans, slot_until, u, j, answer, until_s):
+    """u's answer for threat j (a wake-up, +inf: may not fire, -inf: a useful shot now) holds
+    for decisions before until_s, while j's state does not change (select_target)."""
+    slot_fresh[u, j] = True
+    slot_ans[u, j] = answer
+    slot_until[u, j] = until_s
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
 def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, double_engagement,
                   max_engagements, cand_list, cand_count, out_of_reach, known_t, reaction_s,
                   win_a, win_b,
@@ -305,9 +314,8 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
         if (engaged_by[u, j] or (under_engagement[j] > 0 and not double_engagement)
                 or hold_t[u, th_class[j]] <= now):
             # until j's engagement ends (touch_threat) or forever (hold_for)
-            slot_fresh[u, j] = not central
-            slot_ans[u, j] = math.inf
-            slot_until[u, j] = math.inf
+            if not central:
+                keep_slot(slot_fresh, slot_ans, slot_until, u, j, math.inf, math.inf)
             continue
         if central and assigned_to[j] != u:
             continue    # assigned to another unit (central C2)
@@ -378,16 +386,14 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
                                                      unit_e, unit_n, launch_delay_s, speed_mps)
                 if t_shot == now and useful_until > now and not central:
                     # useful now, and at every decision before `useful_until`
-                    slot_fresh[u, j] = True
-                    slot_ans[u, j] = -math.inf
-                    slot_until[u, j] = min(useful_until, win_b[u, j])
+                    keep_slot(slot_fresh, slot_ans, slot_until, u, j, -math.inf,
+                              min(useful_until, win_b[u, j]))
         if t_shot == math.inf:
             continue                               # and it stays +inf
         horizon = min(horizon, until)
         if until > now and t_shot > now and not central:
-            slot_fresh[u, j] = True
-            slot_ans[u, j] = t_shot
-            slot_until[u, j] = min(until, t_shot, win_b[u, j])
+            keep_slot(slot_fresh, slot_ans, slot_until, u, j, t_shot,
+                      min(until, t_shot, win_b[u, j]))
         if t_shot == now:
             score = target_score(priority, pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now, unit_e,
                                  unit_n, t_impact[j], target_value[j])
