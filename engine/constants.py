@@ -58,11 +58,13 @@ ARRIVAL_FIXED, ARRIVAL_POISSON = 0, 1
 AIM_POINT, AIM_RANDOM_ASSET = -1, -2
 
 # Event kinds in processing order at equal times (MODEL.md §8).
-EV_IMPACT = 0      # impacts and failures              (index: threat)
-EV_INTERCEPT = 1   # intercept resolutions             (index: threat, engagement number)
-EV_FREE = 2        # channel frees, reload ends, kill-assessment ends (index: unit)
-EV_KNOWN = 3       # a threat becomes known to a unit  (index: unit, threat)
-EV_DECIDE = 4      # unit decisions, wake-ups          (index: unit)
+# (Typed int64 like the stream ids below: as plain int globals Numba would compile push_event
+# and event_key once per kind.)
+EV_IMPACT = np.int64(0)      # impacts and failures              (index: threat)
+EV_INTERCEPT = np.int64(1)   # intercept resolutions             (index: threat, engagement number)
+EV_FREE = np.int64(2)        # channel frees, reload ends, kill-assessment ends (index: unit)
+EV_KNOWN = np.int64(3)       # a threat becomes known to a unit  (index: unit, threat)
+EV_DECIDE = np.int64(4)      # unit decisions, wake-ups          (index: unit)
 
 # Debug modes of the Numba event loop (kernel.run_events): off; every decision checked against
 # the full scan; checked, with the skip rule broken on purpose (the check must then fail).
@@ -70,7 +72,9 @@ CHECK_OFF, CHECK_ON, CHECK_MUTANT = 0, 1, 2
 
 # Sub-kinds of EV_FREE, in this order at equal times: a channel frees, a reload ends, a kill
 # assessment ends, the C2 assigns a threat, an assignment lapses (central assignment, §6 v2).
-FREE_CHANNEL, FREE_RELOAD, FREE_ASSESSMENT, FREE_ASSIGN, FREE_LAPSE = 0, 1, 2, 3, 4
+FREE_CHANNEL, FREE_RELOAD, FREE_ASSESSMENT, FREE_ASSIGN, FREE_LAPSE = (np.int64(k) for k in range(5))
+# The sub-index (or EV_FREE threat field) of an event that has none.
+NO_SUB = np.int64(0)
 
 # Random-number streams (MODEL.md §9). Typed int64, not plain ints: Numba types a plain int
 # global as a literal and would compile key_uniform once per stream.

@@ -38,7 +38,7 @@ from salvosim.engine.constants import (
     S_LAUNCH_Y,
     S_POISSON_GAP,
 )
-from salvosim.engine.rng import key_exponential, key_normal, key_uniform
+from salvosim.engine.rng import K0, key_exponential, key_normal, key_uniform
 from salvosim.threats.trajectory import MAX_PTS, build_ballistic, build_cruise, max_ground_speed_mps
 
 
@@ -102,7 +102,7 @@ def draw_launch_times(sc, seed, rep, t_launch):
             j = sc.rd_first[k] + i
             if sc.rd_arrival[k] == ARRIVAL_FIXED:
                 t_launch[j] = (sc.rd_start_s[k] + i * sc.rd_interval_s[k]
-                               + sc.rd_jitter_s[k] * key_uniform(seed, rep, S_LAUNCH_JITTER, j, 0))
+                               + sc.rd_jitter_s[k] * key_uniform(seed, rep, S_LAUNCH_JITTER, j, K0))
             else:
                 t_prev += key_exponential(seed, rep, S_POISSON_GAP, j, sc.rd_rate_per_s[k])
                 t_launch[j] = t_prev
@@ -127,7 +127,7 @@ def draw_threat(sc, seed, rep, j, inst):
         a = mode
         if mode == AIM_RANDOM_ASSET:
             n_assets = len(sc.as_value)
-            a = min(int(key_uniform(seed, rep, S_AIM_ASSET, j, 0) * n_assets), n_assets - 1)
+            a = min(int(key_uniform(seed, rep, S_AIM_ASSET, j, K0) * n_assets), n_assets - 1)
         target_e, target_n = sc.as_aim_e[a], sc.as_aim_n[a]
     aim_e = target_e + sc.th_aim_spread_m[j] * key_normal(seed, rep, S_AIM_X, j)
     aim_n = target_n + sc.th_aim_spread_m[j] * key_normal(seed, rep, S_AIM_Y, j)
@@ -142,7 +142,7 @@ def draw_threat(sc, seed, rep, j, inst):
     inst.aim_e[j] = aim_e
     inst.aim_n[j] = aim_n
     inst.recognised[j] = (sc.th_decoy[j] and sc.c2_decoy_discrimination > 0.0 and
-                          key_uniform(seed, rep, S_DISCRIMINATE, j, 0) < sc.c2_decoy_discrimination)
+                          key_uniform(seed, rep, S_DISCRIMINATE, j, K0) < sc.c2_decoy_discrimination)
 
     t0 = inst.t_launch[j]
     if sc.th_cruise[j]:
@@ -158,11 +158,11 @@ def draw_threat(sc, seed, rep, j, inst):
                         t0, launch_e, launch_n, impact_e, impact_n, sc.th_speed_mps[j], apogee)
     t_impact = inst.pt_t[j, inst.n_pts[j] - 1]
     inst.t_impact[j] = t_impact
-    fails = key_uniform(seed, rep, S_FAIL, j, 0) < 1.0 - sc.th_reliability[j]
+    fails = key_uniform(seed, rep, S_FAIL, j, K0) < 1.0 - sc.th_reliability[j]
     inst.fails[j] = fails
     inst.t_end[j] = t_impact
     if fails:
-        inst.t_end[j] = t0 + key_uniform(seed, rep, S_FAIL_TIME, j, 0) * (t_impact - t0)
+        inst.t_end[j] = t0 + key_uniform(seed, rep, S_FAIL_TIME, j, K0) * (t_impact - t0)
 
     inst.in_defended[j] = point_in_polygon(impact_e, impact_n, sc.da_e, sc.da_n, 0, len(sc.da_e))
     # The `value` priority scores the aim point: the defender does not know the miss distance.
@@ -275,11 +275,19 @@ def sense_and_window_one(sc, j, inst):
                 sc.un_speed_mps[u], sc.un_dwell_s[u], sc.un_dwell_ref_m[u])
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
-def prepare_replication(sc, seed, rep, inst):
+@njit(cache=True, error_model="numpy", _nrt=False, no_cpython_wrapper=True)
+def prepare(sc, seed, rep, inst):
+    """Replication rep's draws, detections and windows into inst (the kernel's entry: no
+    CPython wrapper, whose unboxing of the scenario tuple costs seconds of compile)."""
     draw_launch_times(sc, seed, rep, inst.t_launch)
     draw_threats(sc, seed, rep, inst)
     sense_and_window(sc, inst)
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def prepare_replication(sc, seed, rep, inst):
+    """prepare, callable from Python (the reference engine, the trace, tests)."""
+    prepare(sc, seed, rep, inst)
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)

@@ -18,6 +18,8 @@ _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _TWO_POW_M53 = 1.0 / 9007199254740992.0
+# Draw indices k typed int64: a literal 0 or 1 would compile key_uniform once per value.
+K0, K1 = np.int64(0), np.int64(1)
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
@@ -42,12 +44,12 @@ def key_uniform(seed, rep, stream, entity, k):
 @njit(cache=True, error_model="numpy", _nrt=False)
 def key_normal(seed, rep, stream, entity):
     """Standard normal by Box–Muller over the uniforms of keys k = 0 and k = 1."""
-    u1 = key_uniform(seed, rep, stream, entity, 0)
-    u2 = key_uniform(seed, rep, stream, entity, 1)
+    u1 = key_uniform(seed, rep, stream, entity, K0)
+    u2 = key_uniform(seed, rep, stream, entity, K1)
     return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def key_exponential(seed, rep, stream, entity, rate):
     """Exponential variate with the given rate (1/s), by inversion."""
-    return -math.log(1.0 - key_uniform(seed, rep, stream, entity, 0)) / rate
+    return -math.log(1.0 - key_uniform(seed, rep, stream, entity, K0)) / rate
