@@ -6,8 +6,10 @@ import math
 
 from numba import njit
 
+from salvosim.engine.jit import JIT
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+
+@njit(**JIT)
 def point_in_polygon(e, n, vert_e, vert_n, first, stop):
     """Even-odd ray casting; points on an edge may fall either way."""
     inside = False
@@ -23,7 +25,7 @@ def point_in_polygon(e, n, vert_e, vert_n, first, stop):
     return inside
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def distance_to_polygon_m(e, n, vert_e, vert_n, first, stop):
     """Distance from a point to a filled polygon: 0 inside, else distance to the nearest edge."""
     if point_in_polygon(e, n, vert_e, vert_n, first, stop):

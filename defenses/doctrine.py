@@ -33,10 +33,11 @@ from salvosim.engine.constants import (
     WHY_RELOADING,
 )
 from salvosim.engine.events import shot_key
+from salvosim.engine.jit import JIT
 from salvosim.engine.rng import key_uniform
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def priority_score(priority, t_impact_s, target_value, now, slant_m):
     """Lower is more urgent (MODEL.md §6)."""
     if priority == PRIORITY_TIME_TO_IMPACT:
@@ -46,7 +47,7 @@ def priority_score(priority, t_impact_s, target_value, now, slant_m):
     return -target_value / max(t_impact_s - now, 1e-3)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def target_score(priority, pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now, unit_e, unit_n,
                  t_impact_s, target_value):
     """priority_score of threat j for the unit at (unit_e, unit_n) firing now (the slant range
@@ -57,7 +58,7 @@ def target_score(priority, pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now, unit_e,
     return priority_score(priority, t_impact_s, target_value, now, slant)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def channel_free_time_s(kind, hold, n_shots, now, t_intercept, cycle_s, burst_s, is_laser):
     """When the channel is free again, before retargeting (MODEL.md §5)."""
     if hold == HOLD_LAUNCH and not is_laser and kind == KIND_MISSILE:
@@ -68,7 +69,7 @@ def channel_free_time_s(kind, hold, n_shots, now, t_intercept, cycle_s, burst_s,
 
 
 # ---------------------------------------------------------------------------- engagements
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def shots_to_fire(unlimited, shots_for_class, magazine, rounds_per_shot):
     """Shots of one engagement (MODEL.md §6): shots_per_engagement for the class, or what the
     magazine still holds."""
@@ -77,7 +78,7 @@ def shots_to_fire(unlimited, shots_for_class, magazine, rounds_per_shot):
     return min(shots_for_class, magazine // rounds_per_shot)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def record_fire(u, j, n, rounds_per_shot, unlimited, target_column, magazine, engagement_count,
                 engagements_of, engaged_by, under_engagement, shots, rounds, engagements,
                 shots_by_class):
@@ -97,7 +98,7 @@ def record_fire(u, j, n, rounds_per_shot, unlimited, target_column, magazine, en
     return e
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def salvo_kills(seed, rep, j, e, n_shots, pk):
     """Engagement e of threat j: each of its n interceptors kills independently with Pk (keyed
     draw, stream S_SHOT, key shot_key(e, m)); the threat dies if any does."""
@@ -107,14 +108,14 @@ def salvo_kills(seed, rep, j, e, n_shots, pk):
     return False
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def reload_take(magazine_full, magazine, reserve):
     """A reload tops the magazine up from the reserve: what it takes."""
     return min(magazine_full - magazine, reserve)
 
 
 # ---------------------------------------------------------------------------- fire doctrine
-@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+@njit(**JIT, inline="always")
 def doctrine_allows(sc, inst, u, j):
     """Fire doctrine (MODEL.md §6 v2): u may engage j if j's class is in its engage_classes, or
     (self-defence) if u can engage the class and j's aim point is within self_defense_m of u."""
@@ -126,7 +127,7 @@ def doctrine_allows(sc, inst, u, j):
     return math.hypot(inst.aim_e[j] - sc.un_e[u], inst.aim_n[j] - sc.un_n[u]) <= sc.un_self_defense_m[u]
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def ammo_allows(unlimited, magazine, reserve, rounds_per_shot, shots_for_class, hold_need):
     """Ammunition for one more engagement of a class under hold_for (MODEL.md §6 v2): the stock
     after the shots (magazine + reserve, in shots) must still cover what is kept for the other
@@ -139,7 +140,7 @@ def ammo_allows(unlimited, magazine, reserve, rounds_per_shot, shots_for_class, 
     return stock - min(shots_for_class, stock) >= hold_need
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+@njit(**JIT, inline="always")
 def note_ammunition(sc, u, now, magazine, reserve, out_of_ammo_t, hold_t):
     """After u fires (and at the start, now = -inf): when u ran out of ammunition, and from
     when hold_for stopped it firing at each class (both only ever happen once: the stock
@@ -155,7 +156,7 @@ def note_ammunition(sc, u, now, magazine, reserve, out_of_ammo_t, hold_t):
             hold_t[u, c] = now
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def note_reload(u, t_start_s, t_end_s, reload_start, reload_end):
     """Record a reload of unit u (for the not-engaged reasons; the first MAX_RELOADS_NOTED)."""
     for k in range(reload_start.shape[1]):
@@ -166,7 +167,7 @@ def note_reload(u, t_start_s, t_end_s, reload_start, reload_end):
 
 
 # ---------------------------------------------------------------------------- central C2
-@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+@njit(**JIT, inline="always")
 def best_unit_for(sc, inst, j, now, engagements_of, magazine, reserve, queue_count):
     """Central weapon assignment (MODEL.md §6 v2): the unit with the lowest cost per expected
     kill that may engage j by doctrine, still has a useful shot (its latest useful shot is
@@ -198,7 +199,7 @@ def best_unit_for(sc, inst, j, now, engagements_of, magazine, reserve, queue_cou
     return best
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+@njit(**JIT, inline="always")
 def assign_threat(sc, inst, j, now, engagements_of, magazine, reserve, assigned_to,
                   assign_engaged, queue_count, assigned_ever, waiting):
     """Assign threat j now if a unit can take it (returns the unit), else mark it waiting (-1).
@@ -213,20 +214,20 @@ def assign_threat(sc, inst, j, now, engagements_of, magazine, reserve, assigned_
     return u
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def holds_assignment(j, u, assigned_to, assign_engaged):
     """u holds an assignment of threat j that it has not engaged yet (it may lapse)."""
     return assigned_to[j] == u and not assign_engaged[j]
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def ammunition_stops(u, threat_class, now, hold_t, out_of_ammo_t):
     """From now on u cannot fire at this class (out of ammunition, or hold_for keeps the rest):
     its unengaged assignments of that class lapse."""
     return hold_t[u, threat_class] <= now or out_of_ammo_t[u] <= now
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def release_assignment(j, assigned_to, assign_engaged, queue_count):
     """Threat j is no longer assigned (lapse, or its engagement ended without a kill)."""
     u = assigned_to[j]
@@ -236,7 +237,7 @@ def release_assignment(j, assigned_to, assign_engaged, queue_count):
     assign_engaged[j] = False
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def mark_engaged(j, u, assigned_to, assign_engaged, queue_count):
     """u engages its assigned threat j: the assignment stops counting against u's queue."""
     if assigned_to[j] == u and not assign_engaged[j]:
@@ -245,7 +246,7 @@ def mark_engaged(j, u, assigned_to, assign_engaged, queue_count):
 
 
 # ---------------------------------------------------------------------------- why not engaged
-@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+@njit(**JIT, inline="always")
 def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t, assigned_ever, reload_start,
                             reload_end):
     """Why unit u never engaged threat j (WHY_* codes, larger = got closer to a shot).
@@ -293,7 +294,7 @@ def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t, assigned_ever
     return WHY_BUSY
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+@njit(**JIT, inline="always")
 def not_engaged_reasons(sc, inst, engagements_of_threat, out_of_ammo_t, hold_t, assigned_ever,
                         reload_start, reload_end, shots, order, why):
     """why[j]: WHY_ENGAGED for every threat engaged at least once, else the reason of the unit

@@ -11,12 +11,13 @@ import math
 
 from numba import njit
 
+from salvosim.engine.jit import JIT
 from salvosim.threats.trajectory import flown_piece, segment_altitude_m
 
 _EPS_S = 1e-12
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def in_sector(d_east, d_north, facing_deg, width_deg):
     """Is the direction (d_east, d_north) within width/2 of the facing azimuth?"""
     if width_deg >= 360.0:
@@ -26,7 +27,7 @@ def in_sector(d_east, d_north, facing_deg, width_deg):
     return abs(diff) <= 0.5 * width_deg
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def add_roots(buf, n, qa, qb, qc, s_max):
     """Append the roots of qa s^2 + qb s + qc = 0 that lie strictly inside (0, s_max)."""
     if abs(qa) < 1e-300:
@@ -53,20 +54,20 @@ def add_roots(buf, n, qa, qb, qc, s_max):
     return n
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def add_circle_crossings(buf, n, d0e, d0n, de, dn, radius_m, s_max):
     """Roots of |d0 + d s| = radius (ground line against a circle about the unit)."""
     return add_roots(buf, n, de * de + dn * dn, 2.0 * (d0e * de + d0n * dn),
                      d0e * d0e + d0n * d0n - radius_m * radius_m, s_max)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def add_altitude_crossings(buf, n, z0, z1, bulge_m, level_m, s_max):
     """Roots of z(s) = level on a segment (quadratic with bulge, linear without)."""
     return add_roots(buf, n, -4.0 * bulge_m, z1 - z0 + 4.0 * bulge_m, z0 - level_m, s_max)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def add_sector_crossings(buf, n, d0e, d0n, de, dn, facing_deg, width_deg, s_max):
     """Where the ground line crosses the two edge lines of a sector (both rays' lines)."""
     if width_deg >= 360.0:
@@ -78,7 +79,7 @@ def add_sector_crossings(buf, n, d0e, d0n, de, dn, facing_deg, width_deg, s_max)
     return n
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def sort_prefix(buf, n):
     """Insertion sort of buf[:n] (n is tiny)."""
     for i in range(1, n):
@@ -90,14 +91,14 @@ def sort_prefix(buf, n):
         buf[k + 1] = v
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def in_envelope(d_east, d_north, z_m, rmin_m, rmax_m, zmin_m, zmax_m, facing_deg, width_deg):
     r = math.hypot(d_east, d_north)
     return (rmin_m <= r <= rmax_m and zmin_m <= z_m <= zmax_m
             and in_sector(d_east, d_north, facing_deg, width_deg))
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def engagement_window(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
                       unit_e, unit_n, rmin_m, rmax_m, zmin_m, zmax_m, facing_deg, width_deg,
                       buf):

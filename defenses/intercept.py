@@ -49,16 +49,17 @@ from salvosim.engine.constants import (
     OUTRUN_SAMPLES,
     WINDOW_TOL_S,
 )
+from salvosim.engine.jit import JIT
 from salvosim.threats.trajectory import position_at
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, unit_e, unit_n):
     e, n, z = position_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s)
     return math.sqrt((e - unit_e) ** 2 + (n - unit_n) ** 2 + z * z)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, unit_e, unit_n,
                         launch_delay_s, speed_mps):
     """F(t): the shot time whose interceptor reaches threat j exactly at t."""
@@ -66,7 +67,7 @@ def arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, unit_e, un
                                                 unit_e, unit_n) / speed_mps
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s):
     """Upper bound of threat j's speed from t_from on.
 
@@ -84,7 +85,7 @@ def speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s):
     return v_max
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, t_to_s, unit_e, unit_n):
     """Upper bound of the unit-threat distance over the flight between two times.
 
@@ -103,7 +104,7 @@ def slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, t_to_s, uni
     return math.hypot(ground, top)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def _closing_gap_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, t_shot_s, unit_e, unit_n,
                    launch_delay_s, speed_mps):
     """g(t) = t - t_shot - delay - slant(t) / speed (< 0: the interceptor has not got there)."""
@@ -111,7 +112,7 @@ def _closing_gap_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, t_shot_s, unit_
         pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, unit_e, unit_n) / speed_mps
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def intercept_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit_n,
                      launch_delay_s, speed_mps):
     """Earliest time an interceptor fired at t_shot reaches threat j (the earliest root of g),
@@ -159,7 +160,7 @@ def intercept_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, 
                         launch_delay_s, speed_mps, t_lo, g_lo, t_hi, g_hi)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def _refine_root(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit_n,
                  launch_delay_s, speed_mps, t_lo, g_lo, t_hi, g_hi):
     """Shrink a bracket (g(t_lo) < 0 <= g(t_hi)) to INTERCEPT_TOL_S; return its upper end.
@@ -193,7 +194,7 @@ def _refine_root(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit
 
 
 # ---------------------------------------------------------------------------- lasers
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def _fluence_rate(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, unit_e, unit_n, dwell_ref_m):
     """(dwell_ref / slant)^2: dwell seconds completed per second at time t."""
     r = max(slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, unit_e, unit_n),
@@ -201,7 +202,7 @@ def _fluence_rate(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, unit_e, unit_n, 
     return (dwell_ref_m / r) ** 2
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def laser_dwell_end_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_start_s, unit_e, unit_n,
                       dwell_s, dwell_ref_m, t_limit_s):
     """End of a laser dwell started at t_start: the first t_e with
@@ -248,7 +249,7 @@ def laser_dwell_end_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_start_s, unit_e
 
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def laser_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_end_s,
                        unit_e, unit_n, dwell_s, dwell_ref_m):
     """(until, never) for a laser at t_from >= the window start a, from bounds of the fluence
@@ -275,7 +276,7 @@ def laser_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window
     return until, never
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def shot_end_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit_n,
                     is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m, t_limit_s):
     """When a shot fired at t_shot takes effect: the intercept, or the end of a laser dwell
@@ -287,7 +288,7 @@ def shot_end_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, u
                             launch_delay_s, speed_mps)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def shot_is_feasible(t_shot_s, t_effect_s, window_start_s, window_end_s, is_laser):
     """A shot is useful iff it takes effect inside the window (a laser also starts inside)."""
     if is_laser and t_shot_s < window_start_s:
@@ -296,7 +297,7 @@ def shot_is_feasible(t_shot_s, t_effect_s, window_start_s, window_end_s, is_lase
 
 
 # ---------------------------------------------------------------------------- shot times
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def ground_floor_m(pt_e, pt_n, pt_t, n_pts, j, t_from_s, t_to_s, unit_e, unit_n):
     """Lower bound of the unit-threat distance between two times: the least ground distance
     from the unit to the pieces of ground track flown then (slant range >= ground range)."""
@@ -318,7 +319,7 @@ def ground_floor_m(pt_e, pt_n, pt_t, n_pts, j, t_from_s, t_to_s, unit_e, unit_n)
     return floor
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def always_too_late(pt_e, pt_n, pt_t, n_pts, j, t_from_s, window_end_s, unit_e, unit_n,
                     launch_delay_s, speed_mps):
     """True when no shot fired at t_from or later can arrive by the window end b.
@@ -331,7 +332,7 @@ def always_too_late(pt_e, pt_n, pt_t, n_pts, j, t_from_s, window_end_s, unit_e, 
     return t_from_s + launch_delay_s + floor / speed_mps > window_end_s
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def early_shot_bound(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_start_s,
                      unit_e, unit_n, launch_delay_s, speed_mps):
     """(until, t_star): every shot fired in [t_from, until) intercepts before the window opens,
@@ -353,7 +354,7 @@ def early_shot_bound(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_s
     return until, t_star
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
                          window_start_s, window_end_s, unit_e, unit_n,
                          is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):
@@ -381,7 +382,7 @@ def earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
                                         launch_delay_s, speed_mps, dwell_s, dwell_ref_m)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def earliest_shot_by_intercept_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
                                  window_start_s, window_end_s, unit_e, unit_n,
                                  is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):
@@ -394,7 +395,7 @@ def earliest_shot_by_intercept_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from
                                       launch_delay_s, speed_mps, dwell_s, dwell_ref_m)[0]
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def earliest_shot_and_effect_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
                                window_start_s, window_end_s, unit_e, unit_n,
                                is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):
@@ -422,7 +423,7 @@ def earliest_shot_and_effect_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s
     return wake_at(t_star, t_from_s), t_effect
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def early_answer_until_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, t_shot_s, t_effect_s,
                          window_start_s, unit_e, unit_n, launch_delay_s, speed_mps):
     """For a missile or gun whose shot at t_from intercepts too early (at t_effect < a, as
@@ -448,7 +449,7 @@ def early_answer_until_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, t_sh
                                                                + 2.0 * INTERCEPT_TOL_S))
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def useful_until_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, t_effect_s,
                    window_start_s, window_end_s, speed_mps):
     """For a useful missile or gun shot at t_shot whose interceptor arrives at t_effect (as
@@ -476,7 +477,7 @@ def useful_until_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, t_effect_s
     return t_shot_s + slack_s * (1.0 - v_max / speed_mps)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def wake_at(t_star_s, t_from_s):
     """The wake-up for a missile whose useful shots start at t_star (closed form): t_star itself
     when it is later than now (a useful interval may be shorter than a millisecond), else 1 ms
@@ -484,7 +485,7 @@ def wake_at(t_star_s, t_from_s):
     return t_star_s if t_star_s > t_from_s else t_from_s + MIN_WAKE_STEP_S
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def first_useful_shot_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
                         window_start_s, window_end_s, unit_e, unit_n,
                         is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):
@@ -501,7 +502,7 @@ def first_useful_shot_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
     return math.inf
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def latest_useful_shot_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s, window_end_s,
                          unit_e, unit_n, is_laser, launch_delay_s, speed_mps, dwell_s,
                          dwell_ref_m):

@@ -14,16 +14,17 @@ from numba import njit
 
 from salvosim.defenses.envelope import add_circle_crossings, add_sector_crossings, in_sector, sort_prefix
 from salvosim.engine.constants import BISECT_MAX_ITER, BISECT_TOL_S, HORIZON_K_M
+from salvosim.engine.jit import JIT
 from salvosim.threats.trajectory import flown_piece, position_at
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def radar_horizon_m(sensor_height_m, target_height_m):
     """Ground range to the 4/3-Earth radar horizon for two heights above ground."""
     return HORIZON_K_M * (math.sqrt(max(sensor_height_m, 0.0)) + math.sqrt(max(target_height_m, 0.0)))
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def detection_range_m(range_ref_m, rcs_m2, rcs_ref_m2, rcs_scaling):
     """Radar equation: R_det = R_ref (sigma / sigma_ref)^(1/4); passive sensors do not scale."""
     if not rcs_scaling:
@@ -31,7 +32,7 @@ def detection_range_m(range_ref_m, rcs_m2, rcs_ref_m2, rcs_scaling):
     return range_ref_m * (rcs_m2 / rcs_ref_m2) ** 0.25
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def sees_point(d_east, d_north, z_m, sensor_h_m, r_det_m, facing_deg, width_deg):
     if z_m <= 0.0:
         return False
@@ -43,13 +44,13 @@ def sees_point(d_east, d_north, z_m, sensor_h_m, r_det_m, facing_deg, width_deg)
     return in_sector(d_east, d_north, facing_deg, width_deg)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def _sees_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, se, sn, sh, r_det, facing, width):
     e, n, z = position_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s)
     return sees_point(e - se, n - sn, z, sh, r_det, facing, width)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def first_sighting_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_lo, t_hi, step_s,
                      se, sn, sh, r_det, facing, width):
     """Uniform samples over [t_lo, t_hi] (at least 8 steps: a piece bounded by a sector edge
@@ -77,7 +78,7 @@ def first_sighting_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_lo, t_hi, step_s
     return math.inf
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def detection_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
                      sensor_e, sensor_n, sensor_h_m, r_det_m, facing_deg, width_deg, buf):
     """First time <= t_end at which the sensor sees threat j, or +inf."""
@@ -127,7 +128,7 @@ def detection_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
     return math.inf
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def detection_lower_bound_s(pt_e, pt_n, pt_t, j, v_ground_max_mps, sensor_e, sensor_n,
                             r_det_m):
     """A time before which the sensor cannot detect threat j: detection needs slant range,

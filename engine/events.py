@@ -10,6 +10,8 @@ overflow any of these fields (the scenario limits are far below them).
 """
 from numba import njit
 
+from salvosim.engine.jit import JIT
+
 FREE_SUB_SHIFT = 19                      # EV_FREE sub = sub_kind << 19 | threat (sub_kind < 8)
 MAX_KEYED_THREATS = 1 << FREE_SUB_SHIFT  # threats a sub-index can name
 FREE_THREAT_MASK = MAX_KEYED_THREATS - 1
@@ -20,36 +22,36 @@ MAX_INDEX = 1 << (KIND_SHIFT - INDEX_SHIFT)   # units, threats or units + 1 an i
 SHOT_KEY_STRIDE = 64                     # interceptors per engagement a shot key can name
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def free_sub(sub_kind, threat):
     """Sub-index of an EV_FREE event: which kind of free, and (assessments, assignments,
     lapses) which threat."""
     return (sub_kind << FREE_SUB_SHIFT) | threat
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def free_kind(sub):
     return sub >> FREE_SUB_SHIFT
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def free_threat(sub):
     return sub & FREE_THREAT_MASK
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def event_key(kind, index, sub):
     """(kind, index, sub) packed into one int64 whose order is their lexicographic order."""
     return (kind << KIND_SHIFT) | (index << INDEX_SHIFT) | sub
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def event_fields(key):
     """event_key's inverse: (kind, index, sub)."""
     return key >> KIND_SHIFT, (key >> INDEX_SHIFT) & (MAX_INDEX - 1), key & SUB_MASK
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def shot_key(engagement, interceptor):
     """Random-number key of interceptor m of engagement e of a threat (MODEL.md §9)."""
     return engagement * SHOT_KEY_STRIDE + interceptor

@@ -38,6 +38,7 @@ from salvosim.engine.constants import (
     S_LAUNCH_Y,
     S_POISSON_GAP,
 )
+from salvosim.engine.jit import INTERNAL, JIT
 from salvosim.engine.rng import K0, key_exponential, key_normal, key_uniform
 from salvosim.threats.trajectory import MAX_PTS, build_ballistic, build_cruise, max_ground_speed_mps
 
@@ -93,7 +94,7 @@ def new_instances(sc):
         buf=np.zeros(32), sense_lb=np.zeros(S), sense_done=np.zeros(S, np.bool_))
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+@njit(**JIT, inline="always")
 def draw_launch_times(sc, seed, rep, t_launch):
     """Fixed schedule with optional uniform jitter, or Poisson arrivals (MODEL.md §3)."""
     for k in range(len(sc.rd_first)):
@@ -108,14 +109,14 @@ def draw_launch_times(sc, seed, rep, t_launch):
                 t_launch[j] = t_prev
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+@njit(**JIT, inline="always")
 def draw_threats(sc, seed, rep, inst):
     """Launch point, aim point, impact point, trajectory and failure of every threat."""
     for j in range(len(sc.th_raid)):
         draw_threat(sc, seed, rep, j, inst)
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@njit(**JIT, inline="always")
 def draw_threat(sc, seed, rep, j, inst):
     spread = sc.th_launch_spread_m[j]
     launch_e = sc.th_site_e[j] + spread * key_normal(seed, rep, S_LAUNCH_X, j)
@@ -174,14 +175,14 @@ def draw_threat(sc, seed, rep, j, inst):
     inst.target_value[j] = value
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+@njit(**JIT, inline="always")
 def sense_and_window(sc, inst):
     """For every threat: detections, when each unit knows it, and each unit's window."""
     for j in range(len(sc.th_raid)):
         sense_and_window_one(sc, j, inst)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+@njit(**JIT, inline="always")
 def detect(sc, inst, s, j):
     """Sensor s's first detection of threat j (before its end), into detect_t."""
     r_det = detection_range_m(sc.se_range_m[s], sc.th_rcs_m2[j], sc.se_rcs_ref_m2[s],
@@ -193,7 +194,7 @@ def detect(sc, inst, s, j):
     inst.sense_done[s] = True
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def all_detections(sc, inst):
     """Every sensor's detection of every threat (the trace's timeline; prepare_replication
     computes only those that can set a known time)."""
@@ -204,7 +205,7 @@ def all_detections(sc, inst):
                 detect(sc, inst, s, j)
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@njit(**JIT, inline="always")
 def sense_and_window_one(sc, j, inst):
     c = sc.th_class[j]
     t_end = inst.t_end[j]
@@ -275,7 +276,7 @@ def sense_and_window_one(sc, j, inst):
                 sc.un_speed_mps[u], sc.un_dwell_s[u], sc.un_dwell_ref_m[u])
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, no_cpython_wrapper=True)
+@njit(**INTERNAL)
 def prepare(sc, seed, rep, inst):
     """Replication rep's draws, detections and windows into inst (the kernel's entry: no
     CPython wrapper, whose unboxing of the scenario tuple costs seconds of compile)."""
@@ -284,13 +285,13 @@ def prepare(sc, seed, rep, inst):
     sense_and_window(sc, inst)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def prepare_replication(sc, seed, rep, inst):
     """prepare, callable from Python (the reference engine, the trace, tests)."""
     prepare(sc, seed, rep, inst)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def count_asset_hits(fate, decoy, lethal_m, impact_e, impact_n, vert_e, vert_n, vert_start,
                      asset_hits):
     """Impacts on each asset (MODEL.md §7 v2): every real threat that reached the ground,

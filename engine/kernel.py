@@ -68,6 +68,7 @@ from salvosim.engine.constants import (
 )
 from salvosim.engine.events import event_fields, event_key, free_kind, free_sub, free_threat
 from salvosim.engine.instances import Instances, count_asset_hits, new_instances, prepare
+from salvosim.engine.jit import INTERNAL, JIT
 
 
 class Workspace(NamedTuple):
@@ -167,16 +168,14 @@ def new_workspace(sc, heap_capacity):
 # ---------------------------------------------------------------------------- event heap
 # Hot functions take plain arrays and scalars: passing the scenario or workspace tuple into a
 # small function costs a reference-count update per member array on every call.
-# Functions only ever called from njit code are compiled without a CPython wrapper
-# (no_cpython_wrapper=True): the wrapper of a function taking the scenario and workspace tuples
-# unboxes some 200 arrays and was a tenth of the cold compile.
-@njit(cache=True, error_model="numpy", _nrt=False, no_cpython_wrapper=True)
+# Functions only ever called from njit code take engine.jit.INTERNAL (no CPython wrapper).
+@njit(**INTERNAL)
 def _before(ht, hk, a, b):
     """Is heap slot a ordered before slot b? By time, then by the packed (kind, index, sub)."""
     return ht[a] < ht[b] or (ht[a] == ht[b] and hk[a] < hk[b])
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, no_cpython_wrapper=True)
+@njit(**INTERNAL)
 def push_event(ht, hk, hn, t_s, kind, i1, i2):
     """Returns False when the heap is full (the caller reruns with a larger one)."""
     n = hn[0]
@@ -194,7 +193,7 @@ def push_event(ht, hk, hn, t_s, kind, i1, i2):
     return True
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, no_cpython_wrapper=True)
+@njit(**INTERNAL)
 def pop_event(ht, hk, hn):
     t_s, key = ht[0], hk[0]
     n = hn[0] - 1
@@ -217,7 +216,7 @@ def pop_event(ht, hk, hn):
     return t_s, kind, i1, i2
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def request_decision(last_request_t, pending, pending_count, wake_pending, ht, hk, hn, u, t_s,
                      now):
     """Schedule a decision of unit u at t (once per time: repeats are idempotent).
@@ -240,7 +239,7 @@ def request_decision(last_request_t, pending, pending_count, wake_pending, ht, h
 
 
 # ---------------------------------------------------------------------------- the model
-@njit(cache=True, error_model="numpy", _nrt=False, no_cpython_wrapper=True)
+@njit(**INTERNAL)
 def resolve_intercept(fate, fate_t, kill_unit, kills, pk, seed, rep, j, e, u, n_shots, t_s):
     """Engagement e of threat j arrives (doctrine.salvo_kills decides)."""
     if fate[j] == ALIVE and salvo_kills(seed, rep, j, e, n_shots, pk):
@@ -250,7 +249,7 @@ def resolve_intercept(fate, fate_t, kill_unit, kills, pk, seed, rep, j, e, u, n_
         kills[u] += 1
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, no_cpython_wrapper=True)
+@njit(**INTERNAL)
 def keep_slot(slot_fresh, slot_ans, slot_until, u, j, answer, until_s):
     """u's answer for threat j (a wake-up, +inf: may not fire, -inf: a useful shot now) holds
     for decisions before until_s, while j's state does not change (select_target)."""
@@ -259,7 +258,7 @@ def keep_slot(slot_fresh, slot_ans, slot_until, u, j, answer, until_s):
     slot_until[u, j] = until_s
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, double_engagement,
                   max_engagements, cand_list, cand_count, out_of_reach, known_t, reaction_s,
                   win_a, win_b,
@@ -409,7 +408,7 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
     return best, wake, horizon, best_effect
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def full_scan_target(u, now, fate, engaged_by, engagements_of, under_engagement,
                      double_engagement, max_engagements, engageable, known_t, reaction_s,
                      win_a, win_b, pt_e, pt_n, pt_z, pt_t, bulge, n_pts, unit_e, unit_n,
@@ -437,7 +436,7 @@ def full_scan_target(u, now, fate, engaged_by, engagements_of, under_engagement,
     return best, wake
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, no_cpython_wrapper=True)
+@njit(**INTERNAL)
 def next_known_s(engageable, known_t, j, after_s):
     """The first time after after_s at which a unit that may engage threat j learns of it."""
     t_next = math.inf
@@ -447,7 +446,7 @@ def next_known_s(engageable, known_t, j, after_s):
     return t_next
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, no_cpython_wrapper=True)
+@njit(**INTERNAL)
 def touch_threat(j, engageable, dirty, slot_fresh):
     """Threat j changed state (fate, engagement): every unit that may engage it must rescan,
     and solve j again."""
@@ -457,7 +456,7 @@ def touch_threat(j, engageable, dirty, slot_fresh):
             slot_fresh[u, j] = False
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, no_cpython_wrapper=True)
+@njit(**INTERNAL)
 def c2_assign(sc, inst, ws, j, now):
     """Assign threat j (tewa.assign_threat); schedule its lapse and the unit's decision."""
     u = assign_threat(sc, inst, j, now, ws.engagements_of, ws.magazine, ws.reserve,
@@ -471,7 +470,7 @@ def c2_assign(sc, inst, ws, j, now):
                             ws.heap_t, ws.heap_key, ws.heap_size, u, now, now) and ok
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+@njit(**JIT, inline="always")
 def c2_assign_waiting(sc, inst, ws, now):
     """Capacity freed: threats waiting for a unit are assigned again, in index order."""
     ok = True
@@ -484,7 +483,7 @@ def c2_assign_waiting(sc, inst, ws, now):
     return ok
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+@njit(**JIT, inline="always")
 def c2_after_fire(sc, inst, ws, u, now):
     """After u fires: assignments u can no longer fire at (ammunition, hold_for) lapse and are
     assigned again; engaging an assigned threat freed capacity for waiting ones."""
@@ -498,7 +497,7 @@ def c2_after_fire(sc, inst, ws, u, now):
     return c2_assign_waiting(sc, inst, ws, now) and ok
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, no_cpython_wrapper=True)
+@njit(**INTERNAL)
 def run_events(sc, seed, rep, ws, check):
     """The event loop of one replication (after prepare_replication).
 
@@ -734,7 +733,7 @@ def run_events(sc, seed, rep, ws, check):
     return ok
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+@njit(**JIT, inline="always")
 def reset_state(sc, ws):
     """Fresh dynamic state for a replication (plain loops: cheaper to compile than slices)."""
     ws.heap_size[0] = 0
@@ -787,7 +786,7 @@ def reset_state(sc, ws):
 
 
 # ---------------------------------------------------------------------------- chunks
-@njit(cache=True, error_model="numpy", nogil=True, _nrt=False)
+@njit(**JIT, nogil=True)
 def run_chunk(sc, ws, seed, rep0, lo, hi, fate, fate_t, kill_unit, impact_e, impact_n,
               shots, rounds, engagements, kills, asset_hits, threat_engagements, why,
               shots_by_class):
@@ -841,7 +840,7 @@ def check_replications(sc, seed, rep0, n_reps, mode=CHECK_ON):
     return totals
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def _check_replications(sc, ws, seed, rep0, n_reps, mode, totals):
     for r in range(rep0, rep0 + n_reps):
         prepare(sc, seed, r, ws.inst)

@@ -10,6 +10,8 @@ import math
 import numpy as np
 from numba import njit
 
+from salvosim.engine.jit import JIT
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -22,7 +24,7 @@ _TWO_POW_M53 = 1.0 / 9007199254740992.0
 K0, K1 = np.int64(0), np.int64(1)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def mix64(z):
     """SplitMix64 finaliser: a bijective avalanche of a uint64."""
     z = (z ^ (z >> _S30)) * _M1
@@ -30,7 +32,7 @@ def mix64(z):
     return z ^ (z >> _S31)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def key_uniform(seed, rep, stream, entity, k):
     """U(seed, rep, stream, entity, k) in [0, 1) with 53 random bits."""
     h = mix64(np.uint64(seed) + _GOLDEN)
@@ -41,7 +43,7 @@ def key_uniform(seed, rep, stream, entity, k):
     return float(h >> _S11) * _TWO_POW_M53
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def key_normal(seed, rep, stream, entity):
     """Standard normal by Box–Muller over the uniforms of keys k = 0 and k = 1."""
     u1 = key_uniform(seed, rep, stream, entity, K0)
@@ -49,7 +51,7 @@ def key_normal(seed, rep, stream, entity):
     return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def key_exponential(seed, rep, stream, entity, rate):
     """Exponential variate with the given rate (1/s), by inversion."""
     return -math.log(1.0 - key_uniform(seed, rep, stream, entity, K0)) / rate

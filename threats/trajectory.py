@@ -17,15 +17,17 @@ import math
 
 from numba import njit
 
+from salvosim.engine.jit import JIT
+
 MAX_PTS = 4
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def segment_altitude_m(z0, z1, bulge_m, s):
     return z0 + (z1 - z0) * s + 4.0 * bulge_m * s * (1.0 - s)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def build_ballistic(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t0_s,
                     launch_e, launch_n, impact_e, impact_n, speed_mps, apogee_m):
     """Ballistic flight L -> I: time of flight T = R / v_avg, apogee H at mid-flight."""
@@ -42,7 +44,7 @@ def build_ballistic(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t0_s,
     n_pts[j] = 2
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def _append_point(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, e, n, z, speed_mps):
     k = n_pts[j]
     leg_m = math.sqrt((e - pt_e[j, k - 1]) ** 2 + (n - pt_n[j, k - 1]) ** 2
@@ -55,7 +57,7 @@ def _append_point(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, e, n, z, speed_mps):
     n_pts[j] = k + 1
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def build_cruise(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t0_s,
                  launch_e, launch_n, impact_e, impact_n, speed_mps, altitude_m,
                  dive_m, has_ingress, ingress_bearing_rad, ingress_m):
@@ -84,7 +86,7 @@ def build_cruise(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t0_s,
     _append_point(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, impact_e, impact_n, 0.0, speed_mps)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def flown_piece(pt_t, j, k, t_end_s):
     """(t_k, duration, t_stop, s_stop) of segment k of threat j as flown before t_end: it runs
     from t_k to t_stop, the fraction s_stop of the segment. s_stop = 0 for a zero-length leg
@@ -99,7 +101,7 @@ def flown_piece(pt_t, j, k, t_end_s):
     return tk, dur, t_stop, (t_stop - tk) / dur
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def segment_of(pt_t, n_pts, j, t_s):
     """Index of the segment that holds time t (clamped to the flight)."""
     k = 0
@@ -108,7 +110,7 @@ def segment_of(pt_t, n_pts, j, t_s):
     return k
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def position_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s):
     """(east, north, altitude) of threat j at time t, clamped to launch and impact."""
     last = n_pts[j] - 1
@@ -124,12 +126,12 @@ def position_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s):
     return e, n, z
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def impact_time_s(pt_t, n_pts, j):
     return pt_t[j, n_pts[j] - 1]
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(**JIT)
 def max_ground_speed_mps(pt_e, pt_n, pt_t, n_pts, j):
     """The largest ground speed of threat j over its flight (the ground track is straight at
     constant speed on each segment)."""
