@@ -14,7 +14,7 @@ ROOT = REPO_ROOT
 PACKAGES = {"engine": "salvosim.engine", "threats": "salvosim.threats",
             "defenses": "salvosim.defenses", "bases": "salvosim.bases", "salvosim": "salvosim"}
 FOUNDATION = {"salvosim.engine.constants", "salvosim.engine.schema", "salvosim.engine.errors",
-              "salvosim.engine.rng", "salvosim.engine.events"}
+              "salvosim.engine.rng", "salvosim.engine.events", "salvosim.engine.jit"}
 TOP = {"salvosim", "salvosim.engine.cli", "salvosim.engine.api"}
 
 
