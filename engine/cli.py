@@ -9,11 +9,13 @@ and `-` writes to standard output.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import io
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 
 from salvosim.engine.errors import EXIT_USAGE, UsageError
@@ -515,5 +517,26 @@ COMMANDS = {"validate": cmd_validate, "catalog": cmd_catalog, "map": cmd_map, "r
             "trace": cmd_trace, "compare": cmd_compare, "sweep": cmd_sweep, "report": cmd_report}
 
 
+def console_main() -> int:
+    """The `salvosim` command: main(), then exit without tearing the interpreter down.
+
+    Finalization frees Numba's compiled-code objects one by one: 0.3 s of a 1.2 s warm
+    `run --reps 1000`. Once the output is flushed, the atexit handlers have run and no thread
+    but the engine's idle pool workers is alive (no Dask cluster, no child process), nothing
+    is left to finish, so the process ends with os._exit. Otherwise it exits normally."""
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):      # a closed pipe or stream: exit normally
+        return code
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    children = "multiprocessing" in sys.modules and sys.modules["multiprocessing"].active_children()
+    if all(t.name.startswith("salvosim_") for t in others) and not children:
+        atexit._run_exitfuncs()
+        os._exit(code or 0)
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console_main())
