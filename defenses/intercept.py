@@ -490,7 +490,20 @@ def first_useful_shot_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
                         window_start_s, window_end_s, unit_e, unit_n,
                         is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):
     """The shot time the engines reach from t_from by asking earliest_shot_time_s again at each
-    wake-up (what a unit with nothing else to do would fire at), or +inf."""
+    wake-up (what a unit with nothing else to do would fire at), or +inf.
+
+    For a laser that is s = max(t_from, a) if the dwell started at s ends by b, else +inf;
+    laser_dwell_bounds settles most cases without integrating (the kernel's laser rule, on the
+    same error estimate; the not-engaged reasons ask this for every unengaged threat)."""
+    if is_laser and not math.isnan(window_start_s):
+        s = max(t_from_s, window_start_s)
+        if s <= window_end_s:
+            until, never = laser_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, s,
+                                              window_end_s, unit_e, unit_n, dwell_s, dwell_ref_m)
+            if never:
+                return math.inf
+            if s <= until:
+                return s
     t = t_from_s
     for _ in range(INTERCEPT_SCAN_MAX_STEPS):
         t_next = earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t, window_start_s,
