@@ -9,7 +9,8 @@
   a cold compile).
 INTERNAL adds no_cpython_wrapper=True for functions only ever called from njit code: the
 CPython wrapper of a function taking the scenario and workspace tuples unboxes some 200
-arrays and cost seconds of compile. Such a function cannot be called from Python.
+arrays and cost seconds of compile. Such a function cannot be called from Python: Numba
+builds no entry point, and a call from Python crashes the interpreter instead of raising.
 """
 JIT = dict(cache=True, error_model="numpy", _nrt=False, no_cfunc_wrapper=True)
 INTERNAL = dict(JIT, no_cpython_wrapper=True)
