@@ -40,6 +40,32 @@ def test_keyed_uniforms_are_pure_functions_of_their_key():
     assert len(keys) == 81
 
 
+def splitmix_uniform(seed, rep, stream, entity, k):
+    """The keyed uniform written out in plain Python integers (a code-free oracle of rng.py):
+    five SplitMix64 finaliser rounds, each over the last hash xor (part + golden x i)."""
+    mask, golden = (1 << 64) - 1, 0x9E3779B97F4A7C15
+
+    def mix(z):
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        return z ^ (z >> 31)
+    h = mix((seed + golden) & mask)
+    for i, part in enumerate((rep, stream, entity, k), start=2):
+        h = mix(h ^ ((part + golden * i) & mask))
+    return (h >> 11) * 2.0 ** -53
+
+
+def test_keyed_uniforms_match_splitmix():
+    rng = np.random.default_rng(5)
+    keys = [(0, 0, 1, 0, 0), (2 ** 63 - 1, 10 ** 6, 13, 9_999, 2 ** 40)] + [
+        tuple(int(x) for x in (rng.integers(0, 2 ** 63), rng.integers(0, 10 ** 6),
+                               rng.integers(1, 14), rng.integers(0, 10_000),
+                               rng.integers(0, 2 ** 32))) for _ in range(300)]
+    for seed, rep, stream, entity, k in keys:
+        assert key_uniform(seed, rep, stream, entity, k) == splitmix_uniform(seed, rep, stream,
+                                                                              entity, k)
+
+
 def test_keyed_uniforms_are_uniform_and_normals_standard():
     u = np.array([key_uniform(9, 0, 1, e, 0) for e in range(20000)])
     assert 0.0 <= u.min() and u.max() < 1.0
