@@ -28,27 +28,13 @@ from salvosim.engine.fileio import (
     say_stream,
     sayer,
 )
+from salvosim.engine.montecarlo import jit_cache_is_cold
 from salvosim.engine.results import salvosim_version
 from salvosim.engine.schema import InputError, one_line
 
 
 # ----------------------------------------------------------------------------------------
 # First-run compilation note
-def jit_cache_is_cold(engine: str) -> bool:
-    """True when the engine's entry point has no usable compiled code in Numba's cache (and
-    none in this process): the first run compiles it (about a minute)."""
-    try:
-        if engine == "numba":
-            from salvosim.engine.kernel import run_chunk as entry
-        else:
-            from salvosim.engine.instances import prepare_replication as entry
-        if entry.signatures:
-            return False
-        return not entry._cache._cache_file._load_index()
-    except Exception:   # Numba internals changed: do not guess
-        return False
-
-
 def note_compiling(engine: str) -> None:
     if jit_cache_is_cold(engine):
         print("salvosim: compiling (first run only)…", file=sys.stderr, flush=True)

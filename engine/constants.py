@@ -68,7 +68,9 @@ EV_DECIDE = np.int64(4)      # unit decisions, wake-ups          (index: unit)
 
 # Debug modes of the Numba event loop (kernel.run_events): off; every decision checked against
 # the full scan; checked, with the skip rule broken on purpose (the check must then fail).
-CHECK_OFF, CHECK_ON, CHECK_MUTANT = 0, 1, 2
+# Typed int64: run_chunk must ask for the run_events that a cold compile's second process
+# compiled (kernel.event_loop_signature), and the debug mode then shares it too.
+CHECK_OFF, CHECK_ON, CHECK_MUTANT = np.int64(0), np.int64(1), np.int64(2)
 
 # Sub-kinds of EV_FREE, in this order at equal times: a channel frees, a reload ends, a kill
 # assessment ends, the C2 assigns a threat, an assignment lapses (central assignment, §6 v2).

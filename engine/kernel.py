@@ -13,7 +13,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, typeof, types
 
 from salvosim.defenses.doctrine import (
     ammunition_stops,
@@ -797,36 +797,47 @@ def run_chunk(sc, ws, seed, rep0, lo, hi, fate, fate_t, kill_unit, impact_e, imp
     replication writes only its own rows, so results do not depend on the thread count.
     Returns the number of replications whose event heap overflowed (then rerun larger)."""
     overflow = 0
-    J, U, A = fate.shape[1], shots.shape[1], asset_hits.shape[1]
-    inst = ws.inst
     for r in range(lo, hi):
-        prepare(sc, seed, rep0 + r, inst)
+        prepare(sc, seed, rep0 + r, ws.inst)
         reset_state(sc, ws)
         if not run_events(sc, seed, rep0 + r, ws, CHECK_OFF):
             overflow += 1
-        count_asset_hits(ws.fate, sc.th_decoy, sc.th_lethal_m, inst.impact_e, inst.impact_n,
-                         sc.as_vert_e, sc.as_vert_n, sc.as_start, ws.asset_hits)
-        not_engaged_reasons(sc, inst, ws.engagement_count, ws.out_of_ammo_t, ws.hold_t,
-                            ws.assigned_ever, ws.reload_start, ws.reload_end, ws.shots,
-                            ws.unit_order, ws.why)
-        for j in range(J):
-            threat_engagements[r, j] = ws.engagement_count[j]
-            why[r, j] = ws.why[j]
-            fate[r, j] = ws.fate[j]
-            fate_t[r, j] = ws.fate_t[j]
-            kill_unit[r, j] = ws.kill_unit[j]
-            impact_e[r, j] = ws.inst.impact_e[j]
-            impact_n[r, j] = ws.inst.impact_n[j]
-        for u in range(U):
-            shots[r, u] = ws.shots[u]
-            rounds[r, u] = ws.rounds[u]
-            engagements[r, u] = ws.engagements[u]
-            kills[r, u] = ws.kills[u]
-            for c in range(N_CLASSES + 1):
-                shots_by_class[r, u, c] = ws.shots_by_class[u, c]
-        for a in range(A):
-            asset_hits[r, a] = ws.asset_hits[a]
+        finish_replication(sc, ws, r, fate, fate_t, kill_unit, impact_e, impact_n, shots, rounds,
+                           engagements, kills, asset_hits, threat_engagements, why,
+                           shots_by_class)
     return overflow
+
+
+@njit(**INTERNAL)
+def finish_replication(sc, ws, r, fate, fate_t, kill_unit, impact_e, impact_n, shots, rounds,
+                       engagements, kills, asset_hits, threat_engagements, why, shots_by_class):
+    """After run_events: asset hits, not-engaged reasons, and row r of the outputs. (Its own
+    function so that a cold compile's first process can compile it while the second compiles
+    run_events: montecarlo.compile_in_two_processes.)"""
+    J, U, A = fate.shape[1], shots.shape[1], asset_hits.shape[1]
+    inst = ws.inst
+    count_asset_hits(ws.fate, sc.th_decoy, sc.th_lethal_m, inst.impact_e, inst.impact_n,
+                     sc.as_vert_e, sc.as_vert_n, sc.as_start, ws.asset_hits)
+    not_engaged_reasons(sc, inst, ws.engagement_count, ws.out_of_ammo_t, ws.hold_t,
+                        ws.assigned_ever, ws.reload_start, ws.reload_end, ws.shots,
+                        ws.unit_order, ws.why)
+    for j in range(J):
+        threat_engagements[r, j] = ws.engagement_count[j]
+        why[r, j] = ws.why[j]
+        fate[r, j] = ws.fate[j]
+        fate_t[r, j] = ws.fate_t[j]
+        kill_unit[r, j] = ws.kill_unit[j]
+        impact_e[r, j] = ws.inst.impact_e[j]
+        impact_n[r, j] = ws.inst.impact_n[j]
+    for u in range(U):
+        shots[r, u] = ws.shots[u]
+        rounds[r, u] = ws.rounds[u]
+        engagements[r, u] = ws.engagements[u]
+        kills[r, u] = ws.kills[u]
+        for c in range(N_CLASSES + 1):
+            shots_by_class[r, u, c] = ws.shots_by_class[u, c]
+    for a in range(A):
+        asset_hits[r, a] = ws.asset_hits[a]
 
 
 def check_replications(sc, seed, rep0, n_reps, mode=CHECK_ON):
@@ -848,6 +859,29 @@ def _check_replications(sc, ws, seed, rep0, n_reps, mode, totals):
         run_events(sc, seed, r, ws, mode)
         for k in range(3):
             totals[k] += ws.check_counts[k]
+
+
+def event_loop_signature(sc, ws) -> tuple:
+    """run_events' argument types as run_chunk calls it: what the second process of a cold
+    compile compiles (montecarlo.compile_in_two_processes; a test checks run_chunk asks for
+    exactly this)."""
+    return (typeof(sc), types.int64, types.int64, typeof(ws), types.int64)
+
+
+def prepare_signature(sc, inst) -> tuple:
+    """instances.prepare's argument types as run_chunk calls it."""
+    return (typeof(sc), types.int64, types.int64, typeof(inst))
+
+
+def finish_signature(sc, ws, outputs) -> tuple:
+    """finish_replication's argument types as run_chunk calls it (outputs: run_chunk's output
+    arrays, montecarlo.Block without rep0)."""
+    return (typeof(sc), typeof(ws), types.int64, *(typeof(a) for a in outputs))
+
+
+def compile_event_loop(sc) -> None:
+    """Compile (or load from Numba's cache) run_events for this scenario's types."""
+    run_events.compile(event_loop_signature(sc, new_workspace(sc, 64)))
 
 
 def heap_capacity_for(sc) -> int:

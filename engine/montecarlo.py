@@ -9,6 +9,8 @@ chunk finishes (on a terminal, for runs over ~2 s, or when asked) and Ctrl-C sto
 from __future__ import annotations
 
 import os
+import pickle
+import subprocess
 import sys
 import threading
 import time
@@ -67,6 +69,57 @@ def _pool(threads: int) -> ThreadPoolExecutor:
     return _POOLS[threads]
 
 
+# The second process of a cold compile (compile_in_two_processes): the scenario arrives pickled.
+_COMPILE_CHILD = ("import pickle, sys; from salvosim.engine.kernel import compile_event_loop; "
+                  "compile_event_loop(pickle.load(sys.stdin.buffer))")
+COMPILE_CHILD_TIMEOUT_S = 600.0
+
+
+def jit_cache_is_cold(engine: str = "numba") -> bool:
+    """True when the engine's entry point has no usable compiled code in Numba's cache (and
+    none in this process): the first run compiles it (30-40 s on 2 cores)."""
+    try:
+        if engine == "numba":
+            from salvosim.engine.kernel import run_chunk as entry
+        else:
+            from salvosim.engine.instances import prepare_replication as entry
+        if entry.signatures:
+            return False
+        return not entry._cache._cache_file._load_index()
+    except Exception:   # Numba internals changed: do not guess
+        return False
+
+
+def compile_in_two_processes(sc: CompiledScenario) -> int | None:
+    """Cold compile on two cores: a second Python process compiles kernel.run_events (about
+    half of the work) into Numba's cache while this one compiles instances.prepare and
+    kernel.finish_replication; run_chunk then loads the event loop from the cache. Numba
+    compiles one function at a time per process, and its cache files are written atomically,
+    so the two never see half a file; if the second process fails or times out, this one
+    compiles what is missing itself. SALVOSIM_COMPILE_PROCESSES=1 turns it off.
+    Returns the second process's exit status (None: it could not start)."""
+    from salvosim.engine.instances import prepare
+    from salvosim.engine.kernel import finish_replication, finish_signature, new_workspace, prepare_signature
+    try:
+        child = subprocess.Popen([sys.executable, "-c", _COMPILE_CHILD], stdin=subprocess.PIPE,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:
+        return None
+    try:
+        with child.stdin:
+            child.stdin.write(pickle.dumps(sc))
+        ws = new_workspace(sc, 64)
+        prepare.compile(prepare_signature(sc, ws.inst))
+        finish_replication.compile(finish_signature(sc, ws, empty_block(sc, 0, 1)[1:]))
+        return child.wait(timeout=COMPILE_CHILD_TIMEOUT_S)
+    except BaseException as exc:                # timeout, Ctrl-C, a closed pipe: stop it
+        child.kill()
+        child.wait()
+        if not isinstance(exc, (subprocess.TimeoutExpired, OSError)):
+            raise
+        return child.returncode
+
+
 def run_block_numba(sc: CompiledScenario, seed: int, rep0: int, n: int, threads: int,
                     on_reps: Callable[[int], None] | None = None) -> Block:
     """A block of replications with the Numba engine, in chunks over `threads` threads.
@@ -74,6 +127,9 @@ def run_block_numba(sc: CompiledScenario, seed: int, rep0: int, n: int, threads:
     kernel.run_chunk releases the GIL, so plain threads run it in parallel (Numba's parallel
     prange would do the same but costs about 27 s more of cold compilation)."""
     from salvosim.engine.kernel import heap_capacity_for, new_workspace, run_chunk
+    if (threads >= 2 and os.environ.get("SALVOSIM_COMPILE_PROCESSES", "2") != "1"
+            and jit_cache_is_cold()):
+        compile_in_two_processes(sc)
     block = empty_block(sc, rep0, n)
     capacity = heap_capacity_for(sc)
     n_chunks = max(1, min(n, 4 * threads))
