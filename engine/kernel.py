@@ -733,7 +733,7 @@ def run_events(sc, seed, rep, ws, check):
     return ok
 
 
-@njit(**JIT, inline="always")
+@njit(**INTERNAL)
 def reset_state(sc, ws):
     """Fresh dynamic state for a replication (plain loops: cheaper to compile than slices)."""
     ws.heap_size[0] = 0

@@ -98,8 +98,16 @@ def compile_in_two_processes(sc: CompiledScenario) -> int | None:
     so the two never see half a file; if the second process fails or times out, this one
     compiles what is missing itself. SALVOSIM_COMPILE_PROCESSES=1 turns it off.
     Returns the second process's exit status (None: it could not start)."""
+    from numba import typeof
+
     from salvosim.engine.instances import prepare
-    from salvosim.engine.kernel import finish_replication, finish_signature, new_workspace, prepare_signature
+    from salvosim.engine.kernel import (
+        finish_replication,
+        finish_signature,
+        new_workspace,
+        prepare_signature,
+        reset_state,
+    )
     try:
         child = subprocess.Popen([sys.executable, "-c", _COMPILE_CHILD], stdin=subprocess.PIPE,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -111,6 +119,7 @@ def compile_in_two_processes(sc: CompiledScenario) -> int | None:
         ws = new_workspace(sc, 64)
         prepare.compile(prepare_signature(sc, ws.inst))
         finish_replication.compile(finish_signature(sc, ws, empty_block(sc, 0, 1)[1:]))
+        reset_state.compile((typeof(sc), typeof(ws)))
         return child.wait(timeout=COMPILE_CHILD_TIMEOUT_S)
     except BaseException as exc:                # timeout, Ctrl-C, a closed pipe: stop it
         child.kill()
