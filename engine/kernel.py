@@ -583,7 +583,7 @@ def run_events(sc, seed, rep, ws, check):
         if u_next >= 0:
             pending[u_next] = False
             pending_count[0] -= 1
-            kind, i1, i2 = EV_DECIDE, u_next, 0
+            kind, i1, i2 = EV_DECIDE, u_next, NO_SUB
         elif hn[0] > 0:
             now, kind, i1, i2 = pop_event(ht, hk, hn)
             if kind == EV_DECIDE and wake_pending[i1] == now:
@@ -868,20 +868,20 @@ def event_loop_signature(sc, ws) -> tuple:
     return (typeof(sc), types.int64, types.int64, typeof(ws), types.int64)
 
 
-def prepare_signature(sc, inst) -> tuple:
-    """instances.prepare's argument types as run_chunk calls it."""
-    return (typeof(sc), types.int64, types.int64, typeof(inst))
-
-
-def finish_signature(sc, ws, outputs) -> tuple:
-    """finish_replication's argument types as run_chunk calls it (outputs: run_chunk's output
-    arrays, montecarlo.Block without rep0)."""
-    return (typeof(sc), typeof(ws), types.int64, *(typeof(a) for a in outputs))
-
-
 def compile_event_loop(sc) -> None:
     """Compile (or load from Numba's cache) run_events for this scenario's types."""
     run_events.compile(event_loop_signature(sc, new_workspace(sc, 64)))
+
+
+def compile_replication_steps(sc, outputs) -> None:
+    """Compile (or load) the rest of what run_chunk calls, with the argument types it passes:
+    prepare, reset_state and finish_replication (outputs: run_chunk's output arrays,
+    montecarlo.Block without rep0)."""
+    ws = new_workspace(sc, 64)
+    prepare.compile((typeof(sc), types.int64, types.int64, typeof(ws.inst)))
+    reset_state.compile((typeof(sc), typeof(ws)))
+    finish_replication.compile((typeof(sc), typeof(ws), types.int64,
+                                *(typeof(a) for a in outputs)))
 
 
 def heap_capacity_for(sc) -> int:

@@ -92,22 +92,14 @@ def jit_cache_is_cold(engine: str = "numba") -> bool:
 
 def compile_in_two_processes(sc: CompiledScenario) -> int | None:
     """Cold compile on two cores: a second Python process compiles kernel.run_events (about
-    half of the work) into Numba's cache while this one compiles instances.prepare and
-    kernel.finish_replication; run_chunk then loads the event loop from the cache. Numba
-    compiles one function at a time per process, and its cache files are written atomically,
-    so the two never see half a file; if the second process fails or times out, this one
-    compiles what is missing itself. SALVOSIM_COMPILE_PROCESSES=1 turns it off.
+    half of the work) into Numba's cache while this one compiles the other steps of a
+    replication (kernel.compile_replication_steps); run_chunk then loads the event loop from
+    the cache. Numba compiles one function at a time per process, and its cache files are
+    written atomically, so the two never see half a file; if the second process fails or
+    times out, this one compiles what is missing itself. SALVOSIM_COMPILE_PROCESSES=1 turns
+    it off.
     Returns the second process's exit status (None: it could not start)."""
-    from numba import typeof
-
-    from salvosim.engine.instances import prepare
-    from salvosim.engine.kernel import (
-        finish_replication,
-        finish_signature,
-        new_workspace,
-        prepare_signature,
-        reset_state,
-    )
+    from salvosim.engine.kernel import compile_replication_steps
     try:
         child = subprocess.Popen([sys.executable, "-c", _COMPILE_CHILD], stdin=subprocess.PIPE,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -116,10 +108,7 @@ def compile_in_two_processes(sc: CompiledScenario) -> int | None:
     try:
         with child.stdin:
             child.stdin.write(pickle.dumps(sc))
-        ws = new_workspace(sc, 64)
-        prepare.compile(prepare_signature(sc, ws.inst))
-        finish_replication.compile(finish_signature(sc, ws, empty_block(sc, 0, 1)[1:]))
-        reset_state.compile((typeof(sc), typeof(ws)))
+        compile_replication_steps(sc, empty_block(sc, 0, 1)[1:])
         return child.wait(timeout=COMPILE_CHILD_TIMEOUT_S)
     except BaseException as exc:                # timeout, Ctrl-C, a closed pipe: stop it
         child.kill()

@@ -23,7 +23,7 @@ def test_a_cold_run_compiles_the_event_loop_once_in_two_processes(tmp_path):
     assert out.returncode == 0, out.stderr
     cached = [p.name for p in Path(tmp_path).rglob("*.nbc")]
     for name in ("kernel.run_events", "kernel.run_chunk", "kernel.finish_replication",
-                 "instances.prepare-"):
+                 "kernel.reset_state", "instances.prepare-"):
         versions = [c for c in cached if c.startswith(name)]
         assert len(versions) == 1, (name, versions)
 
