@@ -277,6 +277,22 @@ def laser_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window
 
 
 @njit(**JIT)
+def settled_laser_shot(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_end_s,
+                       unit_e, unit_n, dwell_s, dwell_ref_m):
+    """A laser's earliest useful shot from t_from >= a when laser_dwell_bounds settles it
+    without integrating: (+inf, until) when no dwell started at t_from or later ends by b,
+    (t_from, until) when the dwell started at t_from does (as do those started up to until),
+    (nan, until) when the bounds cannot tell (integrate: earliest_shot_and_effect_s)."""
+    until, never = laser_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
+                                      window_end_s, unit_e, unit_n, dwell_s, dwell_ref_m)
+    if never:
+        return math.inf, until
+    if t_from_s <= until:
+        return t_from_s, until
+    return math.nan, until
+
+
+@njit(**JIT)
 def shot_end_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit_n,
                     is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m, t_limit_s):
     """When a shot fired at t_shot takes effect: the intercept, or the end of a laser dwell
@@ -493,17 +509,15 @@ def first_useful_shot_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
     wake-up (what a unit with nothing else to do would fire at), or +inf.
 
     For a laser that is s = max(t_from, a) if the dwell started at s ends by b, else +inf;
-    laser_dwell_bounds settles most cases without integrating (the kernel's laser rule, on the
-    same error estimate; the not-engaged reasons ask this for every unengaged threat)."""
+    settled_laser_shot decides most cases without integrating (the kernel's laser rule; the
+    not-engaged reasons ask this for every unengaged threat)."""
     if is_laser and not math.isnan(window_start_s):
         s = max(t_from_s, window_start_s)
         if s <= window_end_s:
-            until, never = laser_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, s,
-                                              window_end_s, unit_e, unit_n, dwell_s, dwell_ref_m)
-            if never:
-                return math.inf
-            if s <= until:
-                return s
+            t_shot = settled_laser_shot(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, s,
+                                        window_end_s, unit_e, unit_n, dwell_s, dwell_ref_m)[0]
+            if not math.isnan(t_shot):
+                return t_shot
     t = t_from_s
     for _ in range(INTERCEPT_SCAN_MAX_STEPS):
         t_next = earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t, window_start_s,

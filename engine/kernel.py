@@ -37,7 +37,7 @@ from salvosim.defenses.intercept import (
     earliest_shot_time_s,
     early_answer_until_s,
     early_shot_bound,
-    laser_dwell_bounds,
+    settled_laser_shot,
     shot_end_time_s,
     useful_until_s,
     wake_at,
@@ -281,8 +281,8 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
     - for a wake-up found by solving the shot, intercept.early_answer_until_s (at worst, the
       next decision solves it again);
     and a shot useful now stays useful until intercept.useful_until_s (missiles, guns) or
-    the bound of intercept.laser_dwell_bounds (which also settles most lasers' answers without
-    integrating a dwell).
+    the bound of intercept.laser_dwell_bounds (intercept.settled_laser_shot also settles most
+    lasers' answers without integrating a dwell).
     Each answer is kept in u's slot for j with the time it holds until (bounded by the answer
     and the window end), or +inf for a threat u may not fire at now: an engagement in progress
     (u's own, or another unit's without double engagement) or hold_for. A slot is reused while
@@ -362,16 +362,12 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
                 solve = True
                 if is_laser:
                     # bounds of the fluence rate settle most dwells without integrating
-                    useful_until, never = laser_dwell_bounds(
+                    t_shot, useful_until = settled_laser_shot(
                         pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from, win_b[u, j], unit_e,
                         unit_n, dwell_s, dwell_ref_m)
-                    if never:
-                        out_of_reach[u, j] = True
-                        t_shot = math.inf
-                        solve = False
-                    elif useful_until >= t_from:
-                        t_shot = t_from
-                        solve = False
+                    if t_shot == math.inf:
+                        out_of_reach[u, j] = True     # and at every later start too
+                    solve = math.isnan(t_shot)
                 if solve:
                     t_shot, t_effect = earliest_shot_and_effect_s(
                         pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from, win_a[u, j],
