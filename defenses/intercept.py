@@ -50,7 +50,7 @@ from salvosim.engine.constants import (
     WINDOW_TOL_S,
 )
 from salvosim.engine.jit import JIT
-from salvosim.threats.trajectory import position_at
+from salvosim.threats.trajectory import position_at, segment_ground_speed_mps
 
 
 @njit(**JIT)
@@ -78,7 +78,7 @@ def speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s):
         dur = pt_t[j, k + 1] - pt_t[j, k]
         if pt_t[j, k + 1] < t_from_s or dur <= 0.0:
             continue
-        ground = math.hypot(pt_e[j, k + 1] - pt_e[j, k], pt_n[j, k + 1] - pt_n[j, k]) / dur
+        ground = segment_ground_speed_mps(pt_e, pt_n, j, k, dur)
         dz, h = pt_z[j, k + 1] - pt_z[j, k], bulge[j, k]
         climb = max(abs(dz + 4.0 * h), abs(dz - 4.0 * h)) / dur
         v_max = max(v_max, math.hypot(ground, climb))

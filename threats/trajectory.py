@@ -131,14 +131,18 @@ def impact_time_s(pt_t, n_pts, j):
     return pt_t[j, n_pts[j] - 1]
 
 
+@njit(**JIT, inline="always")
+def segment_ground_speed_mps(pt_e, pt_n, j, k, duration_s):
+    """Ground speed of threat j on segment k (straight and constant; duration_s > 0)."""
+    return math.hypot(pt_e[j, k + 1] - pt_e[j, k], pt_n[j, k + 1] - pt_n[j, k]) / duration_s
+
+
 @njit(**JIT)
 def max_ground_speed_mps(pt_e, pt_n, pt_t, n_pts, j):
-    """The largest ground speed of threat j over its flight (the ground track is straight at
-    constant speed on each segment)."""
+    """The largest ground speed of threat j over its flight."""
     v_max = 0.0
     for k in range(n_pts[j] - 1):
         dur = pt_t[j, k + 1] - pt_t[j, k]
         if dur > 0.0:
-            v_max = max(v_max, math.hypot(pt_e[j, k + 1] - pt_e[j, k],
-                                          pt_n[j, k + 1] - pt_n[j, k]) / dur)
+            v_max = max(v_max, segment_ground_speed_mps(pt_e, pt_n, j, k, dur))
     return v_max
