@@ -823,8 +823,8 @@ def finish_replication(sc, ws, r, fate, fate_t, kill_unit, impact_e, impact_n, s
         fate[r, j] = ws.fate[j]
         fate_t[r, j] = ws.fate_t[j]
         kill_unit[r, j] = ws.kill_unit[j]
-        impact_e[r, j] = ws.inst.impact_e[j]
-        impact_n[r, j] = ws.inst.impact_n[j]
+        impact_e[r, j] = inst.impact_e[j]
+        impact_n[r, j] = inst.impact_n[j]
     for u in range(U):
         shots[r, u] = ws.shots[u]
         rounds[r, u] = ws.rounds[u]
