@@ -92,9 +92,24 @@ def sort_prefix(buf, n):
 
 
 @njit(**JIT)
-def in_envelope(d_east, d_north, z_m, rmin_m, rmax_m, zmin_m, zmax_m, facing_deg, width_deg):
+def in_range_band(d_east, d_north, rmin_m, rmax_m):
+    """rmin <= hypot(d_east, d_north) <= rmax, deciding from the squared distance when it is
+    further than 1e-9 (relative) from both bounds' squares: far more than hypot's rounding
+    (< 1 ulp) and the square's, so the answer is hypot's; otherwise (and below 1e-200 m^2,
+    where underflow could blur it) hypot decides."""
+    r_sq = d_east * d_east + d_north * d_north
+    lo_sq, hi_sq = rmin_m * rmin_m, rmax_m * rmax_m
+    if r_sq > hi_sq * (1.0 + 1e-9) or r_sq < lo_sq * (1.0 - 1e-9):
+        return False
+    if lo_sq * (1.0 + 1e-9) < r_sq < hi_sq * (1.0 - 1e-9) and r_sq >= 1e-200:
+        return True
     r = math.hypot(d_east, d_north)
-    return (rmin_m <= r <= rmax_m and zmin_m <= z_m <= zmax_m
+    return rmin_m <= r <= rmax_m
+
+
+@njit(**JIT)
+def in_envelope(d_east, d_north, z_m, rmin_m, rmax_m, zmin_m, zmax_m, facing_deg, width_deg):
+    return (zmin_m <= z_m <= zmax_m and in_range_band(d_east, d_north, rmin_m, rmax_m)
             and in_sector(d_east, d_north, facing_deg, width_deg))
 
 

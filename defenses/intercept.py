@@ -72,17 +72,45 @@ def speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s):
     """Upper bound of threat j's speed from t_from on.
 
     On segment k the ground velocity is constant and the climb rate
-    (z1 - z0 + 4 H (1 - 2 s)) / duration is linear in s, so largest in magnitude at an end."""
+    (z1 - z0 + 4 H (1 - 2 s)) / duration is linear in s, so largest in magnitude at an end.
+
+    The largest of the segments' hypot(ground, climb), computed cheaply: a first pass finds the
+    largest squared speed; a segment whose squared speed is below (1 - 1e-9) x that is slower
+    than the fastest by far more than the few roundings of either value, so its hypot cannot
+    be the maximum (skipped; below 1e-200 (m/s)^2, where underflow could blur the comparison,
+    always taken)."""
+    fastest_sq = 0.0
+    for k in range(n_pts[j] - 1):
+        dur = pt_t[j, k + 1] - pt_t[j, k]
+        if pt_t[j, k + 1] < t_from_s or dur <= 0.0:
+            continue
+        fastest_sq = max(fastest_sq, _segment_speed_sq(pt_e, pt_n, pt_z, bulge, j, k, dur))
     v_max = 0.0
     for k in range(n_pts[j] - 1):
         dur = pt_t[j, k + 1] - pt_t[j, k]
         if pt_t[j, k + 1] < t_from_s or dur <= 0.0:
             continue
+        v_sq = _segment_speed_sq(pt_e, pt_n, pt_z, bulge, j, k, dur)
+        if v_sq < fastest_sq * (1.0 - 1e-9) and v_sq >= 1e-200:
+            continue
         ground = segment_ground_speed_mps(pt_e, pt_n, j, k, dur)
-        dz, h = pt_z[j, k + 1] - pt_z[j, k], bulge[j, k]
-        climb = max(abs(dz + 4.0 * h), abs(dz - 4.0 * h)) / dur
-        v_max = max(v_max, math.hypot(ground, climb))
+        v_max = max(v_max, math.hypot(ground, _segment_climb_mps(pt_z, bulge, j, k, dur)))
     return v_max
+
+
+@njit(**JIT, inline="always")
+def _segment_climb_mps(pt_z, bulge, j, k, duration_s):
+    """The largest climb or sink rate on segment k (at one of its ends)."""
+    dz, h = pt_z[j, k + 1] - pt_z[j, k], bulge[j, k]
+    return max(abs(dz + 4.0 * h), abs(dz - 4.0 * h)) / duration_s
+
+
+@njit(**JIT, inline="always")
+def _segment_speed_sq(pt_e, pt_n, pt_z, bulge, j, k, duration_s):
+    """The square of speed_bound_mps's bound on segment k, without a hypot (to compare)."""
+    d_e, d_n = pt_e[j, k + 1] - pt_e[j, k], pt_n[j, k + 1] - pt_n[j, k]
+    climb = _segment_climb_mps(pt_z, bulge, j, k, duration_s)
+    return (d_e * d_e + d_n * d_n) / (duration_s * duration_s) + climb * climb
 
 
 @njit(**JIT)
@@ -90,16 +118,31 @@ def slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, t_to_s, uni
     """Upper bound of the unit-threat distance over the flight between two times.
 
     On each segment the ground distance to a point is largest at an end of the piece flown
-    (a straight track), and the altitude never exceeds the higher end plus the bulge."""
+    (a straight track), and the altitude never exceeds the higher end plus the bulge.
+
+    The largest hypot of the ends, computed cheaply: a piece's start repeats the previous end
+    (the same time, the same point), and an end whose squared distance is below (1 - 1e-9) x
+    the largest seen is shorter than that end by far more than hypot's rounding (< 1 ulp), so
+    its hypot cannot be the maximum (skipped; a squared distance below 1e-200 m^2 is always
+    taken, where underflow could blur the comparison)."""
     ground = 0.0
+    ground_sq = 0.0     # the largest squared ground distance seen
+    t_last = math.nan   # the end taken last
     top = 0.0
     for k in range(n_pts[j] - 1):
         t0, t1 = pt_t[j, k], pt_t[j, k + 1]
         if t1 < t_from_s or t0 > t_to_s:
             continue
         for t in (max(t0, t_from_s), min(t1, t_to_s)):
+            if t == t_last:
+                continue
+            t_last = t
             e, n, _ = position_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t)
-            ground = max(ground, math.hypot(e - unit_e, n - unit_n))
+            d_e, d_n = e - unit_e, n - unit_n
+            d_sq = d_e * d_e + d_n * d_n
+            if d_sq >= ground_sq * (1.0 - 1e-9) or d_sq < 1e-200:
+                ground = max(ground, math.hypot(d_e, d_n))
+                ground_sq = max(ground_sq, d_sq)
         top = max(top, max(pt_z[j, k], pt_z[j, k + 1]) + max(bulge[j, k], 0.0))
     return math.hypot(ground, top)
 

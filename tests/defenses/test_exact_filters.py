@@ -1,0 +1,140 @@
+"""The geometry bounds that skip hypot calls return exactly what the textbook formula returns.
+
+slant_bound_m, speed_bound_mps and envelope.in_range_band compare squared distances first and
+call hypot only where the comparison is too close to call (issue 11). Their values feed the
+intercept brackets and every cached horizon, so "close" is not enough: each must equal, bit for
+bit, the plain maximum / comparison of hypot values written out below (compiled with Numba, so
+that both sides use the same libm hypot; CPython's math.hypot rounds differently). The inputs
+include exact ties (cruise segments flown at one speed, a unit on the perpendicular bisector of
+two track points, ranges exactly at a band's edges and one ulp either side).
+"""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from numba import njit
+
+from salvosim.defenses.envelope import in_range_band
+from salvosim.defenses.intercept import slant_bound_m, speed_bound_mps
+from salvosim.threats.trajectory import position_at
+from tests.defenses.test_geometry_oracles import (
+    THREAT_FAMILIES,
+    Draws,
+    core_arrays,
+    make_threat,
+    oracle_settings,
+    place,
+    uniforms,
+)
+
+
+@njit
+def textbook_slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, t_to_s, unit_e,
+                           unit_n):
+    ground = 0.0
+    top = 0.0
+    for k in range(n_pts[j] - 1):
+        t0, t1 = pt_t[j, k], pt_t[j, k + 1]
+        if t1 < t_from_s or t0 > t_to_s:
+            continue
+        for t in (max(t0, t_from_s), min(t1, t_to_s)):
+            e, n, _ = position_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t)
+            ground = max(ground, math.hypot(e - unit_e, n - unit_n))
+        top = max(top, max(pt_z[j, k], pt_z[j, k + 1]) + max(bulge[j, k], 0.0))
+    return math.hypot(ground, top)
+
+
+@njit
+def textbook_speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s):
+    v_max = 0.0
+    for k in range(n_pts[j] - 1):
+        dur = pt_t[j, k + 1] - pt_t[j, k]
+        if pt_t[j, k + 1] < t_from_s or dur <= 0.0:
+            continue
+        ground = math.hypot(pt_e[j, k + 1] - pt_e[j, k], pt_n[j, k + 1] - pt_n[j, k]) / dur
+        dz, h = pt_z[j, k + 1] - pt_z[j, k], bulge[j, k]
+        climb = max(abs(dz + 4.0 * h), abs(dz - 4.0 * h)) / dur
+        v_max = max(v_max, math.hypot(ground, climb))
+    return v_max
+
+
+@njit
+def textbook_in_range_band(d_east, d_north, rmin_m, rmax_m):
+    r = math.hypot(d_east, d_north)
+    return rmin_m <= r <= rmax_m
+
+
+def bisector_unit(tr, d):
+    """A unit on the perpendicular bisector of two track points (equal distances: a tie), or
+    a hair off it."""
+    n = int(tr[5][0])
+    i, k = int(d() * n) % n, int(d() * n) % n
+    pe, pn = tr[0][0], tr[1][0]
+    mid_e, mid_n = 0.5 * (pe[i] + pe[k]), 0.5 * (pn[i] + pn[k])
+    dir_e, dir_n = -(pn[k] - pn[i]), pe[k] - pe[i]
+    off = d.lerp(-3.0, 3.0)
+    hair = 0.0 if d() < 0.5 else d.lerp(-1e-9, 1e-9) * (1.0 + abs(mid_e))
+    return mid_e + off * dir_e + hair, mid_n + off * dir_n
+
+
+@oracle_settings(600)
+@given(u=uniforms, family=st.sampled_from(THREAT_FAMILIES), tie=st.booleans())
+def test_slant_and_speed_bounds_equal_the_textbook_maximum(u, family, tie):
+    d = Draws(u)
+    traj = make_threat(d, family)
+    tr = core_arrays(traj)
+    unit = bisector_unit(tr, d) if tie else place(traj, d)
+    t_lo, t_hi = tr[3][0, 0], tr[3][0, tr[5][0] - 1]
+    span = t_hi - t_lo
+    times = [t_lo - 1.0, t_lo, t_hi, t_hi + 1.0] + [float(x) for x in tr[3][0, :tr[5][0]]] + \
+        [t_lo + span * d.lerp(-0.05, 1.05) for _ in range(4)]
+    for t_from in times:
+        assert speed_bound_mps(*tr, 0, t_from) == textbook_speed_bound_mps(*tr, 0, t_from)
+        for t_to in times:
+            got = slant_bound_m(*tr, 0, t_from, t_to, *unit)
+            want = textbook_slant_bound_m(*tr, 0, t_from, t_to, *unit)
+            assert got == want, (traj, unit, t_from, t_to, got, want)
+
+
+def test_slant_bound_ties_and_the_underflow_guard():
+    """Two ends at exactly the same distance (a straight pass abeam of the unit), and a unit
+    sitting on the track at an end (distance 0)."""
+    tr = [np.zeros((1, 8)) for _ in range(5)] + [np.array([3], np.int64)]
+    pe, pn, pz, pt = tr[0][0], tr[1][0], tr[2][0], tr[3][0]
+    pe[:3] = [-1000.0, 1000.0, 3000.0]
+    pn[:3] = 250.0
+    pz[:3] = [100.0, 100.0, 0.0]
+    pt[:3] = [0.0, 10.0, 20.0]
+    for unit in ((0.0, 0.0), (1000.0, 0.0), (-1000.0, 250.0), (3000.0, 250.0), (1e-160, 250.0)):
+        for t_from, t_to in ((0.0, 20.0), (0.0, 10.0), (5.0, 15.0), (10.0, 10.0), (-1.0, 30.0)):
+            assert slant_bound_m(*tr, 0, t_from, t_to, *unit) == \
+                textbook_slant_bound_m(*tr, 0, t_from, t_to, *unit)
+
+
+def near(x):
+    """x and its neighbours: one and two ulps either side, and 1e-9 relative either side (the
+    band's own margin)."""
+    out = [x]
+    for direction in (-math.inf, math.inf):
+        y = x
+        for _ in range(2):
+            y = math.nextafter(y, direction)
+            out.append(y)
+        out.append(x * (1.0 + math.copysign(1e-9, direction)))
+        out.append(x * (1.0 + math.copysign(1.0000001e-9, direction)))
+    return out
+
+
+@pytest.mark.parametrize("rmin_m, rmax_m", [(0.0, 5000.0), (400.0, 12000.0), (1500.0, 1500.0),
+                                            (1e-150, 1e-120), (0.0, 0.0)])
+def test_range_band_equals_the_hypot_comparison(rmin_m, rmax_m):
+    rng = np.random.default_rng(11)
+    radii = [0.0, 1e-200, 1e-101] + near(rmin_m) + near(rmax_m) + \
+        list(rng.uniform(0.0, 2.0 * rmax_m + 1.0, 200))
+    for r in radii:
+        for bearing in list(rng.uniform(0.0, 2.0 * math.pi, 5)) + [0.0, math.pi / 4]:
+            d_e, d_n = r * math.sin(bearing), r * math.cos(bearing)
+            assert in_range_band(d_e, d_n, rmin_m, rmax_m) == \
+                textbook_in_range_band(d_e, d_n, rmin_m, rmax_m), (r, bearing)
