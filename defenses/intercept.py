@@ -94,7 +94,9 @@ def speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s):
         if v_sq < fastest_sq * (1.0 - 1e-9) and v_sq >= 1e-200:
             continue
         ground = segment_ground_speed_mps(pt_e, pt_n, j, k, dur)
-        v_max = max(v_max, math.hypot(ground, _segment_climb_mps(pt_z, bulge, j, k, dur)))
+        climb = _segment_climb_mps(pt_z, bulge, j, k, dur)
+        # hypot(x, 0) is |x| exactly (C99 Annex F.10.4.3): level flight needs no call
+        v_max = max(v_max, ground if climb == 0.0 else math.hypot(ground, climb))
     return v_max
 
 

@@ -12,7 +12,13 @@ import math
 
 from numba import njit
 
-from salvosim.defenses.envelope import add_circle_crossings, add_sector_crossings, in_sector, sort_prefix
+from salvosim.defenses.envelope import (
+    add_circle_crossings,
+    add_sector_crossings,
+    in_range_band,
+    in_sector,
+    sort_prefix,
+)
 from salvosim.engine.constants import BISECT_MAX_ITER, BISECT_TOL_S, HORIZON_K_M
 from salvosim.engine.jit import JIT
 from salvosim.threats.trajectory import flown_piece, position_at
@@ -115,7 +121,7 @@ def detection_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
             s_lo, s_hi = buf[i], buf[i + 1]
             s_mid = 0.5 * (s_lo + s_hi)
             ge, gn = d0e + de * s_mid, d0n + dn * s_mid
-            if (s_hi - s_lo <= 1e-12 or math.hypot(ge, gn) > radius
+            if (s_hi - s_lo <= 1e-12 or not in_range_band(ge, gn, 0.0, radius)
                     or not in_sector(ge, gn, facing_deg, width_deg)):
                 continue
             if level:

@@ -138,3 +138,18 @@ def test_range_band_equals_the_hypot_comparison(rmin_m, rmax_m):
             d_e, d_n = r * math.sin(bearing), r * math.cos(bearing)
             assert in_range_band(d_e, d_n, rmin_m, rmax_m) == \
                 textbook_in_range_band(d_e, d_n, rmin_m, rmax_m), (r, bearing)
+
+
+@njit
+def libm_hypot(x, y):
+    return math.hypot(x, y)
+
+
+def test_libm_hypot_of_a_zero_leg_is_the_other_leg_exactly():
+    """speed_bound_mps takes hypot(ground, 0) as ground (C99 Annex F.10.4.3); the libm Numba
+    calls must honour it on this machine."""
+    rng = np.random.default_rng(3)
+    xs = np.concatenate([rng.uniform(0.0, 2000.0, 20000), 10.0 ** rng.uniform(-300, 300, 20000),
+                         [0.0, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308]])
+    for x in xs:
+        assert libm_hypot(x, 0.0) == x
