@@ -40,6 +40,7 @@ from salvosim.engine.constants import (
     INTERCEPT_SCAN_MAX_STEPS,
     INTERCEPT_SCAN_MIN_STEP_S,
     INTERCEPT_TOL_S,
+    LASER_BOUND_PIECES,
     LASER_END_ERROR,
     LASER_MAX_STEPS,
     LASER_MIN_SLANT_M,
@@ -310,7 +311,10 @@ def laser_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window
     1e-6 s bisection). So s <= until = b - e - dwell / w_lo ends by b, and if
     t_from + dwell / w_hi > b + e no start >= t_from does (T grows with s). Unlike the missile
     rules this rests on an error estimate: the kernel's debug mode (every decision re-made by
-    integrating from scratch) checks it."""
+    integrating from scratch) checks it.
+
+    When these bounds leave t_from undecided (until < t_from, not never), piecewise_dwell_bounds
+    tries the same argument on pieces of [t_from, b], each with its own R_hi and R_lo."""
     r_hi = max(slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_end_s,
                              unit_e, unit_n), LASER_MIN_SLANT_M)
     r_lo = max(ground_floor_m(pt_e, pt_n, pt_t, n_pts, j, t_from_s, window_end_s, unit_e,
@@ -318,7 +322,56 @@ def laser_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window
     error_s = LASER_END_ERROR * dwell_s * (r_hi / dwell_ref_m) ** 2 + 1e-5
     never = t_from_s + dwell_s * (r_lo / dwell_ref_m) ** 2 > window_end_s + error_s
     until = window_end_s - error_s - dwell_s * (r_hi / dwell_ref_m) ** 2
-    return until, never
+    if never or until >= t_from_s or not window_end_s > t_from_s:
+        return until, never
+    return piecewise_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
+                                  window_end_s, unit_e, unit_n, dwell_s, dwell_ref_m, error_s,
+                                  until)
+
+
+@njit(**JIT)
+def piecewise_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_end_s,
+                           unit_e, unit_n, dwell_s, dwell_ref_m, error_s, until_s):
+    """laser_dwell_bounds's (until, never) on LASER_BOUND_PIECES equal pieces of [t_from, b]
+    (t_from < b), given its dwell-end error e and its until (kept when no better).
+
+    On piece i the fluence rate lies in [w_lo_i, w_hi_i] (R_hi and R_lo of the piece), so the
+    exact fluence over [s, t] lies between the integrals of these piecewise-constant rates.
+    - never: the w_hi integral over [t_from, b] is below (1 - LASER_END_ERROR) x dwell. The
+      exact fluence of any dwell started at t_from or later falls short of dwell by b by more
+      than 100 times the integral's error (~1e-6 x dwell), so laser_dwell_end_s gives +inf.
+    - until: the latest s whose w_lo integral over [s, b - e] reaches dwell (found backwards from
+      b - e). Every start in [t_from, until] has T(s) <= b - e (the integral only shrinks as s
+      grows), so its computed end is <= b. Rounding in s (~1e-12 s) is far inside e (>= 1e-5 s).
+    """
+    piece_s = (window_end_s - t_from_s) / LASER_BOUND_PIECES
+    upper = 0.0          # the w_hi integral so far
+    never = True
+    for i in range(LASER_BOUND_PIECES):
+        t0 = t_from_s + i * piece_s
+        t1 = window_end_s if i == LASER_BOUND_PIECES - 1 else t0 + piece_s
+        r_lo = max(ground_floor_m(pt_e, pt_n, pt_t, n_pts, j, t0, t1, unit_e, unit_n),
+                   LASER_MIN_SLANT_M)
+        upper += (t1 - t0) * (dwell_ref_m / r_lo) ** 2
+        if upper >= (1.0 - LASER_END_ERROR) * dwell_s:
+            never = False
+            break
+    if never:
+        return until_s, True
+    t_stop = window_end_s - error_s
+    need = dwell_s       # fluence still to find, going back from t_stop
+    for i in range(LASER_BOUND_PIECES - 1, -1, -1):
+        t0 = t_from_s + i * piece_s
+        t1 = min(window_end_s if i == LASER_BOUND_PIECES - 1 else t0 + piece_s, t_stop)
+        if t1 <= t0:
+            continue
+        r_hi = max(slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t0, t1, unit_e,
+                                 unit_n), LASER_MIN_SLANT_M)
+        rate = (dwell_ref_m / r_hi) ** 2
+        if (t1 - t0) * rate >= need:
+            return max(until_s, t1 - need / rate), False
+        need -= (t1 - t0) * rate
+    return until_s, False
 
 
 @njit(**JIT)

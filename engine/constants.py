@@ -106,6 +106,7 @@ LASER_STEP_S = 0.25        # Simpson step of the laser fluence integral (MODEL.m
 LASER_MIN_STEP_S = 1e-4    # ... and at least this (a threat passing within metres)
 LASER_MAX_STEPS = 12_000_000   # bounds every dwell integral (0.25 s steps over 30 days)
 LASER_MIN_SLANT_M = 1.0    # the fluence rate (ref / slant)^2 is capped at slant = 1 m
+LASER_BOUND_PIECES = 8     # intercept.piecewise_dwell_bounds: pieces of a window's tail
 LASER_END_ERROR = 1e-4     # a computed dwell end is within this x dwell x (R/ref)^2 + 1e-5 s
                            # of the exact one (100 x the integral's accuracy; kernel cache only)
 WINDOW_TOL_S = 1e-3        # an intercept within this of the window start counts as inside
