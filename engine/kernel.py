@@ -94,6 +94,7 @@ class Workspace(NamedTuple):
     engagements_of: np.ndarray    # [U, J]
     out_of_reach: np.ndarray      # [U, J] no later shot of u can reach j in its window
     cand_list: np.ndarray         # [U, J] threats u may still engage, in index order
+    cand_ready: np.ndarray        # [U, J] s: known_t + reaction of each, beside cand_list
     cand_count: np.ndarray        # [U] length of each list
     early_until: np.ndarray       # [U, J] cache of intercept.early_shot_bound (see select_target)
     early_t_star: np.ndarray      # [U, J]
@@ -146,7 +147,7 @@ def new_workspace(sc, heap_capacity):
         reserve=np.zeros(U, np.int64), reloading=np.zeros(U, np.bool_),
         engaged_by=np.zeros((U, J), np.bool_), engagements_of=np.zeros((U, J), np.int64),
         out_of_reach=np.zeros((U, J), np.bool_), cand_list=np.zeros((U, J), np.int64),
-        cand_count=np.zeros(U, np.int64), early_until=np.zeros((U, J)),
+        cand_ready=np.zeros((U, J)), cand_count=np.zeros(U, np.int64), early_until=np.zeros((U, J)),
         early_t_star=np.zeros((U, J)),
         shots=np.zeros(U, np.int64), rounds=np.zeros(U, np.int64),
         engagements=np.zeros(U, np.int64), kills=np.zeros(U, np.int64),
@@ -260,8 +261,7 @@ def keep_slot(slot_fresh, slot_ans, slot_until, u, j, answer, until_s):
 
 @njit(**JIT)
 def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, double_engagement,
-                  max_engagements, cand_list, cand_count, out_of_reach, known_t, reaction_s,
-                  win_a, win_b,
+                  max_engagements, cand_list, cand_ready, cand_count, out_of_reach, win_a, win_b,
                   early_until, early_t_star,
                   pt_e, pt_n, pt_z, pt_t, bulge, n_pts, unit_e, unit_n, is_laser,
                   launch_delay_s, speed_mps, dwell_s, dwell_ref_m, priority, t_impact,
@@ -290,14 +290,25 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
     starts hold_for for a class makes all of u's stale. Central C2 never keeps slots
     (assignments change).
     u's candidate list drops, as it is scanned, every threat u can never engage again (dead,
-    engaged max_engagements times, or past its window); order and ties stay by index."""
+    engaged max_engagements times, or past its window); order and ties stay by index.
+    A candidate u does not know yet (t_ready = known_t + reaction > now, kept beside it in
+    cand_ready) is passed over first, slot or not, when t_ready >= the wake-up so far: its
+    shots come at or after t_ready, so it can neither be chosen nor wake u earlier, now or at
+    any decision before the wake-up."""
     best, best_score, wake, horizon = -1, math.inf, math.inf, math.inf
     best_effect = math.nan
     kept = 0
     for k in range(cand_count[u]):
         j = cand_list[u, k]
+        t_ready = cand_ready[u, k]
+        if t_ready > now and t_ready >= wake:
+            cand_list[u, kept] = j
+            cand_ready[u, kept] = t_ready
+            kept += 1
+            continue    # not known yet, and cannot wake u earlier (t_shot >= t_ready)
         if slot_fresh[u, j] and now < slot_until[u, j]:
             cand_list[u, kept] = j
+            cand_ready[u, kept] = t_ready
             kept += 1
             if slot_ans[u, j] == -math.inf:        # useful now (useful_until_s)
                 score = target_score(priority, pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now,
@@ -313,6 +324,7 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
                 or out_of_reach[u, j]):
             continue
         cand_list[u, kept] = j
+        cand_ready[u, kept] = t_ready
         kept += 1
         if (engaged_by[u, j] or (under_engagement[j] > 0 and not double_engagement)
                 or hold_t[u, th_class[j]] <= now):
@@ -322,9 +334,6 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
             continue
         if central and assigned_to[j] != u:
             continue    # assigned to another unit (central C2)
-        t_ready = known_t[u, j] + reaction_s
-        if t_ready > now and t_ready >= wake:
-            continue    # cannot be shot now nor wake the unit earlier (t_shot >= t_ready)
         t_from = max(now, t_ready)
         until = t_from           # this answer holds for decisions before `until`
         t_effect = math.nan      # when a shot now takes effect, if solved here
@@ -520,7 +529,7 @@ def run_events(sc, seed, rep, ws, check):
     known_t, win_a, win_b, engageable = inst.known_t, inst.win_a, inst.win_b, inst.engageable
     target_value = inst.target_value
     early_until, early_t_star = ws.early_until, ws.early_t_star
-    cand_list, cand_count = ws.cand_list, ws.cand_count
+    cand_list, cand_ready, cand_count = ws.cand_list, ws.cand_ready, ws.cand_count
     th_class = sc.th_class
     un_e, un_n, un_pk, un_shots = sc.un_e, sc.un_n, sc.un_pk, sc.un_shots
     un_unlimited, un_rps, un_kind, un_hold = (sc.un_unlimited, sc.un_rounds_per_shot, sc.un_kind,
@@ -548,6 +557,7 @@ def run_events(sc, seed, rep, ws, check):
         for j in range(J):
             if engageable[u, j]:
                 cand_list[u, n] = j
+                cand_ready[u, n] = known_t[u, j] + un_reaction_s[u]
                 n += 1
         cand_count[u] = n
     # One EV_KNOWN event per threat and distinct time units learn of it (next_known_s): such
@@ -661,11 +671,9 @@ def run_events(sc, seed, rep, ws, check):
                 else:
                     j, t_wake, horizon, t_effect = select_target(
                         u, now, fate, engaged_by, engagements_of, under_engagement,
-                        double_engagement, un_max_eng[u], cand_list, cand_count, ws.out_of_reach,
-                        known_t,
-                        un_reaction_s[u],
-                        win_a, win_b, early_until, early_t_star, pt_e, pt_n, pt_z, pt_t, bulge,
-                        n_pts, un_e[u], un_n[u],
+                        double_engagement, un_max_eng[u], cand_list, cand_ready, cand_count,
+                        ws.out_of_reach, win_a, win_b, early_until, early_t_star, pt_e, pt_n,
+                        pt_z, pt_t, bulge, n_pts, un_e[u], un_n[u],
                         un_unlimited[u], un_delay_s[u], un_speed[u], un_dwell_s[u],
                         un_dwell_ref_m[u], priority, t_impact, target_value, central,
                         assigned_to, th_class, hold_t, slot_fresh, slot_ans, slot_until)
