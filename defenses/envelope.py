@@ -68,15 +68,26 @@ def add_altitude_crossings(buf, n, z0, z1, bulge_m, level_m, s_max):
 
 
 @njit(**JIT)
-def add_sector_crossings(buf, n, d0e, d0n, de, dn, facing_deg, width_deg, s_max):
-    """Where the ground line crosses the two edge lines of a sector (both rays' lines)."""
+def sector_edges(facing_deg, width_deg):
+    """(east, north) unit vectors of a sector's two edges, facing -/+ width/2 (computed once
+    per window or detection, not per segment); zeros for an all-round one (no edges)."""
+    if width_deg >= 360.0:
+        return 0.0, 0.0, 0.0, 0.0
+    az_lo = math.radians(facing_deg + -1.0 * 0.5 * width_deg)
+    az_hi = math.radians(facing_deg + 1.0 * 0.5 * width_deg)
+    return math.sin(az_lo), math.cos(az_lo), math.sin(az_hi), math.cos(az_hi)
+
+
+@njit(**JIT)
+def add_sector_crossings(buf, n, d0e, d0n, de, dn, edges, width_deg, s_max):
+    """Where the ground line crosses the two edge lines of a sector (both rays' lines); edges
+    from sector_edges."""
     if width_deg >= 360.0:
         return n
-    for sign in (-1.0, 1.0):
-        az = math.radians(facing_deg + sign * 0.5 * width_deg)
-        ue, un = math.sin(az), math.cos(az)
-        n = add_roots(buf, n, 0.0, de * un - dn * ue, d0e * un - d0n * ue, s_max)
-    return n
+    ue, un = edges[0], edges[1]
+    n = add_roots(buf, n, 0.0, de * un - dn * ue, d0e * un - d0n * ue, s_max)
+    ue, un = edges[2], edges[3]
+    return add_roots(buf, n, 0.0, de * un - dn * ue, d0e * un - d0n * ue, s_max)
 
 
 @njit(**JIT)
@@ -122,6 +133,7 @@ def engagement_window(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
     Returns (nan, nan) if the threat never enters it. buf is float scratch (>= 16)."""
     a = math.nan
     b = math.nan
+    edges = sector_edges(facing_deg, width_deg)
     for k in range(n_pts[j] - 1):
         tk, dur, t_stop, s_stop = flown_piece(pt_t, j, k, t_end_s)
         if s_stop < 0.0:
@@ -139,7 +151,7 @@ def engagement_window(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
         m = add_circle_crossings(buf, m, d0e, d0n, de, dn, rmax_m, s_stop)
         m = add_altitude_crossings(buf, m, z0, z1, h, zmin_m, s_stop)
         m = add_altitude_crossings(buf, m, z0, z1, h, zmax_m, s_stop)
-        m = add_sector_crossings(buf, m, d0e, d0n, de, dn, facing_deg, width_deg, s_stop)
+        m = add_sector_crossings(buf, m, d0e, d0n, de, dn, edges, width_deg, s_stop)
         sort_prefix(buf, m)
         for i in range(m - 1):
             s_lo, s_hi = buf[i], buf[i + 1]

@@ -17,6 +17,7 @@ from salvosim.defenses.envelope import (
     add_sector_crossings,
     in_range_band,
     in_sector,
+    sector_edges,
     sort_prefix,
 )
 from salvosim.engine.constants import BISECT_MAX_ITER, BISECT_TOL_S, HORIZON_K_M
@@ -90,6 +91,7 @@ def detection_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
     """First time <= t_end at which the sensor sees threat j, or +inf."""
     flight_s = pt_t[j, n_pts[j] - 1] - pt_t[j, 0]
     step = min(0.5, flight_s / 400.0)
+    edges = sector_edges(facing_deg, width_deg)
     for k in range(n_pts[j] - 1):
         tk, dur, t_stop, s_stop = flown_piece(pt_t, j, k, t_end_s)
         if s_stop < 0.0:
@@ -115,7 +117,7 @@ def detection_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
         buf[0] = 0.0
         buf[1] = s_stop
         m = add_circle_crossings(buf, 2, d0e, d0n, de, dn, radius, s_stop)
-        m = add_sector_crossings(buf, m, d0e, d0n, de, dn, facing_deg, width_deg, s_stop)
+        m = add_sector_crossings(buf, m, d0e, d0n, de, dn, edges, width_deg, s_stop)
         sort_prefix(buf, m)
         for i in range(m - 1):
             s_lo, s_hi = buf[i], buf[i + 1]
