@@ -453,18 +453,38 @@ def early_shot_bound(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_s
     and t_star = F(a) = a - delay - slant(p(a)) / speed is the wake-up time that
     earliest_shot_time_s returns for it. until = -inf when that cannot be shown at t_from.
 
-    Proof: with R the slant bound over [t_from, a] and until = a - tol - delay - R/speed, a shot
-    at s < until has g(a - tol) = a - tol - s - delay - slant(a - tol)/speed > 0 while
-    g(s + delay) < 0, so its earliest root lies before a - tol: not useful. R over [t, a] only
-    shrinks as t grows, so `until` stays valid for later shot times (the kernel caches it), and
-    t_star > until because slant(p(a)) <= R."""
+    Proof: with R the slant bound over [t_from, a], tol = WINDOW_TOL + INTERCEPT_TOL and
+    until = a - tol - delay - R/speed, a shot at s < until has
+    g(a - tol) = a - tol - s - delay - slant(a - tol)/speed > 0 while g(s + delay) < 0, so its
+    earliest root lies before a - tol, and intercept_time_s (within INTERCEPT_TOL above it)
+    lands it before a - WINDOW_TOL: not useful. R over [t, a] only shrinks as t grows, so
+    `until` stays valid for later shot times (the kernel caches it), and t_star > until
+    because slant(p(a)) <= R. (Before issue 11 tol lacked INTERCEPT_TOL: in the last
+    microsecond before `until` solving could find the shot useful while this said too early.)
+
+    When the threat cannot outrun the interceptor from t_from on (V = speed_bound_mps(t_from)
+    < speed), until is at least t_star - (1 + V/speed)(WINDOW_TOL + 2 x INTERCEPT_TOL), which
+    is usually much later: early_answer_until_s's proof with V from t_from (every intercept of
+    a shot at s >= t_from comes after t_from) shows that intercept_time_s lands every such shot
+    before a - WINDOW_TOL, so solving answers wake_at(t_star) too: without sampling for an
+    outrun (the speed bound only falls with time) and never +inf (the root lies before a). V
+    only falls as t_from grows, so this part also stays valid for later shot times."""
     r_bound = slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_start_s,
                             unit_e, unit_n)
-    until = window_start_s - WINDOW_TOL_S - launch_delay_s - r_bound / speed_mps
+    until = (window_start_s - (WINDOW_TOL_S + INTERCEPT_TOL_S) - launch_delay_s
+             - r_bound / speed_mps)
+    t_star = math.nan
+    v_max = speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s)
+    if v_max < speed_mps:
+        t_star = arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s,
+                                     unit_e, unit_n, launch_delay_s, speed_mps)
+        until = max(until, t_star - (1.0 + v_max / speed_mps) * (WINDOW_TOL_S
+                                                                  + 2.0 * INTERCEPT_TOL_S))
     if t_from_s >= until:
         return -math.inf, math.nan
-    t_star = arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s,
-                                 unit_e, unit_n, launch_delay_s, speed_mps)
+    if math.isnan(t_star):
+        t_star = arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s,
+                                     unit_e, unit_n, launch_delay_s, speed_mps)
     return until, t_star
 
 

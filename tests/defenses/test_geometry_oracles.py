@@ -36,14 +36,19 @@ from hypothesis import strategies as st
 from salvosim.defenses.envelope import engagement_window
 from salvosim.defenses.intercept import (
     earliest_shot_and_effect_s,
+    earliest_shot_by_intercept_s,
     earliest_shot_time_s,
     early_answer_until_s,
+    early_shot_bound,
     first_useful_shot_s,
     intercept_time_s,
     laser_dwell_bounds,
     laser_dwell_end_s,
     latest_useful_shot_s,
+    slant_bound_m,
+    speed_bound_mps,
     useful_until_s,
+    wake_at,
 )
 from salvosim.defenses.sensors import detection_lower_bound_s, detection_time_s
 from salvosim.threats.trajectory import (
@@ -1001,3 +1006,52 @@ def test_big_sweep_against_the_oracle():
             tolerating_known_issues(check_first_useful, case)
             check_latest_useful(case)
             check_useful_until(case)
+
+
+def check_early_shot_bound(case):
+    """early_shot_bound's claim, on its own terms: every shot fired in [t_from, until) lands
+    before the window (as the oracle says), and solving answers the same wake-up t_star as
+    the shortcut when the threat cannot outrun the interceptor (else no earlier one). Returns
+    1 when the claim rests on the speed bound (until beyond the slant-bound one), else 0."""
+    traj, tr, wpn, a, b, t_from = case
+    until, t_star = early_shot_bound(*tr, 0, t_from, a, wpn.unit_e, wpn.unit_n, wpn.delay,
+                                     wpn.speed)
+    if not t_from < until:
+        return 0
+    info = lambda **kw: describe(traj, wpn=wpn, a=a, b=b, t_from=t_from, until=until,  # noqa
+                                 t_star=t_star, **kw)
+    starts = list(np.linspace(t_from, until, 6)[:-1]) + [math.nextafter(until, -math.inf)]
+    for s in starts:
+        if s < t_from:
+            continue
+        solved = earliest_shot_by_intercept_s(*tr, 0, s, a, b, *core_args(wpn))
+        if speed_bound_mps(*tr, 0, s) < wpn.speed:
+            assert solved == wake_at(t_star, s), info(s=s, solved=solved)
+        else:   # F may peak before a: solving samples it and may wake later, never earlier
+            assert wake_at(t_star, s) <= solved, info(s=s, solved=solved)
+        eff = float(og.shot_effects(traj, [s], wpn, a, b)[0])
+        assert eff < a - WINDOW_TOL_S + EPS_SHOT_S, info(s=s, oracle=eff)
+    r_bound = slant_bound_m(*tr, 0, t_from, a, wpn.unit_e, wpn.unit_n)
+    return int(until > a - WINDOW_TOL_S - 1e-6 - wpn.delay - r_bound / wpn.speed)
+
+
+@oracle_settings(600)
+@given(u=uniforms, family=SHOT_FAMILIES, kind=st.sampled_from(("pac3", "coyote",
+                                                                  "any_missile")))
+def test_early_shot_bound_keeps_its_claim(u, family, kind):
+    case = shot_case(u, family, kind)
+    assume(case is not None)
+    check_early_shot_bound(case)
+
+
+def test_early_shot_bound_claims_by_speed_are_made():
+    """The speed-bound part of early_shot_bound decides a good share of random cases."""
+    rng = np.random.default_rng(7)
+    by_speed = 0
+    for k in range(800):
+        kind = ("pac3", "coyote", "any_missile")[k % 3]
+        family = ("cruise", "short", "quds", "ballistic", "fast_bm")[k % 5]
+        case = shot_case(list(rng.random(N_UNIFORMS)), family, kind)
+        if case is not None:
+            by_speed += check_early_shot_bound(case)
+    assert by_speed >= 20, by_speed
