@@ -872,8 +872,62 @@ def event_loop_signature(sc, ws) -> tuple:
     return (typeof(sc), types.int64, types.int64, typeof(ws), types.int64)
 
 
+def _field_type(tuple_type, name: str):
+    return tuple_type.types[tuple_type.fields.index(name)]
+
+
+def targeting_signatures(sc, ws) -> tuple[tuple, tuple]:
+    """The argument types run_events passes to select_target and to full_scan_target, read off
+    the scenario's and the workspace's tuple types (as run_events sees their members)."""
+    sc_t, ws_t = typeof(sc), typeof(ws)
+    inst_t = _field_type(ws_t, "inst")
+
+    def s(name):
+        return _field_type(sc_t, name)
+
+    def w(name):
+        return _field_type(ws_t, name)
+
+    def i(name):
+        return _field_type(inst_t, name)
+
+    def of_unit(name):      # one unit's element of a per-unit scenario array
+        return s(name).dtype
+
+    geometry = (i("pt_e"), i("pt_n"), i("pt_z"), i("pt_t"), i("bulge"), i("n_pts"),
+                of_unit("un_e"), of_unit("un_n"), of_unit("un_unlimited"),
+                of_unit("un_launch_delay_s"), of_unit("un_speed_mps"), of_unit("un_dwell_s"),
+                of_unit("un_dwell_ref_m"), s("c2_priority"), i("t_impact"), i("target_value"),
+                s("c2_central"), w("assigned_to"), s("th_class"), w("hold_t"))
+    head = (types.int64, types.float64, w("fate"), w("engaged_by"), w("engagements_of"),
+            w("under_engagement"), s("c2_double_engagement"), of_unit("un_max_engagements"))
+    select = (*head, w("cand_list"), w("cand_ready"), w("cand_count"), w("out_of_reach"),
+              i("win_a"), i("win_b"), w("early_until"), w("early_t_star"), *geometry,
+              w("slot_fresh"), w("slot_ans"), w("slot_until"))
+    full = (*head, i("engageable"), i("known_t"), of_unit("un_reaction_s"), i("win_a"),
+            i("win_b"), *geometry)
+    return select, full
+
+
+def compile_targeting(sc) -> None:
+    """Compile (or load) select_target and full_scan_target as run_events calls them."""
+    select, full = targeting_signatures(sc, new_workspace(sc, 64))
+    select_target.compile(select)
+    full_scan_target.compile(full)
+
+
+def compile_central_assignment(sc) -> None:
+    """Compile (or load) c2_assign as run_events calls it."""
+    ws = new_workspace(sc, 64)
+    ws_t = typeof(ws)
+    c2_assign.compile((typeof(sc), _field_type(ws_t, "inst"), ws_t, types.int64, types.float64))
+
+
 def compile_event_loop(sc) -> None:
-    """Compile (or load from Numba's cache) run_events for this scenario's types."""
+    """Compile (or load from Numba's cache) run_events for this scenario's types: first the
+    targeting it calls (compile_targeting), while the other process of a cold compile does
+    c2_assign (compile_central_assignment), so that each finds the other's in the cache."""
+    compile_targeting(sc)
     run_events.compile(event_loop_signature(sc, new_workspace(sc, 64)))
 
 

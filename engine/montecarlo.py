@@ -92,14 +92,15 @@ def jit_cache_is_cold(engine: str = "numba") -> bool:
 
 def compile_in_two_processes(sc: CompiledScenario) -> int | None:
     """Cold compile on two cores: a second Python process compiles kernel.run_events (about
-    half of the work) into Numba's cache while this one compiles the other steps of a
-    replication (kernel.compile_replication_steps); run_chunk then loads the event loop from
-    the cache. Numba compiles one function at a time per process, and its cache files are
-    written atomically, so the two never see half a file; if the second process fails or
-    times out, this one compiles what is missing itself. SALVOSIM_COMPILE_PROCESSES=1 turns
-    it off.
+    half of the work; its targeting first, kernel.compile_event_loop) into Numba's cache while
+    this one compiles c2_assign, which the event loop reaches early, and the other steps of a
+    replication (kernel.compile_central_assignment, kernel.compile_replication_steps); each
+    process loads what the other has cached, and run_chunk then loads the event loop. Numba
+    compiles one function at a time per process, and its cache files are written atomically,
+    so the two never see half a file; if the second process fails or times out, this one
+    compiles what is missing itself. SALVOSIM_COMPILE_PROCESSES=1 turns it off.
     Returns the second process's exit status (None: it could not start)."""
-    from salvosim.engine.kernel import compile_replication_steps
+    from salvosim.engine.kernel import compile_central_assignment, compile_replication_steps
     try:
         child = subprocess.Popen([sys.executable, "-c", _COMPILE_CHILD], stdin=subprocess.PIPE,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -108,6 +109,7 @@ def compile_in_two_processes(sc: CompiledScenario) -> int | None:
     try:
         with child.stdin:
             child.stdin.write(pickle.dumps(sc))
+        compile_central_assignment(sc)
         compile_replication_steps(sc, empty_block(sc, 0, 1)[1:])
         return child.wait(timeout=COMPILE_CHILD_TIMEOUT_S)
     except BaseException as exc:                # timeout, Ctrl-C, a closed pipe: stop it
