@@ -463,29 +463,29 @@ def early_shot_bound(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_s
     microsecond before `until` solving could find the shot useful while this said too early.)
 
     When the threat cannot outrun the interceptor from t_from on (V = speed_bound_mps(t_from)
-    < speed), until is at least t_star - (1 + V/speed)(WINDOW_TOL + 2 x INTERCEPT_TOL), which
-    is usually much later: early_answer_until_s's proof with V from t_from (every intercept of
-    a shot at s >= t_from comes after t_from) shows that intercept_time_s lands every such shot
-    before a - WINDOW_TOL, so solving answers wake_at(t_star) too: without sampling for an
-    outrun (the speed bound only falls with time) and never +inf (the root lies before a). V
-    only falls as t_from grows, so this part also stays valid for later shot times."""
-    r_bound = slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_start_s,
-                            unit_e, unit_n)
-    until = (window_start_s - (WINDOW_TOL_S + INTERCEPT_TOL_S) - launch_delay_s
-             - r_bound / speed_mps)
-    t_star = math.nan
+    < speed), until = t_star - (1 + V/speed)(WINDOW_TOL + 2 x INTERCEPT_TOL) instead, nearly
+    always later, and no slant bound to compute: early_answer_until_s's proof with V from
+    t_from (every intercept of a shot at s >= t_from comes after t_from) shows that
+    intercept_time_s lands every such shot before a - WINDOW_TOL, so solving answers
+    wake_at(t_star) too: without sampling for an outrun (the speed bound only falls with time)
+    and never +inf (the root lies before a). V only falls as t_from grows, so this until also
+    stays valid for later shot times."""
     v_max = speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s)
     if v_max < speed_mps:
         t_star = arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s,
                                      unit_e, unit_n, launch_delay_s, speed_mps)
-        until = max(until, t_star - (1.0 + v_max / speed_mps) * (WINDOW_TOL_S
-                                                                  + 2.0 * INTERCEPT_TOL_S))
+        until = t_star - (1.0 + v_max / speed_mps) * (WINDOW_TOL_S + 2.0 * INTERCEPT_TOL_S)
+        if t_from_s >= until:
+            return -math.inf, math.nan
+        return until, t_star
+    r_bound = slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_start_s,
+                            unit_e, unit_n)
+    until = (window_start_s - (WINDOW_TOL_S + INTERCEPT_TOL_S) - launch_delay_s
+             - r_bound / speed_mps)
     if t_from_s >= until:
         return -math.inf, math.nan
-    if math.isnan(t_star):
-        t_star = arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s,
-                                     unit_e, unit_n, launch_delay_s, speed_mps)
-    return until, t_star
+    return until, arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s,
+                                      unit_e, unit_n, launch_delay_s, speed_mps)
 
 
 @njit(**JIT)
