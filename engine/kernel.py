@@ -294,7 +294,8 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
     A candidate u does not know yet (t_ready = known_t + reaction > now, kept beside it in
     cand_ready) is passed over first, slot or not, when t_ready >= the wake-up so far: its
     shots come at or after t_ready, so it can neither be chosen nor wake u earlier, now or at
-    any decision before the wake-up."""
+    any decision before the wake-up (it stays in the list, and is dropped if need be once it
+    is looked at)."""
     best, best_score, wake, horizon = -1, math.inf, math.inf, math.inf
     best_effect = math.nan
     kept = 0
