@@ -106,14 +106,16 @@ def sort_prefix(buf, n):
 def in_range_band(d_east, d_north, rmin_m, rmax_m):
     """rmin <= hypot(d_east, d_north) <= rmax, deciding from the squared distance when it is
     further than 1e-9 (relative) from both bounds' squares: far more than hypot's rounding
-    (< 1 ulp) and the square's, so the answer is hypot's; otherwise (and below 1e-200 m^2,
-    where underflow could blur it) hypot decides."""
+    (< 1 ulp) and the square's, so the answer is hypot's. Otherwise hypot decides, and also
+    whenever a square is below 1e-200 m^2 (other than an exact 0), where underflow could blur
+    the comparison (a helper found 1e-161 m cases that the squares got wrong)."""
     r_sq = d_east * d_east + d_north * d_north
     lo_sq, hi_sq = rmin_m * rmin_m, rmax_m * rmax_m
-    if r_sq > hi_sq * (1.0 + 1e-9) or r_sq < lo_sq * (1.0 - 1e-9):
-        return False
-    if lo_sq * (1.0 + 1e-9) < r_sq < hi_sq * (1.0 - 1e-9) and r_sq >= 1e-200:
-        return True
+    if r_sq >= 1e-200 and hi_sq >= 1e-200 and (lo_sq == 0.0 or lo_sq >= 1e-200):
+        if r_sq > hi_sq * (1.0 + 1e-9) or r_sq < lo_sq * (1.0 - 1e-9):
+            return False
+        if lo_sq * (1.0 + 1e-9) < r_sq < hi_sq * (1.0 - 1e-9):
+            return True
     r = math.hypot(d_east, d_north)
     return rmin_m <= r <= rmax_m
 

@@ -128,7 +128,9 @@ def near(x):
 
 
 @pytest.mark.parametrize("rmin_m, rmax_m", [(0.0, 5000.0), (400.0, 12000.0), (1500.0, 1500.0),
-                                            (1e-150, 1e-120), (0.0, 0.0)])
+                                            (1e-150, 1e-120), (0.0, 0.0),
+                                            (1.2738399543720471e-161, 1.0),
+                                            (0.0, 1.2270343294120247e-161)])
 def test_range_band_equals_the_hypot_comparison(rmin_m, rmax_m):
     rng = np.random.default_rng(11)
     radii = [0.0, 1e-200, 1e-101] + near(rmin_m) + near(rmax_m) + \
@@ -153,3 +155,17 @@ def test_libm_hypot_of_a_zero_leg_is_the_other_leg_exactly():
                          [0.0, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308]])
     for x in xs:
         assert libm_hypot(x, 0.0) == x
+
+
+def test_range_band_with_underflowing_squares():
+    """Distances and bounds near 1e-161 m, whose squares are subnormal (found by an adversarial
+    helper: the early answers from the squares were wrong there)."""
+    assert in_range_band(1.2070092049119385e-161, 4.0718246384734907e-162,
+                         1.2738399543720471e-161, 1.0)
+    assert in_range_band(4.927748406505689e-162, 1.1237376037019956e-161, 0.0,
+                         1.2270343294120247e-161)
+    rng = np.random.default_rng(17)
+    for _ in range(20000):
+        d_e, d_n = rng.uniform(-2e-161, 2e-161, 2)
+        lo, hi = sorted(rng.uniform(0.0, 3e-161, 2))
+        assert in_range_band(d_e, d_n, lo, hi) == textbook_in_range_band(d_e, d_n, lo, hi)
