@@ -102,20 +102,26 @@ def sort_prefix(buf, n):
         buf[k + 1] = v
 
 
+@njit(**JIT, inline="always")
+def clearly_below_sq(a_sq, b_sq):
+    """Is sqrt(a_sq) below sqrt(b_sq) by far more than the rounding of a square or a hypot
+    (< 1e-15 relative)? a_sq < (1 - 1e-9) b_sq, with a_sq a normal number (>= 1e-200: in
+    subnormals a square's rounding is unbounded). The one rule by which in_range_band,
+    intercept.slant_bound_m and intercept.speed_bound_mps skip a hypot and still return
+    exactly hypot's answer."""
+    return a_sq >= 1e-200 and a_sq < b_sq * (1.0 - 1e-9)
+
+
 @njit(**JIT)
 def in_range_band(d_east, d_north, rmin_m, rmax_m):
-    """rmin <= hypot(d_east, d_north) <= rmax, deciding from the squared distance when it is
-    further than 1e-9 (relative) from both bounds' squares: far more than hypot's rounding
-    (< 1 ulp) and the square's, so the answer is hypot's. Otherwise hypot decides, and also
-    whenever a square is below 1e-200 m^2 (other than an exact 0), where underflow could blur
-    the comparison (a helper found 1e-161 m cases that the squares got wrong)."""
+    """rmin <= hypot(d_east, d_north) <= rmax, from the squares when they clearly decide
+    (clearly_below_sq; an rmin of 0 needs no test), else from hypot."""
     r_sq = d_east * d_east + d_north * d_north
     lo_sq, hi_sq = rmin_m * rmin_m, rmax_m * rmax_m
-    if r_sq >= 1e-200 and hi_sq >= 1e-200 and (lo_sq == 0.0 or lo_sq >= 1e-200):
-        if r_sq > hi_sq * (1.0 + 1e-9) or r_sq < lo_sq * (1.0 - 1e-9):
-            return False
-        if lo_sq * (1.0 + 1e-9) < r_sq < hi_sq * (1.0 - 1e-9):
-            return True
+    if clearly_below_sq(hi_sq, r_sq) or clearly_below_sq(r_sq, lo_sq):
+        return False
+    if (lo_sq == 0.0 or clearly_below_sq(lo_sq, r_sq)) and clearly_below_sq(r_sq, hi_sq):
+        return True
     r = math.hypot(d_east, d_north)
     return rmin_m <= r <= rmax_m
 

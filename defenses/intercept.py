@@ -35,6 +35,7 @@ import math
 
 from numba import njit
 
+from salvosim.defenses.envelope import clearly_below_sq
 from salvosim.engine.constants import (
     INTERCEPT_MAX_ITER,
     INTERCEPT_SCAN_MAX_STEPS,
@@ -76,10 +77,8 @@ def speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s):
     (z1 - z0 + 4 H (1 - 2 s)) / duration is linear in s, so largest in magnitude at an end.
 
     The largest of the segments' hypot(ground, climb), computed cheaply: a first pass finds the
-    largest squared speed; a segment whose squared speed is below (1 - 1e-9) x that is slower
-    than the fastest by far more than the few roundings of either value, so its hypot cannot
-    be the maximum (skipped; below 1e-200 (m/s)^2, where underflow could blur the comparison,
-    always taken)."""
+    largest squared speed; a segment clearly slower than that (envelope.clearly_below_sq)
+    cannot hold the maximum hypot, so it is skipped."""
     fastest_sq = 0.0
     for k in range(n_pts[j] - 1):
         dur = pt_t[j, k + 1] - pt_t[j, k]
@@ -91,8 +90,7 @@ def speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s):
         dur = pt_t[j, k + 1] - pt_t[j, k]
         if pt_t[j, k + 1] < t_from_s or dur <= 0.0:
             continue
-        v_sq = _segment_speed_sq(pt_e, pt_n, pt_z, bulge, j, k, dur)
-        if v_sq < fastest_sq * (1.0 - 1e-9) and v_sq >= 1e-200:
+        if clearly_below_sq(_segment_speed_sq(pt_e, pt_n, pt_z, bulge, j, k, dur), fastest_sq):
             continue
         ground = segment_ground_speed_mps(pt_e, pt_n, j, k, dur)
         climb = _segment_climb_mps(pt_z, bulge, j, k, dur)
@@ -124,10 +122,8 @@ def slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, t_to_s, uni
     (a straight track), and the altitude never exceeds the higher end plus the bulge.
 
     The largest hypot of the ends, computed cheaply: a piece's start repeats the previous end
-    (the same time, the same point), and an end whose squared distance is below (1 - 1e-9) x
-    the largest seen is shorter than that end by far more than hypot's rounding (< 1 ulp), so
-    its hypot cannot be the maximum (skipped; a squared distance below 1e-200 m^2 is always
-    taken, where underflow could blur the comparison)."""
+    (the same time, the same point), and an end clearly nearer than the farthest seen
+    (envelope.clearly_below_sq) cannot hold the maximum hypot, so it is skipped."""
     ground = 0.0
     ground_sq = 0.0     # the largest squared ground distance seen
     t_last = math.nan   # the end taken last
@@ -143,7 +139,7 @@ def slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, t_to_s, uni
             e, n, _ = position_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t)
             d_e, d_n = e - unit_e, n - unit_n
             d_sq = d_e * d_e + d_n * d_n
-            if d_sq >= ground_sq * (1.0 - 1e-9) or d_sq < 1e-200:
+            if not clearly_below_sq(d_sq, ground_sq):
                 ground = max(ground, math.hypot(d_e, d_n))
                 ground_sq = max(ground_sq, d_sq)
         top = max(top, max(pt_z[j, k], pt_z[j, k + 1]) + max(bulge[j, k], 0.0))
@@ -329,6 +325,13 @@ def laser_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window
                                   until)
 
 
+@njit(**JIT, inline="always")
+def _dwell_piece(t_from_s, window_end_s, piece_s, i):
+    """(start, end) of piece i of [t_from, b] (the last one ends exactly at b)."""
+    t0 = t_from_s + i * piece_s
+    return t0, (window_end_s if i == LASER_BOUND_PIECES - 1 else t0 + piece_s)
+
+
 @njit(**JIT)
 def piecewise_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_end_s,
                            unit_e, unit_n, dwell_s, dwell_ref_m, error_s, until_s):
@@ -348,8 +351,7 @@ def piecewise_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, wi
     upper = 0.0          # the w_hi integral so far
     never = True
     for i in range(LASER_BOUND_PIECES):
-        t0 = t_from_s + i * piece_s
-        t1 = window_end_s if i == LASER_BOUND_PIECES - 1 else t0 + piece_s
+        t0, t1 = _dwell_piece(t_from_s, window_end_s, piece_s, i)
         r_lo = max(ground_floor_m(pt_e, pt_n, pt_t, n_pts, j, t0, t1, unit_e, unit_n),
                    LASER_MIN_SLANT_M)
         upper += (t1 - t0) * (dwell_ref_m / r_lo) ** 2
@@ -361,8 +363,8 @@ def piecewise_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, wi
     t_stop = window_end_s - error_s
     need = dwell_s       # fluence still to find, going back from t_stop
     for i in range(LASER_BOUND_PIECES - 1, -1, -1):
-        t0 = t_from_s + i * piece_s
-        t1 = min(window_end_s if i == LASER_BOUND_PIECES - 1 else t0 + piece_s, t_stop)
+        t0, t1 = _dwell_piece(t_from_s, window_end_s, piece_s, i)
+        t1 = min(t1, t_stop)
         if t1 <= t0:
             continue
         r_hi = max(slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t0, t1, unit_e,
@@ -474,7 +476,7 @@ def early_shot_bound(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_s
     if v_max < speed_mps:
         t_star = arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s,
                                      unit_e, unit_n, launch_delay_s, speed_mps)
-        until = t_star - (1.0 + v_max / speed_mps) * (WINDOW_TOL_S + 2.0 * INTERCEPT_TOL_S)
+        until = too_early_until_s(t_star, v_max, speed_mps)
         if t_from_s >= until:
             return -math.inf, math.nan
         return until, t_star
@@ -579,8 +581,16 @@ def early_answer_until_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, t_sh
     v_max = speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_effect_s - INTERCEPT_TOL_S)
     if v_max >= speed_mps:
         return t_from_s
-    return max(t_from_s, t_star - (1.0 + v_max / speed_mps) * (WINDOW_TOL_S
-                                                               + 2.0 * INTERCEPT_TOL_S))
+    return max(t_from_s, too_early_until_s(t_star, v_max, speed_mps))
+
+
+@njit(**JIT, inline="always")
+def too_early_until_s(t_star_s, v_max_mps, speed_mps):
+    """t_star - (1 + V/speed)(WINDOW_TOL + 2 INTERCEPT_TOL): for a threat slower than the
+    interceptor (V < speed) after the shots in question, every shot before this lands before
+    a - WINDOW_TOL as intercept_time_s computes it (early_answer_until_s's proof; also used by
+    early_shot_bound)."""
+    return t_star_s - (1.0 + v_max_mps / speed_mps) * (WINDOW_TOL_S + 2.0 * INTERCEPT_TOL_S)
 
 
 @njit(**JIT)
