@@ -259,6 +259,15 @@ def keep_slot(slot_fresh, slot_ans, slot_until, u, j, answer, until_s):
     slot_until[u, j] = until_s
 
 
+@njit(**JIT, inline="always")
+def keep_candidate(cand_list, cand_ready, u, kept, j, t_ready):
+    """Keep threat j (ready at t_ready) at position kept of u's candidate list; the new
+    length."""
+    cand_list[u, kept] = j
+    cand_ready[u, kept] = t_ready
+    return kept + 1
+
+
 @njit(**JIT)
 def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, double_engagement,
                   max_engagements, cand_list, cand_ready, cand_count, out_of_reach, win_a, win_b,
@@ -303,14 +312,10 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
         j = cand_list[u, k]
         t_ready = cand_ready[u, k]
         if t_ready > now and t_ready >= wake:
-            cand_list[u, kept] = j
-            cand_ready[u, kept] = t_ready
-            kept += 1
+            kept = keep_candidate(cand_list, cand_ready, u, kept, j, t_ready)
             continue    # not known yet, and cannot wake u earlier (t_shot >= t_ready)
         if slot_fresh[u, j] and now < slot_until[u, j]:
-            cand_list[u, kept] = j
-            cand_ready[u, kept] = t_ready
-            kept += 1
+            kept = keep_candidate(cand_list, cand_ready, u, kept, j, t_ready)
             if slot_ans[u, j] == -math.inf:        # useful now (useful_until_s)
                 score = target_score(priority, pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now,
                                      unit_e, unit_n, t_impact[j], target_value[j])
@@ -324,9 +329,7 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
         if (fate[j] != ALIVE or engagements_of[u, j] >= max_engagements or now > win_b[u, j]
                 or out_of_reach[u, j]):
             continue
-        cand_list[u, kept] = j
-        cand_ready[u, kept] = t_ready
-        kept += 1
+        kept = keep_candidate(cand_list, cand_ready, u, kept, j, t_ready)
         if (engaged_by[u, j] or (under_engagement[j] > 0 and not double_engagement)
                 or hold_t[u, th_class[j]] <= now):
             # until j's engagement ends (touch_threat) or forever (hold_for)
