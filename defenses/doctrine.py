@@ -48,13 +48,13 @@ def priority_score(priority, t_impact_s, target_value, now, slant_m):
 
 
 @njit(**JIT)
-def target_score(priority, pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now, unit_e, unit_n,
+def target_score(priority, pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, now, unit_e, unit_n,
                  t_impact_s, target_value):
     """priority_score of threat j for the unit at (unit_e, unit_n) firing now (the slant range
     is computed only for the `nearest` priority)."""
     slant = 0.0
     if priority == PRIORITY_NEAREST:
-        slant = slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now, unit_e, unit_n)
+        slant = slant_range_m(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, now, unit_e, unit_n)
     return priority_score(priority, t_impact_s, target_value, now, slant)
 
 
@@ -190,7 +190,7 @@ def best_unit_for(sc, inst, j, now, engagements_of, magazine, reserve, queue_cou
             continue
         # The latest useful shot is a closed form that is exact only for a threat that cannot
         # outrun the interceptor: make sure a useful shot really remains.
-        if first_useful_shot_s(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge, inst.n_pts,
+        if first_useful_shot_s(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg, inst.n_pts,
                                j, max(now, inst.known_t[u, j] + sc.un_reaction_s[u]),
                                inst.win_a[u, j], inst.win_b[u, j], sc.un_e[u], sc.un_n[u],
                                sc.un_unlimited[u], sc.un_launch_delay_s[u], sc.un_speed_mps[u],
@@ -276,7 +276,7 @@ def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t, assigned_ever
     t_first = math.inf
     for k in range(2):
         t_from = inst.t_launch[j] if k == 0 else t_known + sc.un_reaction_s[u]
-        t_first = first_useful_shot_s(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge,
+        t_first = first_useful_shot_s(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg,
                                       inst.n_pts, j, t_from, a, b, sc.un_e[u], sc.un_n[u],
                                       sc.un_unlimited[u], sc.un_launch_delay_s[u],
                                       sc.un_speed_mps[u], sc.un_dwell_s[u], sc.un_dwell_ref_m[u])

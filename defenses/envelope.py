@@ -12,7 +12,7 @@ import math
 from numba import njit
 
 from salvosim.engine.jit import JIT
-from salvosim.threats.trajectory import flown_piece, segment_altitude_m
+from salvosim.threats.trajectory import SEG_BULGE_M, flown_piece, segment_altitude_m
 
 _EPS_S = 1e-12
 
@@ -106,9 +106,8 @@ def sort_prefix(buf, n):
 def clearly_below_sq(a_sq, b_sq):
     """Is sqrt(a_sq) below sqrt(b_sq) by far more than the rounding of a square or a hypot
     (< 1e-15 relative)? a_sq < (1 - 1e-9) b_sq, with a_sq a normal number (>= 1e-200: in
-    subnormals a square's rounding is unbounded). The one rule by which in_range_band,
-    intercept.slant_bound_m and intercept.speed_bound_mps skip a hypot and still return
-    exactly hypot's answer."""
+    subnormals a square's rounding is unbounded). The one rule by which in_range_band and
+    intercept.slant_bound_m skip a hypot and still return exactly hypot's answer."""
     return a_sq >= 1e-200 and a_sq < b_sq * (1.0 - 1e-9)
 
 
@@ -133,7 +132,7 @@ def in_envelope(d_east, d_north, z_m, rmin_m, rmax_m, zmin_m, zmax_m, facing_deg
 
 
 @njit(**JIT)
-def engagement_window(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
+def engagement_window(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_end_s,
                       unit_e, unit_n, rmin_m, rmax_m, zmin_m, zmax_m, facing_deg, width_deg,
                       buf):
     """First interval [a, b] of times <= t_end with threat j inside the envelope.
@@ -150,7 +149,7 @@ def engagement_window(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
             continue
         e0, n0, z0 = pt_e[j, k], pt_n[j, k], pt_z[j, k]
         de, dn = pt_e[j, k + 1] - e0, pt_n[j, k + 1] - n0
-        z1, h = pt_z[j, k + 1], bulge[j, k]
+        z1, h = pt_z[j, k + 1], seg[j, k, SEG_BULGE_M]
         d0e, d0n = e0 - unit_e, n0 - unit_n
         buf[0] = 0.0
         buf[1] = s_stop

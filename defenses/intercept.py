@@ -52,70 +52,37 @@ from salvosim.engine.constants import (
     WINDOW_TOL_S,
 )
 from salvosim.engine.jit import JIT
-from salvosim.threats.trajectory import position_at, segment_ground_speed_mps
+from salvosim.threats.trajectory import SEG_BULGE_M, SEG_SPEED_FROM_MPS, position_at
 
 
 @njit(**JIT)
-def slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, unit_e, unit_n):
-    e, n, z = position_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s)
+def slant_range_m(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s, unit_e, unit_n):
+    e, n, z = position_at(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s)
     return math.sqrt((e - unit_e) ** 2 + (n - unit_n) ** 2 + z * z)
 
 
 @njit(**JIT)
-def arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, unit_e, unit_n,
+def arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s, unit_e, unit_n,
                         launch_delay_s, speed_mps):
     """F(t): the shot time whose interceptor reaches threat j exactly at t."""
-    return t_s - launch_delay_s - slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s,
+    return t_s - launch_delay_s - slant_range_m(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s,
                                                 unit_e, unit_n) / speed_mps
 
 
 @njit(**JIT)
-def speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s):
-    """Upper bound of threat j's speed from t_from on.
-
-    On segment k the ground velocity is constant and the climb rate
-    (z1 - z0 + 4 H (1 - 2 s)) / duration is linear in s, so largest in magnitude at an end.
-
-    The largest of the segments' hypot(ground, climb), computed cheaply: a first pass finds the
-    largest squared speed; a segment clearly slower than that (envelope.clearly_below_sq)
-    cannot hold the maximum hypot, so it is skipped."""
-    fastest_sq = 0.0
+def speed_bound_mps(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s):
+    """Upper bound of threat j's speed from t_from on: the largest
+    trajectory.segment_speed_bound_mps over the segments of positive duration that end at or
+    after t_from. Times are sorted, so those are the segments from the first such one on, and
+    the builders stored that maximum (seg[j, k, SEG_SPEED_FROM_MPS])."""
     for k in range(n_pts[j] - 1):
-        dur = pt_t[j, k + 1] - pt_t[j, k]
-        if pt_t[j, k + 1] < t_from_s or dur <= 0.0:
-            continue
-        fastest_sq = max(fastest_sq, _segment_speed_sq(pt_e, pt_n, pt_z, bulge, j, k, dur))
-    v_max = 0.0
-    for k in range(n_pts[j] - 1):
-        dur = pt_t[j, k + 1] - pt_t[j, k]
-        if pt_t[j, k + 1] < t_from_s or dur <= 0.0:
-            continue
-        if clearly_below_sq(_segment_speed_sq(pt_e, pt_n, pt_z, bulge, j, k, dur), fastest_sq):
-            continue
-        ground = segment_ground_speed_mps(pt_e, pt_n, j, k, dur)
-        climb = _segment_climb_mps(pt_z, bulge, j, k, dur)
-        # hypot(x, 0) is |x| exactly (C99 Annex F.10.4.3): level flight needs no call
-        v_max = max(v_max, ground if climb == 0.0 else math.hypot(ground, climb))
-    return v_max
-
-
-@njit(**JIT, inline="always")
-def _segment_climb_mps(pt_z, bulge, j, k, duration_s):
-    """The largest climb or sink rate on segment k (at one of its ends)."""
-    dz, h = pt_z[j, k + 1] - pt_z[j, k], bulge[j, k]
-    return max(abs(dz + 4.0 * h), abs(dz - 4.0 * h)) / duration_s
-
-
-@njit(**JIT, inline="always")
-def _segment_speed_sq(pt_e, pt_n, pt_z, bulge, j, k, duration_s):
-    """The square of speed_bound_mps's bound on segment k, without a hypot (to compare)."""
-    d_e, d_n = pt_e[j, k + 1] - pt_e[j, k], pt_n[j, k + 1] - pt_n[j, k]
-    climb = _segment_climb_mps(pt_z, bulge, j, k, duration_s)
-    return (d_e * d_e + d_n * d_n) / (duration_s * duration_s) + climb * climb
+        if not pt_t[j, k + 1] < t_from_s:
+            return seg[j, k, SEG_SPEED_FROM_MPS]
+    return 0.0
 
 
 @njit(**JIT)
-def slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, t_to_s, unit_e, unit_n):
+def slant_bound_m(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s, t_to_s, unit_e, unit_n):
     """Upper bound of the unit-threat distance over the flight between two times.
 
     On each segment the ground distance to a point is largest at an end of the piece flown
@@ -136,26 +103,26 @@ def slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, t_to_s, uni
             if t == t_last:
                 continue
             t_last = t
-            e, n, _ = position_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t)
+            e, n, _ = position_at(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t)
             d_e, d_n = e - unit_e, n - unit_n
             d_sq = d_e * d_e + d_n * d_n
             if not clearly_below_sq(d_sq, ground_sq):
                 ground = max(ground, math.hypot(d_e, d_n))
                 ground_sq = max(ground_sq, d_sq)
-        top = max(top, max(pt_z[j, k], pt_z[j, k + 1]) + max(bulge[j, k], 0.0))
+        top = max(top, max(pt_z[j, k], pt_z[j, k + 1]) + max(seg[j, k, SEG_BULGE_M], 0.0))
     return math.hypot(ground, top)
 
 
 @njit(**JIT)
-def _closing_gap_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, t_shot_s, unit_e, unit_n,
+def _closing_gap_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s, t_shot_s, unit_e, unit_n,
                    launch_delay_s, speed_mps):
     """g(t) = t - t_shot - delay - slant(t) / speed (< 0: the interceptor has not got there)."""
     return t_s - t_shot_s - launch_delay_s - slant_range_m(
-        pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, unit_e, unit_n) / speed_mps
+        pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s, unit_e, unit_n) / speed_mps
 
 
 @njit(**JIT)
-def intercept_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit_n,
+def intercept_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_shot_s, unit_e, unit_n,
                      launch_delay_s, speed_mps):
     """Earliest time an interceptor fired at t_shot reaches threat j (the earliest root of g),
     or +inf if it never does before impact. Accurate to 1e-6 s (the returned time is the upper
@@ -164,18 +131,18 @@ def intercept_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, 
     t_stop = pt_t[j, n_pts[j] - 1]
     if t_lo > t_stop:
         return math.inf
-    g_lo = _closing_gap_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_lo, t_shot_s,
+    g_lo = _closing_gap_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_lo, t_shot_s,
                           unit_e, unit_n, launch_delay_s, speed_mps)
     if g_lo >= 0.0:
         return t_lo
-    v_max = speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_lo)
+    v_max = speed_bound_mps(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_lo)
     if v_max < speed_mps:
         # g strictly increasing: one root, bracketed by the slant-range bound (fact 1).
-        r_max = slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_lo, t_stop,
+        r_max = slant_bound_m(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_lo, t_stop,
                               unit_e, unit_n)
         # (a hair of slack: for a motionless threat g(t_lo + R/speed) is 0 up to rounding)
         t_hi = min(t_lo + r_max / speed_mps * (1.0 + 1e-12) + INTERCEPT_TOL_S, t_stop)
-        g_hi = _closing_gap_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_hi, t_shot_s,
+        g_hi = _closing_gap_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_hi, t_shot_s,
                               unit_e, unit_n, launch_delay_s, speed_mps)
         if g_hi < 0.0:
             return math.inf
@@ -188,7 +155,7 @@ def intercept_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, 
         found = False
         for _ in range(INTERCEPT_SCAN_MAX_STEPS):
             t_hi = min(t_lo + max(-g_lo / lipschitz, INTERCEPT_SCAN_MIN_STEP_S), t_stop)
-            g_hi = _closing_gap_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_hi, t_shot_s,
+            g_hi = _closing_gap_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_hi, t_shot_s,
                                   unit_e, unit_n, launch_delay_s, speed_mps)
             if g_hi >= 0.0:
                 found = True
@@ -198,12 +165,12 @@ def intercept_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, 
             t_lo, g_lo = t_hi, g_hi
         if not found:
             return math.inf
-    return _refine_root(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit_n,
+    return _refine_root(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_shot_s, unit_e, unit_n,
                         launch_delay_s, speed_mps, t_lo, g_lo, t_hi, g_hi)
 
 
 @njit(**JIT)
-def _refine_root(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit_n,
+def _refine_root(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_shot_s, unit_e, unit_n,
                  launch_delay_s, speed_mps, t_lo, g_lo, t_hi, g_hi):
     """Shrink a bracket (g(t_lo) < 0 <= g(t_hi)) to INTERCEPT_TOL_S; return its upper end.
 
@@ -220,7 +187,7 @@ def _refine_root(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit
         else:
             t_x = t_hi - g_hi * width / (g_hi - g_lo)
             t_x = min(max(t_x, t_lo + 0.5 * INTERCEPT_TOL_S), t_hi - 0.5 * INTERCEPT_TOL_S)
-        g_x = _closing_gap_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_x, t_shot_s,
+        g_x = _closing_gap_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_x, t_shot_s,
                              unit_e, unit_n, launch_delay_s, speed_mps)
         if g_x >= 0.0:
             t_hi, g_hi = t_x, g_x
@@ -237,15 +204,15 @@ def _refine_root(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit
 
 # ---------------------------------------------------------------------------- lasers
 @njit(**JIT)
-def _fluence_rate(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, unit_e, unit_n, dwell_ref_m):
+def _fluence_rate(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s, unit_e, unit_n, dwell_ref_m):
     """(dwell_ref / slant)^2: dwell seconds completed per second at time t."""
-    r = max(slant_range_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, unit_e, unit_n),
+    r = max(slant_range_m(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s, unit_e, unit_n),
             LASER_MIN_SLANT_M)
     return (dwell_ref_m / r) ** 2
 
 
 @njit(**JIT)
-def laser_dwell_end_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_start_s, unit_e, unit_n,
+def laser_dwell_end_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_start_s, unit_e, unit_n,
                       dwell_s, dwell_ref_m, t_limit_s):
     """End of a laser dwell started at t_start: the first t_e with
     ∫ (dwell_ref / slant)^2 dt = dwell_s, or +inf if it would end after t_limit."""
@@ -253,17 +220,17 @@ def laser_dwell_end_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_start_s, unit_e
         return math.inf
     done = 0.0
     t0 = t_start_s
-    w0 = _fluence_rate(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t0, unit_e, unit_n, dwell_ref_m)
+    w0 = _fluence_rate(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t0, unit_e, unit_n, dwell_ref_m)
     # Steps of at most 0.25 s, and short enough that the range changes by at most 5 % in one
     # (Simpson's rule is then accurate to ~1e-6 even where the threat passes close by).
-    v_max = max(speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_start_s), 1e-9)
+    v_max = max(speed_bound_mps(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_start_s), 1e-9)
     for _ in range(LASER_MAX_STEPS):
         r0 = dwell_ref_m / math.sqrt(w0)
         t1 = min(t0 + min(LASER_STEP_S, max(LASER_MIN_STEP_S, 0.05 * r0 / v_max)), t_limit_s)
         h = t1 - t0
-        wm = _fluence_rate(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t0 + 0.5 * h, unit_e, unit_n,
+        wm = _fluence_rate(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t0 + 0.5 * h, unit_e, unit_n,
                            dwell_ref_m)
-        w1 = _fluence_rate(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t1, unit_e, unit_n,
+        w1 = _fluence_rate(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t1, unit_e, unit_n,
                            dwell_ref_m)
         piece = h / 6.0 * (w0 + 4.0 * wm + w1)
         if done + piece >= dwell_s:
@@ -273,10 +240,10 @@ def laser_dwell_end_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_start_s, unit_e
                 if hi - lo <= INTERCEPT_TOL_S:
                     break
                 x = 0.5 * (lo + hi)
-                part = x / 6.0 * (w0 + 4.0 * _fluence_rate(pt_e, pt_n, pt_z, pt_t, bulge, n_pts,
+                part = x / 6.0 * (w0 + 4.0 * _fluence_rate(pt_e, pt_n, pt_z, pt_t, seg, n_pts,
                                                            j, t0 + 0.5 * x, unit_e, unit_n,
                                                            dwell_ref_m)
-                                  + _fluence_rate(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j,
+                                  + _fluence_rate(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j,
                                                   t0 + x, unit_e, unit_n, dwell_ref_m))
                 if done + part >= dwell_s:
                     hi = x
@@ -292,7 +259,7 @@ def laser_dwell_end_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_start_s, unit_e
 
 
 @njit(**JIT)
-def laser_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_end_s,
+def laser_dwell_bounds(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s, window_end_s,
                        unit_e, unit_n, dwell_s, dwell_ref_m):
     """(until, never) for a laser at t_from >= the window start a, from bounds of the fluence
     rate w = (dwell_ref / max(slant, 1 m))^2 over [t_from, b]: every dwell started in
@@ -311,7 +278,7 @@ def laser_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window
 
     When these bounds leave t_from undecided (until < t_from, not never), piecewise_dwell_bounds
     tries the same argument on pieces of [t_from, b], each with its own R_hi and R_lo."""
-    r_hi = max(slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_end_s,
+    r_hi = max(slant_bound_m(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s, window_end_s,
                              unit_e, unit_n), LASER_MIN_SLANT_M)
     r_lo = max(ground_floor_m(pt_e, pt_n, pt_t, n_pts, j, t_from_s, window_end_s, unit_e,
                               unit_n), LASER_MIN_SLANT_M)
@@ -320,7 +287,7 @@ def laser_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window
     until = window_end_s - error_s - dwell_s * (r_hi / dwell_ref_m) ** 2
     if never or until >= t_from_s or not window_end_s > t_from_s:
         return until, never
-    return piecewise_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
+    return piecewise_dwell_bounds(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s,
                                   window_end_s, unit_e, unit_n, dwell_s, dwell_ref_m, error_s,
                                   until)
 
@@ -333,7 +300,7 @@ def _dwell_piece(t_from_s, window_end_s, piece_s, i):
 
 
 @njit(**JIT)
-def piecewise_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_end_s,
+def piecewise_dwell_bounds(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s, window_end_s,
                            unit_e, unit_n, dwell_s, dwell_ref_m, error_s, until_s):
     """laser_dwell_bounds's (until, never) on LASER_BOUND_PIECES equal pieces of [t_from, b]
     (t_from < b), given its dwell-end error e and its until (kept when no better).
@@ -367,7 +334,7 @@ def piecewise_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, wi
         t1 = min(t1, t_stop)
         if t1 <= t0:
             continue
-        r_hi = max(slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t0, t1, unit_e,
+        r_hi = max(slant_bound_m(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t0, t1, unit_e,
                                  unit_n), LASER_MIN_SLANT_M)
         rate = (dwell_ref_m / r_hi) ** 2
         if (t1 - t0) * rate >= need:
@@ -377,13 +344,13 @@ def piecewise_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, wi
 
 
 @njit(**JIT)
-def settled_laser_shot(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_end_s,
+def settled_laser_shot(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s, window_end_s,
                        unit_e, unit_n, dwell_s, dwell_ref_m):
     """A laser's earliest useful shot from t_from >= a when laser_dwell_bounds settles it
     without integrating: (+inf, until) when no dwell started at t_from or later ends by b,
     (t_from, until) when the dwell started at t_from does (as do those started up to until),
     (nan, until) when the bounds cannot tell (integrate: earliest_shot_and_effect_s)."""
-    until, never = laser_dwell_bounds(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
+    until, never = laser_dwell_bounds(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s,
                                       window_end_s, unit_e, unit_n, dwell_s, dwell_ref_m)
     if never:
         return math.inf, until
@@ -393,14 +360,14 @@ def settled_laser_shot(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window
 
 
 @njit(**JIT)
-def shot_end_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit_n,
+def shot_end_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_shot_s, unit_e, unit_n,
                     is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m, t_limit_s):
     """When a shot fired at t_shot takes effect: the intercept, or the end of a laser dwell
     (which must end by t_limit, the window end). +inf if never."""
     if is_laser:
-        return laser_dwell_end_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e,
+        return laser_dwell_end_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_shot_s, unit_e,
                                  unit_n, dwell_s, dwell_ref_m, t_limit_s)
-    return intercept_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, unit_e, unit_n,
+    return intercept_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_shot_s, unit_e, unit_n,
                             launch_delay_s, speed_mps)
 
 
@@ -449,7 +416,7 @@ def always_too_late(pt_e, pt_n, pt_t, n_pts, j, t_from_s, window_end_s, unit_e, 
 
 
 @njit(**JIT)
-def early_shot_bound(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_start_s,
+def early_shot_bound(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s, window_start_s,
                      unit_e, unit_n, launch_delay_s, speed_mps):
     """(until, t_star): every shot fired in [t_from, until) intercepts before the window opens,
     and t_star = F(a) = a - delay - slant(p(a)) / speed is the wake-up time that
@@ -472,26 +439,26 @@ def early_shot_bound(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_s
     wake_at(t_star) too: without sampling for an outrun (the speed bound only falls with time)
     and never +inf (the root lies before a). V only falls as t_from grows, so this until also
     stays valid for later shot times."""
-    v_max = speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s)
+    v_max = speed_bound_mps(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s)
     if v_max < speed_mps:
-        t_star = arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s,
+        t_star = arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, window_start_s,
                                      unit_e, unit_n, launch_delay_s, speed_mps)
         until = too_early_until_s(t_star, v_max, speed_mps)
         if t_from_s >= until:
             return -math.inf, math.nan
         return until, t_star
-    r_bound = slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, window_start_s,
+    r_bound = slant_bound_m(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s, window_start_s,
                             unit_e, unit_n)
     until = (window_start_s - (WINDOW_TOL_S + INTERCEPT_TOL_S) - launch_delay_s
              - r_bound / speed_mps)
     if t_from_s >= until:
         return -math.inf, math.nan
-    return until, arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s,
+    return until, arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, window_start_s,
                                       unit_e, unit_n, launch_delay_s, speed_mps)
 
 
 @njit(**JIT)
-def earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
+def earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s,
                          window_start_s, window_end_s, unit_e, unit_n,
                          is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):
     """t_from if a shot now is useful; +inf if no shot at t_from or later can be useful;
@@ -508,36 +475,36 @@ def earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
         if t_from_s < window_start_s:
             return window_start_s
     else:
-        until, t_star = early_shot_bound(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
+        until, t_star = early_shot_bound(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s,
                                          window_start_s, unit_e, unit_n, launch_delay_s,
                                          speed_mps)
         if t_from_s < until:
             return wake_at(t_star, t_from_s)
-    return earliest_shot_by_intercept_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
+    return earliest_shot_by_intercept_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s,
                                         window_start_s, window_end_s, unit_e, unit_n, is_laser,
                                         launch_delay_s, speed_mps, dwell_s, dwell_ref_m)
 
 
 @njit(**JIT)
-def earliest_shot_by_intercept_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
+def earliest_shot_by_intercept_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s,
                                  window_start_s, window_end_s, unit_e, unit_n,
                                  is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):
     """earliest_shot_time_s once the quick answers are ruled out: solve the shot now.
 
     For a laser t_from >= a here. +inf from this function means +inf at every later time too
     (fact 2 of the module docstring; the dwell end grows with its start)."""
-    return earliest_shot_and_effect_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
+    return earliest_shot_and_effect_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s,
                                       window_start_s, window_end_s, unit_e, unit_n, is_laser,
                                       launch_delay_s, speed_mps, dwell_s, dwell_ref_m)[0]
 
 
 @njit(**JIT)
-def earliest_shot_and_effect_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
+def earliest_shot_and_effect_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s,
                                window_start_s, window_end_s, unit_e, unit_n,
                                is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):
     """earliest_shot_by_intercept_s, and when a shot at t_from takes effect (the intercept or
     the dwell end; +inf when the answer is +inf)."""
-    t_effect = shot_end_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, unit_e, unit_n,
+    t_effect = shot_end_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s, unit_e, unit_n,
                                is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m,
                                window_end_s)
     if t_effect > window_end_s:
@@ -546,21 +513,21 @@ def earliest_shot_and_effect_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s
         return t_from_s, t_effect
     # A missile that would intercept before the window opens: every useful shot is fired at or
     # after max over t <= a of F(t) (fact 2); F(a) is that maximum when F is monotone.
-    t_star = arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s,
+    t_star = arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, window_start_s,
                                  unit_e, unit_n, launch_delay_s, speed_mps)
-    if speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_effect) >= speed_mps:
+    if speed_bound_mps(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_effect) >= speed_mps:
         # F may peak inside (t_effect, a): take the best of a few samples, a lower bound of the
         # maximum (the next decision re-solves from there: the interval shrinks every time).
         step = (window_start_s - t_effect) / OUTRUN_SAMPLES
         for k in range(1, OUTRUN_SAMPLES):
-            t_star = max(t_star, arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j,
+            t_star = max(t_star, arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j,
                                                      t_effect + k * step, unit_e, unit_n,
                                                      launch_delay_s, speed_mps))
     return wake_at(t_star, t_from_s), t_effect
 
 
 @njit(**JIT)
-def early_answer_until_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, t_shot_s, t_effect_s,
+def early_answer_until_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s, t_shot_s, t_effect_s,
                          window_start_s, unit_e, unit_n, launch_delay_s, speed_mps):
     """For a missile or gun whose shot at t_from intercepts too early (at t_effect < a, as
     intercept_time_s computes it) and whose wake-up earliest_shot_time_s gave as t_shot:
@@ -574,11 +541,11 @@ def early_answer_until_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, t_sh
     most tol more. For s < until = F(a) - (1 + V/speed)(WINDOW_TOL + 2 tol) that lands before
     a - WINDOW_TOL: too early, so earliest_shot_time_s answers F(a) again, by early_shot_bound
     or by solving (whose speed bound from the later intercept is <= V < speed)."""
-    t_star = arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s,
+    t_star = arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, window_start_s,
                                  unit_e, unit_n, launch_delay_s, speed_mps)
     if t_shot_s != t_star or not t_effect_s < window_start_s:
         return t_from_s
-    v_max = speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_effect_s - INTERCEPT_TOL_S)
+    v_max = speed_bound_mps(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_effect_s - INTERCEPT_TOL_S)
     if v_max >= speed_mps:
         return t_from_s
     return max(t_from_s, too_early_until_s(t_star, v_max, speed_mps))
@@ -594,7 +561,7 @@ def too_early_until_s(t_star_s, v_max_mps, speed_mps):
 
 
 @njit(**JIT)
-def useful_until_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, t_effect_s,
+def useful_until_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_shot_s, t_effect_s,
                    window_start_s, window_end_s, speed_mps):
     """For a useful missile or gun shot at t_shot whose interceptor arrives at t_effect (as
     intercept_time_s computes it): every shot fired in [t_shot, until) is useful too, as
@@ -615,7 +582,7 @@ def useful_until_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_shot_s, t_effect_s
     slack_s = window_end_s - t_effect_s - 2.0 * INTERCEPT_TOL_S
     if slack_s <= 0.0:
         return t_shot_s
-    v_max = speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_effect_s - INTERCEPT_TOL_S)
+    v_max = speed_bound_mps(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_effect_s - INTERCEPT_TOL_S)
     if v_max >= speed_mps:
         return t_shot_s
     return t_shot_s + slack_s * (1.0 - v_max / speed_mps)
@@ -630,7 +597,7 @@ def wake_at(t_star_s, t_from_s):
 
 
 @njit(**JIT)
-def first_useful_shot_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
+def first_useful_shot_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s,
                         window_start_s, window_end_s, unit_e, unit_n,
                         is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m):
     """The shot time the engines reach from t_from by asking earliest_shot_time_s again at each
@@ -642,13 +609,13 @@ def first_useful_shot_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
     if is_laser and not math.isnan(window_start_s):
         s = max(t_from_s, window_start_s)
         if s <= window_end_s:
-            t_shot = settled_laser_shot(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, s,
+            t_shot = settled_laser_shot(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, s,
                                         window_end_s, unit_e, unit_n, dwell_s, dwell_ref_m)[0]
             if not math.isnan(t_shot):
                 return t_shot
     t = t_from_s
     for _ in range(INTERCEPT_SCAN_MAX_STEPS):
-        t_next = earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t, window_start_s,
+        t_next = earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t, window_start_s,
                                       window_end_s, unit_e, unit_n, is_laser, launch_delay_s,
                                       speed_mps, dwell_s, dwell_ref_m)
         if t_next == t or t_next == math.inf:
@@ -658,7 +625,7 @@ def first_useful_shot_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s,
 
 
 @njit(**JIT)
-def latest_useful_shot_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s, window_end_s,
+def latest_useful_shot_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, window_start_s, window_end_s,
                          unit_e, unit_n, is_laser, launch_delay_s, speed_mps, dwell_s,
                          dwell_ref_m):
     """The last time a shot can still be useful (-inf if none): for missiles and guns the shot
@@ -668,9 +635,9 @@ def latest_useful_shot_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s
     if math.isnan(window_start_s):
         return -math.inf
     if not is_laser:
-        return arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_end_s,
+        return arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, window_end_s,
                                    unit_e, unit_n, launch_delay_s, speed_mps)
-    if laser_dwell_end_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s, unit_e, unit_n,
+    if laser_dwell_end_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, window_start_s, unit_e, unit_n,
                          dwell_s, dwell_ref_m, window_end_s) > window_end_s:
         return -math.inf
     lo, hi = window_start_s, window_end_s
@@ -678,7 +645,7 @@ def latest_useful_shot_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, window_start_s
         if hi - lo <= INTERCEPT_TOL_S:
             break
         mid = 0.5 * (lo + hi)
-        if laser_dwell_end_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, mid, unit_e, unit_n,
+        if laser_dwell_end_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, mid, unit_e, unit_n,
                              dwell_s, dwell_ref_m, window_end_s) <= window_end_s:
             lo = mid
         else:

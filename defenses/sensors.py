@@ -22,7 +22,7 @@ from salvosim.defenses.envelope import (
 )
 from salvosim.engine.constants import BISECT_MAX_ITER, BISECT_TOL_S, HORIZON_K_M
 from salvosim.engine.jit import JIT
-from salvosim.threats.trajectory import flown_piece, position_at
+from salvosim.threats.trajectory import SEG_BULGE_M, flown_piece, position_at
 
 
 @njit(**JIT)
@@ -52,13 +52,13 @@ def sees_point(d_east, d_north, z_m, sensor_h_m, r_det_m, facing_deg, width_deg)
 
 
 @njit(**JIT)
-def _sees_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s, se, sn, sh, r_det, facing, width):
-    e, n, z = position_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s)
+def _sees_at(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s, se, sn, sh, r_det, facing, width):
+    e, n, z = position_at(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s)
     return sees_point(e - se, n - sn, z, sh, r_det, facing, width)
 
 
 @njit(**JIT)
-def first_sighting_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_lo, t_hi, step_s,
+def first_sighting_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_lo, t_hi, step_s,
                      se, sn, sh, r_det, facing, width):
     """Uniform samples over [t_lo, t_hi] (at least 8 steps: a piece bounded by a sector edge
     can be shorter than the sampling step), then bisection of the first crossing to 1 ms."""
@@ -67,7 +67,7 @@ def first_sighting_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_lo, t_hi, step_s
     t_prev = t_lo
     for i in range(n_steps + 1):
         t_i = min(t_lo + i * step_s, t_hi)
-        if _sees_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_i, se, sn, sh, r_det, facing, width):
+        if _sees_at(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_i, se, sn, sh, r_det, facing, width):
             if i == 0:
                 return t_i
             lo, hi = t_prev, t_i
@@ -75,7 +75,7 @@ def first_sighting_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_lo, t_hi, step_s
                 if hi - lo <= BISECT_TOL_S:
                     break
                 mid = 0.5 * (lo + hi)
-                if _sees_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, mid, se, sn, sh, r_det,
+                if _sees_at(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, mid, se, sn, sh, r_det,
                             facing, width):
                     hi = mid
                 else:
@@ -86,7 +86,7 @@ def first_sighting_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_lo, t_hi, step_s
 
 
 @njit(**JIT)
-def detection_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
+def detection_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_end_s,
                      sensor_e, sensor_n, sensor_h_m, r_det_m, facing_deg, width_deg, buf):
     """First time <= t_end at which the sensor sees threat j, or +inf."""
     flight_s = pt_t[j, n_pts[j] - 1] - pt_t[j, 0]
@@ -98,7 +98,7 @@ def detection_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
             break
         if s_stop == 0.0:
             continue
-        z0, z1, h = pt_z[j, k], pt_z[j, k + 1], bulge[j, k]
+        z0, z1, h = pt_z[j, k], pt_z[j, k + 1], seg[j, k, SEG_BULGE_M]
         level = z0 == z1 and h == 0.0
         if level:
             # Constant altitude: range and horizon make one circle; the answer is exact.
@@ -128,7 +128,7 @@ def detection_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_end_s,
                 continue
             if level:
                 return tk + s_lo * dur
-            t_hit = first_sighting_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, tk + s_lo * dur,
+            t_hit = first_sighting_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, tk + s_lo * dur,
                                      min(tk + s_hi * dur, t_stop), step, sensor_e, sensor_n,
                                      sensor_h_m, r_det_m, facing_deg, width_deg)
             if t_hit < math.inf:

@@ -40,7 +40,7 @@ from salvosim.engine.constants import (
 )
 from salvosim.engine.jit import INTERNAL, JIT
 from salvosim.engine.rng import K0, key_exponential, key_normal, key_uniform
-from salvosim.threats.trajectory import MAX_PTS, build_ballistic, build_cruise, max_ground_speed_mps
+from salvosim.threats.trajectory import build_ballistic, build_cruise, max_ground_speed_mps, new_trajectories
 
 
 class Instances(NamedTuple):
@@ -49,7 +49,7 @@ class Instances(NamedTuple):
     pt_n: np.ndarray
     pt_z: np.ndarray
     pt_t: np.ndarray
-    bulge: np.ndarray
+    seg: np.ndarray         # [J, MAX_PTS, SEG_FIELDS] per segment: bulge, speed bound from it on
     n_pts: np.ndarray       # [J]
     t_launch: np.ndarray    # [J] s
     t_impact: np.ndarray    # [J] s (predicted; the real end is t_end)
@@ -82,8 +82,7 @@ def new_instances(sc):
     numpy, not compiled: a Numba function taking the whole scenario costs seconds to compile."""
     J, S, U = len(sc.th_raid), len(sc.se_e), len(sc.un_e)
     return Instances(
-        pt_e=np.zeros((J, MAX_PTS)), pt_n=np.zeros((J, MAX_PTS)), pt_z=np.zeros((J, MAX_PTS)),
-        pt_t=np.zeros((J, MAX_PTS)), bulge=np.zeros((J, MAX_PTS)), n_pts=np.zeros(J, np.int64),
+        **dict(zip(("pt_e", "pt_n", "pt_z", "pt_t", "seg", "n_pts"), new_trajectories(J))),
         t_launch=np.zeros(J), t_impact=np.zeros(J), t_end=np.zeros(J),
         fails=np.zeros(J, np.bool_), impact_e=np.zeros(J), impact_n=np.zeros(J),
         in_defended=np.zeros(J, np.bool_), target_value=np.zeros(J), aim_e=np.zeros(J),
@@ -147,7 +146,7 @@ def draw_threat(sc, seed, rep, j, inst):
 
     t0 = inst.t_launch[j]
     if sc.th_cruise[j]:
-        build_cruise(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge, inst.n_pts, j, t0,
+        build_cruise(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg, inst.n_pts, j, t0,
                      launch_e, launch_n, impact_e, impact_n, sc.th_speed_mps[j],
                      sc.th_altitude_m[j], sc.th_dive_m[j], sc.th_has_ingress[j],
                      sc.th_ingress_bearing_rad[j], sc.th_ingress_m[j])
@@ -155,7 +154,7 @@ def draw_threat(sc, seed, rep, j, inst):
         apogee = sc.th_apogee_m[j]
         if apogee <= 0.0:
             apogee = sc.th_apogee_ratio[j] * math.hypot(impact_e - launch_e, impact_n - launch_n)
-        build_ballistic(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge, inst.n_pts, j,
+        build_ballistic(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg, inst.n_pts, j,
                         t0, launch_e, launch_n, impact_e, impact_n, sc.th_speed_mps[j], apogee)
     t_impact = inst.pt_t[j, inst.n_pts[j] - 1]
     inst.t_impact[j] = t_impact
@@ -188,7 +187,7 @@ def detect(sc, inst, s, j):
     r_det = detection_range_m(sc.se_range_m[s], sc.th_rcs_m2[j], sc.se_rcs_ref_m2[s],
                               sc.se_rcs_scaling[s])
     inst.detect_t[s, j] = detection_time_s(
-        inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge, inst.n_pts, j, inst.t_end[j],
+        inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg, inst.n_pts, j, inst.t_end[j],
         sc.se_e[s], sc.se_n[s], sc.se_height_m[s], r_det, sc.se_facing_deg[s],
         sc.se_width_deg[s], inst.buf)
     inst.sense_done[s] = True
@@ -262,7 +261,7 @@ def sense_and_window_one(sc, j, inst):
         if (inst.known_t[u, j] >= t_end or (sc.un_defended_only[u] and not inst.in_defended[j])
                 or inst.recognised[j] or not doctrine_allows(sc, inst, u, j)):
             continue    # never engageable: its window is not needed
-        a, b = engagement_window(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge,
+        a, b = engagement_window(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg,
                                  inst.n_pts, j, t_end, sc.un_e[u], sc.un_n[u], sc.un_rmin_m[u],
                                  sc.un_rmax_m[u], sc.un_zmin_m[u], sc.un_zmax_m[u],
                                  sc.un_facing_deg[u], sc.un_width_deg[u], inst.buf)
@@ -271,7 +270,7 @@ def sense_and_window_one(sc, j, inst):
         inst.engageable[u, j] = not math.isnan(a)
         if sc.c2_central and inst.engageable[u, j]:
             inst.latest_shot[u, j] = latest_useful_shot_s(
-                inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge, inst.n_pts, j, a, b,
+                inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg, inst.n_pts, j, a, b,
                 sc.un_e[u], sc.un_n[u], sc.un_unlimited[u], sc.un_launch_delay_s[u],
                 sc.un_speed_mps[u], sc.un_dwell_s[u], sc.un_dwell_ref_m[u])
 

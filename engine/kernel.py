@@ -272,7 +272,7 @@ def keep_candidate(cand_list, cand_ready, u, kept, j, t_ready):
 def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, double_engagement,
                   max_engagements, cand_list, cand_ready, cand_count, out_of_reach, win_a, win_b,
                   early_until, early_t_star,
-                  pt_e, pt_n, pt_z, pt_t, bulge, n_pts, unit_e, unit_n, is_laser,
+                  pt_e, pt_n, pt_z, pt_t, seg, n_pts, unit_e, unit_n, is_laser,
                   launch_delay_s, speed_mps, dwell_s, dwell_ref_m, priority, t_impact,
                   target_value, central, assigned_to, th_class, hold_t, slot_fresh, slot_ans,
                   slot_until):
@@ -317,7 +317,7 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
         if slot_fresh[u, j] and now < slot_until[u, j]:
             kept = keep_candidate(cand_list, cand_ready, u, kept, j, t_ready)
             if slot_ans[u, j] == -math.inf:        # useful now (useful_until_s)
-                score = target_score(priority, pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now,
+                score = target_score(priority, pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, now,
                                      unit_e, unit_n, t_impact[j], target_value[j])
                 if score < best_score:
                     best, best_score, best_effect = j, score, math.nan
@@ -356,7 +356,7 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
             until = t_shot
         else:
             if not is_laser:
-                until_j, t_star = early_shot_bound(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j,
+                until_j, t_star = early_shot_bound(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j,
                                                    t_from, win_a[u, j], unit_e, unit_n,
                                                    launch_delay_s, speed_mps)
                 early_until[u, j] = until_j
@@ -376,24 +376,24 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
                 if is_laser:
                     # bounds of the fluence rate settle most dwells without integrating
                     t_shot, useful_until = settled_laser_shot(
-                        pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from, win_b[u, j], unit_e,
+                        pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from, win_b[u, j], unit_e,
                         unit_n, dwell_s, dwell_ref_m)
                     if t_shot == math.inf:
                         out_of_reach[u, j] = True     # and at every later start too
                     solve = math.isnan(t_shot)
                 if solve:
                     t_shot, t_effect = earliest_shot_and_effect_s(
-                        pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from, win_a[u, j],
+                        pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from, win_a[u, j],
                         win_b[u, j], unit_e, unit_n, is_laser, launch_delay_s, speed_mps,
                         dwell_s, dwell_ref_m)
                     if t_shot == math.inf:
                         out_of_reach[u, j] = True     # +inf here stays +inf (its docstring)
                     elif t_shot == now and not is_laser:
-                        useful_until = useful_until_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j,
+                        useful_until = useful_until_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j,
                                                       now, t_effect, win_a[u, j], win_b[u, j],
                                                       speed_mps)
                     elif t_shot > t_from and not is_laser:      # too early: a wake-up
-                        until = early_answer_until_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j,
+                        until = early_answer_until_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j,
                                                      t_from, t_shot, t_effect, win_a[u, j],
                                                      unit_e, unit_n, launch_delay_s, speed_mps)
                 if t_shot == now and useful_until > now and not central:
@@ -407,7 +407,7 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
             keep_slot(slot_fresh, slot_ans, slot_until, u, j, t_shot,
                       min(until, t_shot, win_b[u, j]))
         if t_shot == now:
-            score = target_score(priority, pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now, unit_e,
+            score = target_score(priority, pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, now, unit_e,
                                  unit_n, t_impact[j], target_value[j])
             if score < best_score:
                 best, best_score, best_effect = j, score, t_effect
@@ -420,7 +420,7 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
 @njit(**JIT)
 def full_scan_target(u, now, fate, engaged_by, engagements_of, under_engagement,
                      double_engagement, max_engagements, engageable, known_t, reaction_s,
-                     win_a, win_b, pt_e, pt_n, pt_z, pt_t, bulge, n_pts, unit_e, unit_n,
+                     win_a, win_b, pt_e, pt_n, pt_z, pt_t, seg, n_pts, unit_e, unit_n,
                      is_laser, launch_delay_s, speed_mps, dwell_s, dwell_ref_m, priority,
                      t_impact, target_value, central, assigned_to, th_class, hold_t):
     """The debug oracle of select_target and of the skipped decisions: every engageable threat,
@@ -431,12 +431,12 @@ def full_scan_target(u, now, fate, engaged_by, engagements_of, under_engagement,
                 or engaged_by[u, j] or (under_engagement[j] > 0 and not double_engagement)
                 or (central and assigned_to[j] != u) or hold_t[u, th_class[j]] <= now):
             continue
-        t_shot = earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j,
+        t_shot = earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j,
                                       max(now, known_t[u, j] + reaction_s), win_a[u, j],
                                       win_b[u, j], unit_e, unit_n, is_laser, launch_delay_s,
                                       speed_mps, dwell_s, dwell_ref_m)
         if t_shot == now:
-            score = target_score(priority, pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now, unit_e,
+            score = target_score(priority, pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, now, unit_e,
                                  unit_n, t_impact[j], target_value[j])
             if score < best_score:
                 best, best_score = j, score
@@ -527,8 +527,8 @@ def run_events(sc, seed, rep, ws, check):
     engaged_by, engagements_of = ws.engaged_by, ws.engagements_of
     shots, rounds, engagements, kills = ws.shots, ws.rounds, ws.engagements, ws.kills
     last_decision_t, last_request_t = ws.last_decision_t, ws.last_request_t
-    pt_e, pt_n, pt_z, pt_t, bulge, n_pts = (inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t,
-                                            inst.bulge, inst.n_pts)
+    pt_e, pt_n, pt_z, pt_t, seg, n_pts = (inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t,
+                                            inst.seg, inst.n_pts)
     t_end, t_impact, fails, in_defended = inst.t_end, inst.t_impact, inst.fails, inst.in_defended
     known_t, win_a, win_b, engageable = inst.known_t, inst.win_a, inst.win_b, inst.engageable
     target_value = inst.target_value
@@ -677,7 +677,7 @@ def run_events(sc, seed, rep, ws, check):
                         u, now, fate, engaged_by, engagements_of, under_engagement,
                         double_engagement, un_max_eng[u], cand_list, cand_ready, cand_count,
                         ws.out_of_reach, win_a, win_b, early_until, early_t_star, pt_e, pt_n,
-                        pt_z, pt_t, bulge, n_pts, un_e[u], un_n[u],
+                        pt_z, pt_t, seg, n_pts, un_e[u], un_n[u],
                         un_unlimited[u], un_delay_s[u], un_speed[u], un_dwell_s[u],
                         un_dwell_ref_m[u], priority, t_impact, target_value, central,
                         assigned_to, th_class, hold_t, slot_fresh, slot_ans, slot_until)
@@ -689,7 +689,7 @@ def run_events(sc, seed, rep, ws, check):
                     j_full, wake_full = full_scan_target(
                         u, now, fate, engaged_by, engagements_of, under_engagement,
                         double_engagement, un_max_eng[u], engageable, known_t, un_reaction_s[u],
-                        win_a, win_b, pt_e, pt_n, pt_z, pt_t, bulge, n_pts, un_e[u], un_n[u],
+                        win_a, win_b, pt_e, pt_n, pt_z, pt_t, seg, n_pts, un_e[u], un_n[u],
                         un_unlimited[u], un_delay_s[u], un_speed[u], un_dwell_s[u],
                         un_dwell_ref_m[u], priority, t_impact, target_value, central,
                         assigned_to, th_class, hold_t)
@@ -712,7 +712,7 @@ def run_events(sc, seed, rep, ws, check):
                 touch_threat(j, engageable, dirty, slot_fresh)
                 t_intercept = t_effect        # solved by select_target, or:
                 if math.isnan(t_intercept):
-                    t_intercept = shot_end_time_s(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, now,
+                    t_intercept = shot_end_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, now,
                                                   un_e[u], un_n[u], un_unlimited[u],
                                                   un_delay_s[u], un_speed[u], un_dwell_s[u],
                                                   un_dwell_ref_m[u], win_b[u, j])
@@ -898,7 +898,7 @@ def targeting_signatures(sc, ws) -> tuple[tuple, tuple]:
     def of_unit(name):      # one unit's element of a per-unit scenario array
         return s(name).dtype
 
-    geometry = (i("pt_e"), i("pt_n"), i("pt_z"), i("pt_t"), i("bulge"), i("n_pts"),
+    geometry = (i("pt_e"), i("pt_n"), i("pt_z"), i("pt_t"), i("seg"), i("n_pts"),
                 of_unit("un_e"), of_unit("un_n"), of_unit("un_unlimited"),
                 of_unit("un_launch_delay_s"), of_unit("un_speed_mps"), of_unit("un_dwell_s"),
                 of_unit("un_dwell_ref_m"), s("c2_priority"), i("t_impact"), i("target_value"),

@@ -162,14 +162,14 @@ class ReferenceReplication:
 
     def intercept_time(self, u: int, j: int, t_shot: float) -> float:
         sc, i = self.sc, self.inst
-        return shot_end_time_s(i.pt_e, i.pt_n, i.pt_z, i.pt_t, i.bulge, i.n_pts, j, t_shot,
+        return shot_end_time_s(i.pt_e, i.pt_n, i.pt_z, i.pt_t, i.seg, i.n_pts, j, t_shot,
                                sc.un_e[u], sc.un_n[u], sc.un_unlimited[u],
                                sc.un_launch_delay_s[u], sc.un_speed_mps[u], sc.un_dwell_s[u],
                                sc.un_dwell_ref_m[u], i.win_b[u, j])
 
     def earliest_shot(self, u: int, j: int, t_from: float) -> float:
         sc, i = self.sc, self.inst
-        return earliest_shot_time_s(i.pt_e, i.pt_n, i.pt_z, i.pt_t, i.bulge, i.n_pts, j, t_from,
+        return earliest_shot_time_s(i.pt_e, i.pt_n, i.pt_z, i.pt_t, i.seg, i.n_pts, j, t_from,
                                     i.win_a[u, j], i.win_b[u, j], sc.un_e[u], sc.un_n[u],
                                     sc.un_unlimited[u], sc.un_launch_delay_s[u],
                                     sc.un_speed_mps[u], sc.un_dwell_s[u], sc.un_dwell_ref_m[u])
@@ -317,7 +317,7 @@ class ReferenceReplication:
         """Lower is more urgent."""
         sc, inst = self.sc, self.inst
         return target_score(sc.c2_priority, inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t,
-                            inst.bulge, inst.n_pts, j, now, sc.un_e[u], sc.un_n[u],
+                            inst.seg, inst.n_pts, j, now, sc.un_e[u], sc.un_n[u],
                             inst.t_impact[j], inst.target_value[j])
 
     def select_target(self, u: int, now: float) -> tuple[int, float]:

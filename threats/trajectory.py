@@ -10,16 +10,32 @@ cruise flight is L -> [ingress waypoint W] -> dive point D at cruise altitude th
 to the ground, every bulge zero. One formula serves both, and every envelope and horizon
 question on a segment reduces to roots of polynomials of degree two at most.
 
-Arrays (per replication, row j = threat j): pt_e, pt_n, pt_z, pt_t, bulge [J, MAX_PTS],
-n_pts [J]. Segment k runs from point k to point k+1; bulge[j, k] belongs to segment k.
+Arrays (per replication, row j = threat j; new_trajectories allocates them): pt_e, pt_n, pt_z,
+pt_t [J, MAX_PTS], seg [J, MAX_PTS, SEG_FIELDS], n_pts [J]. Segment k runs from point k to
+point k+1; seg[j, k] holds what belongs to segment k:
+- seg[j, k, SEG_BULGE_M]: its bulge H;
+- seg[j, k, SEG_SPEED_FROM_MPS]: the largest speed bound (segment_speed_bound_mps) over
+  segments k, k+1, ... of positive duration, 0 past the last. The builders fill it
+  (seal_speed_bounds), so intercept.speed_bound_mps is a lookup, not a loop of hypots.
 """
 import math
 
+import numpy as np
 from numba import njit
 
 from salvosim.engine.jit import JIT
 
 MAX_PTS = 4
+SEG_BULGE_M = 0
+SEG_SPEED_FROM_MPS = 1
+SEG_FIELDS = 2
+
+
+def new_trajectories(n_threats):
+    """Zeroed trajectory arrays for n_threats threats: (pt_e, pt_n, pt_z, pt_t, seg, n_pts)."""
+    return (np.zeros((n_threats, MAX_PTS)), np.zeros((n_threats, MAX_PTS)),
+            np.zeros((n_threats, MAX_PTS)), np.zeros((n_threats, MAX_PTS)),
+            np.zeros((n_threats, MAX_PTS, SEG_FIELDS)), np.zeros(n_threats, np.int64))
 
 
 @njit(**JIT)
@@ -28,7 +44,7 @@ def segment_altitude_m(z0, z1, bulge_m, s):
 
 
 @njit(**JIT)
-def build_ballistic(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t0_s,
+def build_ballistic(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t0_s,
                     launch_e, launch_n, impact_e, impact_n, speed_mps, apogee_m):
     """Ballistic flight L -> I: time of flight T = R / v_avg, apogee H at mid-flight."""
     ground_m = max(math.hypot(impact_e - launch_e, impact_n - launch_n), 1.0)
@@ -40,12 +56,13 @@ def build_ballistic(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t0_s,
     pt_n[j, 1] = impact_n
     pt_z[j, 1] = 0.0
     pt_t[j, 1] = t0_s + ground_m / speed_mps
-    bulge[j, 0] = apogee_m
+    seg[j, 0, SEG_BULGE_M] = apogee_m
     n_pts[j] = 2
+    seal_speed_bounds(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j)
 
 
 @njit(**JIT)
-def _append_point(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, e, n, z, speed_mps):
+def _append_point(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, e, n, z, speed_mps):
     k = n_pts[j]
     leg_m = math.sqrt((e - pt_e[j, k - 1]) ** 2 + (n - pt_n[j, k - 1]) ** 2
                       + (z - pt_z[j, k - 1]) ** 2)
@@ -53,12 +70,12 @@ def _append_point(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, e, n, z, speed_mps):
     pt_n[j, k] = n
     pt_z[j, k] = z
     pt_t[j, k] = pt_t[j, k - 1] + leg_m / speed_mps
-    bulge[j, k - 1] = 0.0
+    seg[j, k - 1, SEG_BULGE_M] = 0.0
     n_pts[j] = k + 1
 
 
 @njit(**JIT)
-def build_cruise(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t0_s,
+def build_cruise(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t0_s,
                  launch_e, launch_n, impact_e, impact_n, speed_mps, altitude_m,
                  dive_m, has_ingress, ingress_bearing_rad, ingress_m):
     """Cruise flight L -> [W] -> D -> I at constant speed along the 3-D path.
@@ -75,15 +92,16 @@ def build_cruise(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t0_s,
     if has_ingress:
         prev_e = impact_e + ingress_m * math.sin(ingress_bearing_rad)
         prev_n = impact_n + ingress_m * math.cos(ingress_bearing_rad)
-        _append_point(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, prev_e, prev_n, altitude_m,
+        _append_point(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, prev_e, prev_n, altitude_m,
                       speed_mps)
     last_leg_m = math.hypot(prev_e - impact_e, prev_n - impact_n)
     if last_leg_m > dive_m:
         f = dive_m / last_leg_m
-        _append_point(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j,
+        _append_point(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j,
                       impact_e + (prev_e - impact_e) * f, impact_n + (prev_n - impact_n) * f,
                       altitude_m, speed_mps)
-    _append_point(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, impact_e, impact_n, 0.0, speed_mps)
+    _append_point(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, impact_e, impact_n, 0.0, speed_mps)
+    seal_speed_bounds(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j)
 
 
 @njit(**JIT)
@@ -111,7 +129,7 @@ def segment_of(pt_t, n_pts, j, t_s):
 
 
 @njit(**JIT)
-def position_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s):
+def position_at(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s):
     """(east, north, altitude) of threat j at time t, clamped to launch and impact."""
     last = n_pts[j] - 1
     if t_s <= pt_t[j, 0]:
@@ -122,7 +140,7 @@ def position_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_s):
     s = (t_s - pt_t[j, k]) / (pt_t[j, k + 1] - pt_t[j, k])
     e = pt_e[j, k] + (pt_e[j, k + 1] - pt_e[j, k]) * s
     n = pt_n[j, k] + (pt_n[j, k + 1] - pt_n[j, k]) * s
-    z = segment_altitude_m(pt_z[j, k], pt_z[j, k + 1], bulge[j, k], s)
+    z = segment_altitude_m(pt_z[j, k], pt_z[j, k + 1], seg[j, k, SEG_BULGE_M], s)
     return e, n, z
 
 
@@ -135,6 +153,36 @@ def impact_time_s(pt_t, n_pts, j):
 def segment_ground_speed_mps(pt_e, pt_n, j, k, duration_s):
     """Ground speed of threat j on segment k (straight and constant; duration_s > 0)."""
     return math.hypot(pt_e[j, k + 1] - pt_e[j, k], pt_n[j, k + 1] - pt_n[j, k]) / duration_s
+
+
+@njit(**JIT, inline="always")
+def segment_climb_bound_mps(pt_z, seg, j, k, duration_s):
+    """The largest climb or sink rate on segment k: the climb rate
+    (z1 - z0 + 4 H (1 - 2 s)) / duration is linear in s, so largest in magnitude at an end."""
+    dz, h = pt_z[j, k + 1] - pt_z[j, k], seg[j, k, SEG_BULGE_M]
+    return max(abs(dz + 4.0 * h), abs(dz - 4.0 * h)) / duration_s
+
+
+@njit(**JIT)
+def segment_speed_bound_mps(pt_e, pt_n, pt_z, pt_t, seg, j, k):
+    """An upper bound of threat j's speed on segment k (duration > 0): hypot(ground speed,
+    largest climb rate). hypot(x, 0) is |x| exactly (C99 Annex F.10.4.3), so level flight
+    needs no call."""
+    dur = pt_t[j, k + 1] - pt_t[j, k]
+    ground = segment_ground_speed_mps(pt_e, pt_n, j, k, dur)
+    climb = segment_climb_bound_mps(pt_z, seg, j, k, dur)
+    return ground if climb == 0.0 else math.hypot(ground, climb)
+
+
+@njit(**JIT)
+def seal_speed_bounds(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j):
+    """Fill seg[j, k, SEG_SPEED_FROM_MPS], from the last segment back: the largest
+    segment_speed_bound_mps over segments k, k+1, ... of positive duration (0 if none)."""
+    fastest = 0.0
+    for k in range(n_pts[j] - 2, -1, -1):
+        if pt_t[j, k + 1] - pt_t[j, k] > 0.0:
+            fastest = max(fastest, segment_speed_bound_mps(pt_e, pt_n, pt_z, pt_t, seg, j, k))
+        seg[j, k, SEG_SPEED_FROM_MPS] = fastest
 
 
 @njit(**JIT)

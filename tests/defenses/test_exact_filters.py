@@ -1,7 +1,8 @@
 """The geometry bounds that skip hypot calls return exactly what the textbook formula returns.
 
-slant_bound_m, speed_bound_mps and envelope.in_range_band compare squared distances first and
-call hypot only where the comparison is too close to call (issue 11). Their values feed the
+slant_bound_m and envelope.in_range_band compare squared distances first and call hypot only
+where the comparison is too close to call (issue 11); speed_bound_mps looks up a maximum the
+trajectory builders stored per segment (trajectory.seal_speed_bounds). Their values feed the
 intercept brackets and every cached horizon, so "close" is not enough: each must equal, bit for
 bit, the plain maximum / comparison of hypot values written out below (compiled with Numba, so
 that both sides use the same libm hypot; CPython's math.hypot rounds differently). The inputs
@@ -18,7 +19,13 @@ from numba import njit
 
 from salvosim.defenses.envelope import in_range_band
 from salvosim.defenses.intercept import slant_bound_m, speed_bound_mps
-from salvosim.threats.trajectory import position_at
+from salvosim.threats.trajectory import (
+    SEG_BULGE_M,
+    build_ballistic,
+    build_cruise,
+    new_trajectories,
+    position_at,
+)
 from tests.defenses.test_geometry_oracles import (
     THREAT_FAMILIES,
     Draws,
@@ -31,7 +38,7 @@ from tests.defenses.test_geometry_oracles import (
 
 
 @njit
-def textbook_slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, t_to_s, unit_e,
+def textbook_slant_bound_m(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s, t_to_s, unit_e,
                            unit_n):
     ground = 0.0
     top = 0.0
@@ -40,21 +47,21 @@ def textbook_slant_bound_m(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s, t_
         if t1 < t_from_s or t0 > t_to_s:
             continue
         for t in (max(t0, t_from_s), min(t1, t_to_s)):
-            e, n, _ = position_at(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t)
+            e, n, _ = position_at(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t)
             ground = max(ground, math.hypot(e - unit_e, n - unit_n))
-        top = max(top, max(pt_z[j, k], pt_z[j, k + 1]) + max(bulge[j, k], 0.0))
+        top = max(top, max(pt_z[j, k], pt_z[j, k + 1]) + max(seg[j, k, SEG_BULGE_M], 0.0))
     return math.hypot(ground, top)
 
 
 @njit
-def textbook_speed_bound_mps(pt_e, pt_n, pt_z, pt_t, bulge, n_pts, j, t_from_s):
+def textbook_speed_bound_mps(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s):
     v_max = 0.0
     for k in range(n_pts[j] - 1):
         dur = pt_t[j, k + 1] - pt_t[j, k]
         if pt_t[j, k + 1] < t_from_s or dur <= 0.0:
             continue
         ground = math.hypot(pt_e[j, k + 1] - pt_e[j, k], pt_n[j, k + 1] - pt_n[j, k]) / dur
-        dz, h = pt_z[j, k + 1] - pt_z[j, k], bulge[j, k]
+        dz, h = pt_z[j, k + 1] - pt_z[j, k], seg[j, k, SEG_BULGE_M]
         climb = max(abs(dz + 4.0 * h), abs(dz - 4.0 * h)) / dur
         v_max = max(v_max, math.hypot(ground, climb))
     return v_max
@@ -88,7 +95,9 @@ def test_slant_and_speed_bounds_equal_the_textbook_maximum(u, family, tie):
     unit = bisector_unit(tr, d) if tie else place(traj, d)
     t_lo, t_hi = tr[3][0, 0], tr[3][0, tr[5][0] - 1]
     span = t_hi - t_lo
-    times = [t_lo - 1.0, t_lo, t_hi, t_hi + 1.0] + [float(x) for x in tr[3][0, :tr[5][0]]] + \
+    points = [float(x) for x in tr[3][0, :tr[5][0]]]
+    times = [t_lo - 1.0, t_lo, t_hi, t_hi + 1.0] + points + \
+        [math.nextafter(x, math.inf) for x in points] + \
         [t_lo + span * d.lerp(-0.05, 1.05) for _ in range(4)]
     for t_from in times:
         assert speed_bound_mps(*tr, 0, t_from) == textbook_speed_bound_mps(*tr, 0, t_from)
@@ -98,10 +107,36 @@ def test_slant_and_speed_bounds_equal_the_textbook_maximum(u, family, tie):
             assert got == want, (traj, unit, t_from, t_to, got, want)
 
 
+def test_speed_bound_lookup_on_reused_rows_and_zero_length_legs():
+    """speed_bound_mps reads the maximum the builders stored (trajectory.seal_speed_bounds).
+    A row reused for a shorter flight must not keep the old flight's speeds; a zero-length leg
+    (an ingress waypoint on the launch point) has no speed; a nan start counts every segment,
+    as the textbook comparison does."""
+    tr = list(new_trajectories(1))
+    build_cruise(*tr, 0, 0.0, -30000.0, 2000.0, 0.0, 0.0, 900.0, 3000.0, 8000.0, True, 1.0,
+                 12000.0)
+    assert tr[5][0] == 4
+    fast = speed_bound_mps(*tr, 0, 0.0)
+    cases = [(0.0, 0.0, 0.0, -30000.0, 100.0, 500.0, True, 0.0, 30000.0),  # W on the launcher
+             (-20000.0, 0.0, 0.0, 0.0, 180.0, 40.0, False, 0.0, 0.0)]
+    for launch_e, launch_n, imp_e, imp_n, speed, alt, ingress, bearing, ingress_m in cases:
+        build_cruise(*tr, 0, 5.0, launch_e, launch_n, imp_e, imp_n, speed, alt, 400.0, ingress,
+                     bearing, ingress_m)
+        t = tr[3][0, :tr[5][0]]
+        assert (np.diff(t) == 0.0).any() == ingress
+        for t_from in [math.nan, -1.0, *t, *(math.nextafter(x, math.inf) for x in t)]:
+            got = speed_bound_mps(*tr, 0, t_from)
+            assert got == textbook_speed_bound_mps(*tr, 0, t_from), (t_from, got)
+            assert got < fast
+    build_ballistic(*tr, 0, 0.0, 0.0, 0.0, 300000.0, 0.0, 1500.0, 60000.0)
+    assert speed_bound_mps(*tr, 0, 10.0) == textbook_speed_bound_mps(*tr, 0, 10.0) > 1500.0
+
+
 def test_slant_bound_ties_and_the_underflow_guard():
     """Two ends at exactly the same distance (a straight pass abeam of the unit), and a unit
     sitting on the track at an end (distance 0)."""
-    tr = [np.zeros((1, 8)) for _ in range(5)] + [np.array([3], np.int64)]
+    tr = list(new_trajectories(1))
+    tr[5][0] = 3
     pe, pn, pz, pt = tr[0][0], tr[1][0], tr[2][0], tr[3][0]
     pe[:3] = [-1000.0, 1000.0, 3000.0]
     pn[:3] = 250.0

@@ -113,11 +113,11 @@ def test_an_ingress_waypoint_inside_the_dive_distance_dives_from_the_waypoint(in
     """Issue: a Quds-1 whose ingress waypoint lies closer to the target than its dive distance
     made the engines disagree. The geometry (trajectory.build_cruise): when the last leg is
     shorter than the dive distance the dive starts at the waypoint; both engines follow it."""
-    from salvosim.threats.trajectory import MAX_PTS, build_cruise
-    tr = [np.zeros((1, MAX_PTS)) for _ in range(5)] + [np.zeros(1, np.int64)]
+    from salvosim.threats.trajectory import build_cruise, new_trajectories
+    tr = list(new_trajectories(1))
     build_cruise(*tr, 0, 0.0, -40000.0, 0.0, 0.0, 0.0, 230.0, 50.0, 500.0, True,
                  math.radians(bearing_deg), ingress_m)
-    pt_e, pt_n, pt_z, pt_t, bulge, n_pts = tr
+    pt_e, pt_n, pt_z, pt_t, seg, n_pts = tr
     assert n_pts[0] == 3                                     # L -> W -> I, no separate D
     assert pt_z[0, 1] == 50.0 and pt_z[0, 2] == 0.0
     assert math.hypot(pt_e[0, 1], pt_n[0, 1]) == pytest.approx(ingress_m)

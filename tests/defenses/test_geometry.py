@@ -9,11 +9,11 @@ from salvosim.defenses.intercept import earliest_shot_time_s, intercept_time_s, 
 from salvosim.defenses.sensors import detection_time_s
 from salvosim.engine.constants import HORIZON_K_M
 from salvosim.engine.rng import key_normal, key_uniform
-from salvosim.threats.trajectory import MAX_PTS, build_ballistic, build_cruise, position_at
+from salvosim.threats.trajectory import build_ballistic, build_cruise, new_trajectories, position_at
 
 
 def arrays(J=1):
-    return [np.zeros((J, MAX_PTS)) for _ in range(5)] + [np.zeros(J, np.int64)]
+    return list(new_trajectories(J))
 
 
 def ballistic(launch=(-8000.0, 0.0), impact=(0.0, 0.0), speed=300.0, apogee=1600.0, t0=0.0):

@@ -52,10 +52,10 @@ from salvosim.defenses.intercept import (
 )
 from salvosim.defenses.sensors import detection_lower_bound_s, detection_time_s
 from salvosim.threats.trajectory import (
-    MAX_PTS,
     build_ballistic,
     build_cruise,
     max_ground_speed_mps,
+    new_trajectories,
     position_at,
 )
 from tests.defenses import oracle_geometry as og
@@ -235,7 +235,7 @@ def make_t_end(traj, d):
 
 
 def core_arrays(traj):
-    tr = [np.zeros((1, MAX_PTS)) for _ in range(5)] + [np.zeros(1, np.int64)]
+    tr = list(new_trajectories(1))
     if isinstance(traj, og.Ballistic):
         build_ballistic(*tr, 0, traj.t0, traj.launch_e, traj.launch_n, traj.impact_e,
                         traj.impact_n, traj.v_avg, traj.apogee_m)

@@ -73,7 +73,7 @@ def test_single_channel_gun_engages_at_most_shot_window_over_cycle_plus_one_rock
     prepare_replication(sc, 7, 0, inst)
     a, b = inst.win_a[0, 0], inst.win_b[0, 0]
     from salvosim.defenses.intercept import slant_range_m
-    r = lambda t: slant_range_m(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.bulge,  # noqa: E731
+    r = lambda t: slant_range_m(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg,  # noqa: E731
                                 inst.n_pts, 0, t, 0.0, 0.0)
     shot_window = (b - r(b) / 900.0) - (a - r(a) / 900.0)
     bound = math.floor(shot_window / (burst_s + retarget_s)) + 1
