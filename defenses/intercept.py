@@ -55,7 +55,7 @@ from salvosim.engine.jit import JIT
 from salvosim.threats.trajectory import SEG_BULGE_M, SEG_SPEED_FROM_MPS, position_at
 
 
-@njit(**JIT)
+@njit(**JIT, inline="always")
 def slant_range_m(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s, unit_e, unit_n):
     e, n, z = position_at(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s)
     return math.sqrt((e - unit_e) ** 2 + (n - unit_n) ** 2 + z * z)
