@@ -61,7 +61,7 @@ def slant_range_m(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s, unit_e, unit_n):
     return math.sqrt((e - unit_e) ** 2 + (n - unit_n) ** 2 + z * z)
 
 
-@njit(**JIT)
+@njit(**JIT, inline="always")
 def arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s, unit_e, unit_n,
                         launch_delay_s, speed_mps):
     """F(t): the shot time whose interceptor reaches threat j exactly at t."""
@@ -113,7 +113,7 @@ def slant_bound_m(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s, t_to_s, unit_
     return math.hypot(ground, top)
 
 
-@njit(**JIT)
+@njit(**JIT, inline="always")
 def _closing_gap_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s, t_shot_s, unit_e, unit_n,
                    launch_delay_s, speed_mps):
     """g(t) = t - t_shot - delay - slant(t) / speed (< 0: the interceptor has not got there)."""
@@ -203,7 +203,7 @@ def _refine_root(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_shot_s, unit_e, unit_n
 
 
 # ---------------------------------------------------------------------------- lasers
-@njit(**JIT)
+@njit(**JIT, inline="always")
 def _fluence_rate(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s, unit_e, unit_n, dwell_ref_m):
     """(dwell_ref / slant)^2: dwell seconds completed per second at time t."""
     r = max(slant_range_m(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s, unit_e, unit_n),
