@@ -247,6 +247,15 @@ def mark_engaged(j, u, assigned_to, assign_engaged, queue_count):
 
 # ---------------------------------------------------------------------------- why not engaged
 @njit(**JIT, inline="always")
+def first_useful_shot_for(sc, inst, u, j, t_from_s, window_start_s, window_end_s):
+    """intercept.first_useful_shot_s of unit u at threat j from t_from."""
+    return first_useful_shot_s(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg, inst.n_pts,
+                               j, t_from_s, window_start_s, window_end_s, sc.un_e[u], sc.un_n[u],
+                               sc.un_unlimited[u], sc.un_launch_delay_s[u], sc.un_speed_mps[u],
+                               sc.un_dwell_s[u], sc.un_dwell_ref_m[u])
+
+
+@njit(**JIT, inline="always")
 def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t, assigned_ever, reload_start,
                             reload_end):
     """Why unit u never engaged threat j (WHY_* codes, larger = got closer to a shot).
@@ -273,15 +282,17 @@ def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t, assigned_ever
     a, b = inst.win_a[u, j], inst.win_b[u, j]
     if math.isnan(a):
         return WHY_ENVELOPE
-    t_first = math.inf
-    for k in range(2):
-        t_from = inst.t_launch[j] if k == 0 else t_known + sc.un_reaction_s[u]
-        t_first = first_useful_shot_s(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg,
-                                      inst.n_pts, j, t_from, a, b, sc.un_e[u], sc.un_n[u],
-                                      sc.un_unlimited[u], sc.un_launch_delay_s[u],
-                                      sc.un_speed_mps[u], sc.un_dwell_s[u], sc.un_dwell_ref_m[u])
+    # No useful shot from launch on: WHY_NO_SHOT; none from track + reaction time on: WHY_LATE.
+    # When track + reaction comes at or after launch, a useful shot from then on is also one
+    # from launch on (the first useful shot from t_from is the earliest at or after t_from), so
+    # the shot from launch is solved only when there is none from track + reaction time.
+    t_launch, t_ready = inst.t_launch[j], t_known + sc.un_reaction_s[u]
+    t_first = first_useful_shot_for(sc, inst, u, j, t_ready, a, b)
+    if t_ready < t_launch or t_first == math.inf:
+        if first_useful_shot_for(sc, inst, u, j, t_launch, a, b) == math.inf:
+            return WHY_NO_SHOT
         if t_first == math.inf:
-            return WHY_NO_SHOT if k == 0 else WHY_LATE
+            return WHY_LATE
     if sc.c2_central and not assigned_ever[u, j]:
         return WHY_NOT_ASSIGNED
     if t_first >= out_of_ammo_t[u]:
