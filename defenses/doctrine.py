@@ -286,10 +286,14 @@ def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t, assigned_ever
     # When track + reaction comes at or after launch, a useful shot from then on is also one
     # from launch on (the first useful shot from t_from is the earliest at or after t_from), so
     # the shot from launch is solved only when there is none from track + reaction time.
+    # A laser's search depends on t_from only through max(t_from, a) (first_useful_shot_s).
     t_launch, t_ready = inst.t_launch[j], t_known + sc.un_reaction_s[u]
     t_first = first_useful_shot_for(sc, inst, u, j, t_ready, a, b)
     if t_ready < t_launch or t_first == math.inf:
-        if first_useful_shot_for(sc, inst, u, j, t_launch, a, b) == math.inf:
+        same_search = sc.un_unlimited[u] and max(t_launch, a) == max(t_ready, a)
+        t_first_launch = t_first if same_search else first_useful_shot_for(sc, inst, u, j,
+                                                                           t_launch, a, b)
+        if t_first_launch == math.inf:
             return WHY_NO_SHOT
         if t_first == math.inf:
             return WHY_LATE
