@@ -9,7 +9,7 @@ import math
 
 from numba import njit
 
-from salvosim.defenses.intercept import first_useful_shot_s, slant_range_m
+from salvosim.defenses.intercept import first_useful_shot_s, search_start_s, slant_range_m
 from salvosim.engine.constants import (
     HOLD_LAUNCH,
     KIND_GUN,
@@ -168,6 +168,15 @@ def note_reload(u, t_start_s, t_end_s, reload_start, reload_end):
 
 # ---------------------------------------------------------------------------- central C2
 @njit(**JIT, inline="always")
+def first_useful_shot_for(sc, inst, u, j, t_from_s, window_start_s, window_end_s):
+    """intercept.first_useful_shot_s of unit u at threat j from t_from."""
+    return first_useful_shot_s(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg, inst.n_pts,
+                               j, t_from_s, window_start_s, window_end_s, sc.un_e[u], sc.un_n[u],
+                               sc.un_unlimited[u], sc.un_launch_delay_s[u], sc.un_speed_mps[u],
+                               sc.un_dwell_s[u], sc.un_dwell_ref_m[u])
+
+
+@njit(**JIT, inline="always")
 def best_unit_for(sc, inst, j, now, engagements_of, magazine, reserve, queue_count):
     """Central weapon assignment (MODEL.md §6 v2): the unit with the lowest cost per expected
     kill that may engage j by doctrine, still has a useful shot (its latest useful shot is
@@ -190,11 +199,9 @@ def best_unit_for(sc, inst, j, now, engagements_of, magazine, reserve, queue_cou
             continue
         # The latest useful shot is a closed form that is exact only for a threat that cannot
         # outrun the interceptor: make sure a useful shot really remains.
-        if first_useful_shot_s(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg, inst.n_pts,
-                               j, max(now, inst.known_t[u, j] + sc.un_reaction_s[u]),
-                               inst.win_a[u, j], inst.win_b[u, j], sc.un_e[u], sc.un_n[u],
-                               sc.un_unlimited[u], sc.un_launch_delay_s[u], sc.un_speed_mps[u],
-                               sc.un_dwell_s[u], sc.un_dwell_ref_m[u]) < math.inf:
+        if first_useful_shot_for(sc, inst, u, j,
+                                 max(now, inst.known_t[u, j] + sc.un_reaction_s[u]),
+                                 inst.win_a[u, j], inst.win_b[u, j]) < math.inf:
             best, best_cost, best_last = u, cost, last
     return best
 
@@ -247,15 +254,6 @@ def mark_engaged(j, u, assigned_to, assign_engaged, queue_count):
 
 # ---------------------------------------------------------------------------- why not engaged
 @njit(**JIT, inline="always")
-def first_useful_shot_for(sc, inst, u, j, t_from_s, window_start_s, window_end_s):
-    """intercept.first_useful_shot_s of unit u at threat j from t_from."""
-    return first_useful_shot_s(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg, inst.n_pts,
-                               j, t_from_s, window_start_s, window_end_s, sc.un_e[u], sc.un_n[u],
-                               sc.un_unlimited[u], sc.un_launch_delay_s[u], sc.un_speed_mps[u],
-                               sc.un_dwell_s[u], sc.un_dwell_ref_m[u])
-
-
-@njit(**JIT, inline="always")
 def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t, assigned_ever, reload_start,
                             reload_end):
     """Why unit u never engaged threat j (WHY_* codes, larger = got closer to a shot).
@@ -285,12 +283,13 @@ def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t, assigned_ever
     # No useful shot from launch on: WHY_NO_SHOT; none from track + reaction time on: WHY_LATE.
     # When track + reaction comes at or after launch, a useful shot from then on is also one
     # from launch on (the first useful shot from t_from is the earliest at or after t_from), so
-    # the shot from launch is solved only when there is none from track + reaction time.
-    # A laser's search depends on t_from only through max(t_from, a) (first_useful_shot_s).
+    # the shot from launch is solved only when there is none from track + reaction time, and
+    # only when its search starts elsewhere (intercept.search_start_s).
     t_launch, t_ready = inst.t_launch[j], t_known + sc.un_reaction_s[u]
     t_first = first_useful_shot_for(sc, inst, u, j, t_ready, a, b)
     if t_ready < t_launch or t_first == math.inf:
-        same_search = sc.un_unlimited[u] and max(t_launch, a) == max(t_ready, a)
+        is_laser = sc.un_unlimited[u]
+        same_search = search_start_s(is_laser, t_launch, a) == search_start_s(is_laser, t_ready, a)
         t_first_launch = t_first if same_search else first_useful_shot_for(sc, inst, u, j,
                                                                            t_launch, a, b)
         if t_first_launch == math.inf:

@@ -73,8 +73,8 @@ def sector_edges(facing_deg, width_deg):
     per window or detection, not per segment); zeros for an all-round one (no edges)."""
     if width_deg >= 360.0:
         return 0.0, 0.0, 0.0, 0.0
-    az_lo = math.radians(facing_deg + -1.0 * 0.5 * width_deg)
-    az_hi = math.radians(facing_deg + 1.0 * 0.5 * width_deg)
+    az_lo = math.radians(facing_deg - 0.5 * width_deg)
+    az_hi = math.radians(facing_deg + 0.5 * width_deg)
     return math.sin(az_lo), math.cos(az_lo), math.sin(az_hi), math.cos(az_hi)
 
 

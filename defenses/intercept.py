@@ -596,6 +596,16 @@ def wake_at(t_star_s, t_from_s):
     return t_star_s if t_star_s > t_from_s else t_from_s + MIN_WAKE_STEP_S
 
 
+@njit(**JIT, inline="always")
+def search_start_s(is_laser, t_from_s, window_start_s):
+    """Where first_useful_shot_s's search from t_from starts: a laser starts no dwell before
+    its window opens (earliest_shot_time_s tells it the window start), so max(t_from, a);
+    any other weapon at t_from. Two searches with the same start give the same answer."""
+    if is_laser and not math.isnan(window_start_s):
+        return max(t_from_s, window_start_s)
+    return t_from_s
+
+
 @njit(**JIT)
 def first_useful_shot_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s,
                         window_start_s, window_end_s, unit_e, unit_n,
@@ -606,14 +616,12 @@ def first_useful_shot_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s,
     For a laser that is s = max(t_from, a) if the dwell started at s ends by b, else +inf;
     settled_laser_shot decides most cases without integrating (the kernel's laser rule; the
     not-engaged reasons ask this for every unengaged threat)."""
-    if is_laser and not math.isnan(window_start_s):
-        s = max(t_from_s, window_start_s)
-        if s <= window_end_s:
-            t_shot = settled_laser_shot(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, s,
-                                        window_end_s, unit_e, unit_n, dwell_s, dwell_ref_m)[0]
-            if not math.isnan(t_shot):
-                return t_shot
-    t = t_from_s
+    t = search_start_s(is_laser, t_from_s, window_start_s)
+    if is_laser and not math.isnan(window_start_s) and t <= window_end_s:
+        t_shot = settled_laser_shot(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t, window_end_s,
+                                    unit_e, unit_n, dwell_s, dwell_ref_m)[0]
+        if not math.isnan(t_shot):
+            return t_shot
     for _ in range(INTERCEPT_SCAN_MAX_STEPS):
         t_next = earliest_shot_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t, window_start_s,
                                       window_end_s, unit_e, unit_n, is_laser, launch_delay_s,

@@ -528,7 +528,7 @@ def run_events(sc, seed, rep, ws, check):
     shots, rounds, engagements, kills = ws.shots, ws.rounds, ws.engagements, ws.kills
     last_decision_t, last_request_t = ws.last_decision_t, ws.last_request_t
     pt_e, pt_n, pt_z, pt_t, seg, n_pts = (inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t,
-                                            inst.seg, inst.n_pts)
+                                          inst.seg, inst.n_pts)
     t_end, t_impact, fails, in_defended = inst.t_end, inst.t_impact, inst.fails, inst.in_defended
     known_t, win_a, win_b, engageable = inst.known_t, inst.win_a, inst.win_b, inst.engageable
     target_value = inst.target_value
