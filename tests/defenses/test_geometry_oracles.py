@@ -45,6 +45,7 @@ from salvosim.defenses.intercept import (
     laser_dwell_bounds,
     laser_dwell_end_s,
     latest_useful_shot_s,
+    search_start_s,
     slant_bound_m,
     speed_bound_mps,
     useful_until_s,
@@ -1055,3 +1056,31 @@ def test_early_shot_bound_claims_by_speed_are_made():
         if case is not None:
             by_speed += check_early_shot_bound(case)
     assert by_speed >= 20, by_speed
+
+
+def check_search_from_earlier(case):
+    """What the not-engaged reasons rest on (doctrine.unit_not_engaged_reason): a useful shot
+    found from t_from is also found from any earlier start (launch, or between), and two starts
+    with the same search_start_s give the same answer. The oracle arbitrates a miss: only the
+    WAKE_STEP issue (every useful shot within 1 ms) may explain one."""
+    traj, tr, wpn, a, b, t_from = case
+    later = first_useful_shot_s(*tr, 0, t_from, a, b, *core_args(wpn))
+    for t0 in (traj.t_launch, 0.5 * (traj.t_launch + t_from), t_from - 1e-3):
+        if not t0 <= t_from:
+            continue
+        earlier = first_useful_shot_s(*tr, 0, t0, a, b, *core_args(wpn))
+        if search_start_s(wpn.is_laser, t0, a) == search_start_s(wpn.is_laser, t_from, a):
+            assert earlier == later, describe(traj, weapon=wpn, a=a, b=b, t0=t0, t_from=t_from)
+        if later < math.inf and earlier == math.inf:
+            loose, strict = oracle_first_shots(traj, wpn, t0, a, b)
+            missed_for_a_known_reason(traj, tr, wpn, t0, a, b, loose, strict,
+                                      lambda: describe(traj, weapon=wpn, a=a, b=b, t0=t0,
+                                                       t_from=t_from, later=later))
+
+
+@oracle_settings(600)
+@given(u=uniforms, family=SHOT_FAMILIES, kind=SHOT_WEAPONS)
+def test_a_shot_found_later_is_found_from_earlier(u, family, kind):
+    case = shot_case(u, family, kind)
+    assume(case is not None)
+    tolerating_known_issues(check_search_from_earlier, case)
