@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from salvosim.engine.compile import compile_scenario
-from salvosim.engine.montecarlo import run_block_numba, run_block_reference
+from salvosim.engine.montecarlo import guided_chunks, run_block_numba, run_block_reference
 from salvosim.engine.variants import load_scenario
 from tests.scenario_kit import compile_dict, oracle_scenario, radar
 
@@ -46,6 +46,32 @@ def test_numba_results_are_bit_identical_for_one_and_two_threads(path):
     two = run_block_numba(sc, 5, 100, 64, threads=2)
     for field in one._fields[1:]:
         np.testing.assert_array_equal(getattr(one, field), getattr(two, field))
+
+
+def test_three_threads_and_reused_workspaces_give_the_same_bits():
+    """Three workers, each reusing its workspace over several chunks of the guided schedule."""
+    sc, _ = compile_scenario(load_scenario("scenarios/al_asad_drone_raid.toml"))
+    one = run_block_numba(sc, 8, 7, 30, threads=1)
+    three = run_block_numba(sc, 8, 7, 30, threads=3)
+    for field in one._fields[1:]:
+        np.testing.assert_array_equal(getattr(one, field), getattr(three, field))
+
+
+@settings(max_examples=300, deadline=None)
+@given(n=st.integers(1, 20000), threads=st.integers(1, 8), min_reps=st.integers(1, 16))
+def test_guided_chunks_cover_the_block_once_and_shrink(n, threads, min_reps):
+    bounds = guided_chunks(n, threads, min_reps)
+    assert bounds[0][0] == 0 and bounds[-1][1] == n
+    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))      # contiguous, no overlap
+    sizes = [hi - lo for lo, hi in bounds]
+    assert all(s >= 1 for s in sizes)
+    assert all(s >= min_reps for s in sizes[:-1])                      # only the last is cut
+    assert all(a >= b for a, b in zip(sizes[:-1], sizes[1:-1]))        # they shrink
+    # the first chunk leaves the other workers as much to do: nobody waits on a giant chunk
+    assert sizes[0] <= max(min_reps, n // (2 * threads))
+    # few chunks: geometric shrinking (each at least 1/(4 threads) of the rest until the rest
+    # is under 2 threads x min_reps), so the per-chunk call overhead stays negligible
+    assert len(bounds) <= 4 * threads * (1 + np.log(n)) + 2 * threads + 2
 
 
 def test_a_replication_does_not_depend_on_the_block_it_runs_in():
