@@ -204,11 +204,33 @@ def _refine_root(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_shot_s, unit_e, unit_n
 
 # ---------------------------------------------------------------------------- lasers
 @njit(**JIT, inline="always")
-def _fluence_rate(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s, unit_e, unit_n, dwell_ref_m):
-    """(dwell_ref / slant)^2: dwell seconds completed per second at time t."""
+def _fluence_rate_and_range(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s, unit_e, unit_n,
+                            dwell_ref_m):
+    """(w, r): the fluence rate w = (dwell_ref / r)^2 at time t and the capped slant r."""
     r = max(slant_range_m(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s, unit_e, unit_n),
             LASER_MIN_SLANT_M)
-    return (dwell_ref_m / r) ** 2
+    return (dwell_ref_m / r) ** 2, r
+
+
+@njit(**JIT, inline="always")
+def _fluence_rate(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s, unit_e, unit_n, dwell_ref_m):
+    """(dwell_ref / slant)^2: dwell seconds completed per second at time t."""
+    return _fluence_rate_and_range(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s, unit_e, unit_n,
+                                   dwell_ref_m)[0]
+
+
+@njit(**JIT, inline="always")
+def dwell_step_s(w0, r0_capped_m, dwell_ref_m, v_max_mps):
+    """The Simpson step from a point with fluence rate w0 (its capped slant r0_capped_m):
+    min(LASER_STEP_S, max(LASER_MIN_STEP_S, 0.05 r0 / v_max)) with r0 = dwell_ref / sqrt(w0).
+    That r0 is the capped slant to within a few ulps while w0 is a normal number (>= 1e-300:
+    no subnormal rounding), so from r0_capped_m >= 5 v_max (1 + 1e-9) on the step is
+    LASER_STEP_S without the square root and two divisions, which were the serial chain from
+    one step to the next (test_dwell_step_shortcut_is_exact)."""
+    if r0_capped_m >= 5.0 * v_max_mps * (1.0 + 1e-9) and w0 >= 1e-300:
+        return LASER_STEP_S
+    r0 = dwell_ref_m / math.sqrt(w0)
+    return min(LASER_STEP_S, max(LASER_MIN_STEP_S, 0.05 * r0 / v_max_mps))
 
 
 @njit(**JIT)
@@ -220,18 +242,18 @@ def laser_dwell_end_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_start_s, unit_e, 
         return math.inf
     done = 0.0
     t0 = t_start_s
-    w0 = _fluence_rate(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t0, unit_e, unit_n, dwell_ref_m)
+    w0, r0 = _fluence_rate_and_range(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t0, unit_e, unit_n,
+                                     dwell_ref_m)
     # Steps of at most 0.25 s, and short enough that the range changes by at most 5 % in one
     # (Simpson's rule is then accurate to ~1e-6 even where the threat passes close by).
     v_max = max(speed_bound_mps(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_start_s), 1e-9)
     for _ in range(LASER_MAX_STEPS):
-        r0 = dwell_ref_m / math.sqrt(w0)
-        t1 = min(t0 + min(LASER_STEP_S, max(LASER_MIN_STEP_S, 0.05 * r0 / v_max)), t_limit_s)
+        t1 = min(t0 + dwell_step_s(w0, r0, dwell_ref_m, v_max), t_limit_s)
         h = t1 - t0
         wm = _fluence_rate(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t0 + 0.5 * h, unit_e, unit_n,
                            dwell_ref_m)
-        w1 = _fluence_rate(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t1, unit_e, unit_n,
-                           dwell_ref_m)
+        w1, r1 = _fluence_rate_and_range(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t1, unit_e,
+                                         unit_n, dwell_ref_m)
         piece = h / 6.0 * (w0 + 4.0 * wm + w1)
         if done + piece >= dwell_s:
             # The dwell ends in this step: bisect on Simpson's rule over [t0, t0 + x].
@@ -253,7 +275,7 @@ def laser_dwell_end_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_start_s, unit_e, 
         done += piece
         if t1 >= t_limit_s:
             return math.inf
-        t0, w0 = t1, w1
+        t0, w0, r0 = t1, w1, r1
     return math.inf
 
 

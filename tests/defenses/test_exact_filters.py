@@ -8,6 +8,11 @@ bit, the plain maximum / comparison of hypot values written out below (compiled 
 that both sides use the same libm hypot; CPython's math.hypot rounds differently). The inputs
 include exact ties (cruise segments flown at one speed, a unit on the perpendicular bisector of
 two track points, ranges exactly at a band's edges and one ulp either side).
+
+The laser dwell integral takes its Simpson step from the slant it already has instead of
+re-deriving it from the fluence rate (intercept.dwell_step_s): the steps, and so every dwell
+end, must equal the textbook loop's, bit for bit, including slants some ulps either side of
+the threshold and reference ranges small enough for subnormal rates.
 """
 import math
 
@@ -18,7 +23,21 @@ from hypothesis import strategies as st
 from numba import njit
 
 from salvosim.defenses.envelope import in_range_band
-from salvosim.defenses.intercept import slant_bound_m, speed_bound_mps
+from salvosim.defenses.intercept import (
+    _fluence_rate,
+    dwell_step_s,
+    laser_dwell_end_s,
+    slant_bound_m,
+    speed_bound_mps,
+)
+from salvosim.engine.constants import (
+    INTERCEPT_MAX_ITER,
+    INTERCEPT_TOL_S,
+    LASER_MAX_STEPS,
+    LASER_MIN_SLANT_M,
+    LASER_MIN_STEP_S,
+    LASER_STEP_S,
+)
 from salvosim.threats.trajectory import (
     SEG_BULGE_M,
     build_ballistic,
@@ -30,7 +49,9 @@ from tests.defenses.test_geometry_oracles import (
     THREAT_FAMILIES,
     Draws,
     core_arrays,
+    dwell_for,
     make_threat,
+    make_weapon,
     oracle_settings,
     place,
     uniforms,
@@ -204,3 +225,96 @@ def test_range_band_with_underflowing_squares():
         d_e, d_n = rng.uniform(-2e-161, 2e-161, 2)
         lo, hi = sorted(rng.uniform(0.0, 3e-161, 2))
         assert in_range_band(d_e, d_n, lo, hi) == textbook_in_range_band(d_e, d_n, lo, hi)
+
+
+# ---------------------------------------------------------------------------- laser dwell steps
+@njit
+def textbook_step_s(w0, dwell_ref_m, v_max_mps):
+    r0 = dwell_ref_m / math.sqrt(w0)
+    return min(LASER_STEP_S, max(LASER_MIN_STEP_S, 0.05 * r0 / v_max_mps))
+
+
+@njit
+def textbook_dwell_end_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_start_s, unit_e, unit_n,
+                         dwell_s, dwell_ref_m, t_limit_s):
+    """laser_dwell_end_s with the step computed from the rate's square root at every step."""
+    if t_start_s > t_limit_s:
+        return math.inf
+    done = 0.0
+    t0 = t_start_s
+    w0 = _fluence_rate(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t0, unit_e, unit_n, dwell_ref_m)
+    v_max = max(speed_bound_mps(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_start_s), 1e-9)
+    for _ in range(LASER_MAX_STEPS):
+        t1 = min(t0 + textbook_step_s(w0, dwell_ref_m, v_max), t_limit_s)
+        h = t1 - t0
+        wm = _fluence_rate(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t0 + 0.5 * h, unit_e, unit_n,
+                           dwell_ref_m)
+        w1 = _fluence_rate(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t1, unit_e, unit_n,
+                           dwell_ref_m)
+        piece = h / 6.0 * (w0 + 4.0 * wm + w1)
+        if done + piece >= dwell_s:
+            lo, hi = 0.0, h
+            for _ in range(INTERCEPT_MAX_ITER):
+                if hi - lo <= INTERCEPT_TOL_S:
+                    break
+                x = 0.5 * (lo + hi)
+                part = x / 6.0 * (w0 + 4.0 * _fluence_rate(pt_e, pt_n, pt_z, pt_t, seg, n_pts,
+                                                           j, t0 + 0.5 * x, unit_e, unit_n,
+                                                           dwell_ref_m)
+                                  + _fluence_rate(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j,
+                                                  t0 + x, unit_e, unit_n, dwell_ref_m))
+                if done + part >= dwell_s:
+                    hi = x
+                else:
+                    lo = x
+            return t0 + hi
+        done += piece
+        if t1 >= t_limit_s:
+            return math.inf
+        t0, w0 = t1, w1
+    return math.inf
+
+
+@oracle_settings(3000)
+@given(u=uniforms, tie=st.booleans())
+def test_dwell_step_shortcut_is_exact(u, tie):
+    """dwell_step_s = the textbook step for slants some ulps around 5 v_max and around the
+    shortcut's threshold 5 v_max (1 + 1e-9), and anywhere, over the reference ranges and
+    speeds the schema allows (subnormal rates included)."""
+    d = Draws(u)
+    v_max = 10.0 ** d.lerp(-9.0, 4.2)
+    ref = 10.0 ** d.lerp(-200.0, 6.7) if d() < 0.2 else 10.0 ** d.lerp(0.0, 6.7)
+    if tie:
+        r = 5.0 * v_max * ((1.0 + 1e-9) if d() < 0.5 else 1.0)
+        up = d() < 0.5
+        for _ in range(int(d() * 9)):
+            r = math.nextafter(r, math.inf if up else -math.inf)
+    else:
+        r = 10.0 ** d.lerp(0.0, 6.7)
+    r = max(r, LASER_MIN_SLANT_M)
+    if d() < 0.25:              # a subnormal rate (a reference range of ~1e-150 m)
+        ref = r * 10.0 ** d.lerp(-161.5, -154.0)
+    w0 = (ref / r) ** 2
+    if not w0 > 0.0:
+        return                  # a rate of exactly 0: the textbook step is 0.25 s, no claim
+    assert dwell_step_s(w0, r, ref, v_max) == textbook_step_s(w0, ref, v_max), \
+        (w0, r, ref, v_max)
+
+
+@oracle_settings(400)
+@given(u=uniforms, family=st.sampled_from(THREAT_FAMILIES))
+def test_laser_dwell_end_equals_the_textbook_loop(u, family):
+    """Every dwell end bit for bit, for dwells ending inside the interval, just beyond it,
+    and through close passes (where the step shrinks below 0.25 s)."""
+    d = Draws(u)
+    traj = make_threat(d, family)
+    tr = core_arrays(traj)
+    unit = bisector_unit(tr, d) if d() < 0.2 else place(traj, d)
+    wpn = make_weapon(d, unit, "laser")
+    t_start = traj.t_launch + d() * (traj.t_impact - traj.t_launch)
+    t_limit = traj.t_impact if d() < 0.5 else t_start + d() * (traj.t_impact - t_start)
+    dwell = dwell_for(traj, wpn, t_start, t_limit, d)
+    ref = wpn.ref_m if d() < 0.8 else wpn.ref_m * 10.0 ** d.lerp(-4.0, 1.0)
+    got = laser_dwell_end_s(*tr, 0, t_start, *unit, dwell, ref, t_limit)
+    want = textbook_dwell_end_s(*tr, 0, t_start, *unit, dwell, ref, t_limit)
+    assert got == want, (traj, unit, t_start, dwell, ref, t_limit, got, want)
