@@ -49,7 +49,7 @@ class Instances(NamedTuple):
     pt_n: np.ndarray
     pt_z: np.ndarray
     pt_t: np.ndarray
-    seg: np.ndarray         # [J, MAX_PTS, SEG_FIELDS] per segment: bulge, speed bound from it on
+    seg: np.ndarray         # [J, MAX_PTS, SEG_FIELDS] per segment: bulge, speed bounds from it on
     n_pts: np.ndarray       # [J]
     t_launch: np.ndarray    # [J] s
     t_impact: np.ndarray    # [J] s (predicted; the real end is t_end)
@@ -212,7 +212,7 @@ def sense_and_window_one(sc, j, inst):
     # track is the least (detection + track delay) over the sensors, so sensors are taken in
     # order of a lower bound of that (detection_lower_bound_s) until the bound passes the best
     # found; a unit's own sensor counts only if it can beat the network track.
-    v_ground = max_ground_speed_mps(inst.pt_e, inst.pt_n, inst.pt_t, inst.n_pts, j)
+    v_ground = max_ground_speed_mps(inst.seg, inst.n_pts, j)
     for s in range(len(sc.se_e)):
         inst.detect_t[s, j] = math.inf
         inst.sense_done[s] = True

@@ -16,7 +16,9 @@ point k+1; seg[j, k] holds what belongs to segment k:
 - seg[j, k, SEG_BULGE_M]: its bulge H;
 - seg[j, k, SEG_SPEED_FROM_MPS]: the largest speed bound (segment_speed_bound_mps) over
   segments k, k+1, ... of positive duration, 0 past the last. The builders fill it
-  (seal_speed_bounds), so intercept.speed_bound_mps is a lookup, not a loop of hypots.
+  (seal_speed_bounds), so intercept.speed_bound_mps is a lookup, not a loop of hypots;
+- seg[j, k, SEG_GROUND_SPEED_FROM_MPS]: likewise the largest ground speed
+  (segment_ground_speed_mps), so max_ground_speed_mps is a lookup too.
 """
 import math
 
@@ -28,7 +30,8 @@ from salvosim.engine.jit import JIT
 MAX_PTS = 4
 SEG_BULGE_M = 0
 SEG_SPEED_FROM_MPS = 1
-SEG_FIELDS = 2
+SEG_GROUND_SPEED_FROM_MPS = 2
+SEG_FIELDS = 3
 
 
 def new_trajectories(n_threats):
@@ -163,34 +166,41 @@ def segment_climb_bound_mps(pt_z, seg, j, k, duration_s):
     return max(abs(dz + 4.0 * h), abs(dz - 4.0 * h)) / duration_s
 
 
+@njit(**JIT, inline="always")
+def speed_bound_from_mps(ground_mps, climb_mps):
+    """hypot(ground speed, largest climb rate). hypot(x, 0) is |x| exactly (C99 Annex
+    F.10.4.3), so level flight needs no call."""
+    return ground_mps if climb_mps == 0.0 else math.hypot(ground_mps, climb_mps)
+
+
 @njit(**JIT)
 def segment_speed_bound_mps(pt_e, pt_n, pt_z, pt_t, seg, j, k):
     """An upper bound of threat j's speed on segment k (duration > 0): hypot(ground speed,
-    largest climb rate). hypot(x, 0) is |x| exactly (C99 Annex F.10.4.3), so level flight
-    needs no call."""
+    largest climb rate)."""
     dur = pt_t[j, k + 1] - pt_t[j, k]
-    ground = segment_ground_speed_mps(pt_e, pt_n, j, k, dur)
-    climb = segment_climb_bound_mps(pt_z, seg, j, k, dur)
-    return ground if climb == 0.0 else math.hypot(ground, climb)
+    return speed_bound_from_mps(segment_ground_speed_mps(pt_e, pt_n, j, k, dur),
+                                segment_climb_bound_mps(pt_z, seg, j, k, dur))
 
 
 @njit(**JIT)
 def seal_speed_bounds(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j):
-    """Fill seg[j, k, SEG_SPEED_FROM_MPS], from the last segment back: the largest
-    segment_speed_bound_mps over segments k, k+1, ... of positive duration (0 if none)."""
+    """Fill seg[j, k, SEG_SPEED_FROM_MPS] and seg[j, k, SEG_GROUND_SPEED_FROM_MPS], from the
+    last segment back: the largest segment_speed_bound_mps and segment_ground_speed_mps over
+    segments k, k+1, ... of positive duration (0 if none)."""
     fastest = 0.0
+    fastest_ground = 0.0
     for k in range(n_pts[j] - 2, -1, -1):
-        if pt_t[j, k + 1] - pt_t[j, k] > 0.0:
-            fastest = max(fastest, segment_speed_bound_mps(pt_e, pt_n, pt_z, pt_t, seg, j, k))
+        dur = pt_t[j, k + 1] - pt_t[j, k]
+        if dur > 0.0:
+            ground = segment_ground_speed_mps(pt_e, pt_n, j, k, dur)
+            fastest_ground = max(fastest_ground, ground)
+            fastest = max(fastest, speed_bound_from_mps(
+                ground, segment_climb_bound_mps(pt_z, seg, j, k, dur)))
         seg[j, k, SEG_SPEED_FROM_MPS] = fastest
+        seg[j, k, SEG_GROUND_SPEED_FROM_MPS] = fastest_ground
 
 
 @njit(**JIT)
-def max_ground_speed_mps(pt_e, pt_n, pt_t, n_pts, j):
-    """The largest ground speed of threat j over its flight."""
-    v_max = 0.0
-    for k in range(n_pts[j] - 1):
-        dur = pt_t[j, k + 1] - pt_t[j, k]
-        if dur > 0.0:
-            v_max = max(v_max, segment_ground_speed_mps(pt_e, pt_n, j, k, dur))
-    return v_max
+def max_ground_speed_mps(seg, n_pts, j):
+    """The largest ground speed of threat j over its flight (stored by seal_speed_bounds)."""
+    return seg[j, 0, SEG_GROUND_SPEED_FROM_MPS] if n_pts[j] >= 2 else 0.0

@@ -2,10 +2,11 @@
 
 slant_bound_m and envelope.in_range_band compare squared distances first and call hypot only
 where the comparison is too close to call (issue 11); speed_bound_mps looks up a maximum the
-trajectory builders stored per segment (trajectory.seal_speed_bounds). Their values feed the
-intercept brackets and every cached horizon, so "close" is not enough: each must equal, bit for
-bit, the plain maximum / comparison of hypot values written out below (compiled with Numba, so
-that both sides use the same libm hypot; CPython's math.hypot rounds differently). The inputs
+trajectory builders stored per segment (trajectory.seal_speed_bounds), and so does
+max_ground_speed_mps. Their values feed the intercept brackets and every cached horizon, so
+"close" is not enough: each must equal, bit for bit, the plain maximum / comparison of hypot
+values written out below (compiled with Numba, so that both sides use the same libm hypot;
+CPython's math.hypot rounds differently). The inputs
 include exact ties (cruise segments flown at one speed, a unit on the perpendicular bisector of
 two track points, ranges exactly at a band's edges and one ulp either side).
 
@@ -42,6 +43,7 @@ from salvosim.threats.trajectory import (
     SEG_BULGE_M,
     build_ballistic,
     build_cruise,
+    max_ground_speed_mps,
     new_trajectories,
     position_at,
 )
@@ -89,6 +91,22 @@ def textbook_speed_bound_mps(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s):
 
 
 @njit
+def textbook_max_ground_speed_mps(pt_e, pt_n, pt_t, n_pts, j):
+    v_max = 0.0
+    for k in range(n_pts[j] - 1):
+        dur = pt_t[j, k + 1] - pt_t[j, k]
+        if dur > 0.0:
+            v_max = max(v_max, math.hypot(pt_e[j, k + 1] - pt_e[j, k],
+                                          pt_n[j, k + 1] - pt_n[j, k]) / dur)
+    return v_max
+
+
+def ground_speeds_agree(tr):
+    return max_ground_speed_mps(tr[4], tr[5], 0) == \
+        textbook_max_ground_speed_mps(tr[0], tr[1], tr[3], tr[5], 0)
+
+
+@njit
 def textbook_in_range_band(d_east, d_north, rmin_m, rmax_m):
     r = math.hypot(d_east, d_north)
     return rmin_m <= r <= rmax_m
@@ -120,6 +138,7 @@ def test_slant_and_speed_bounds_equal_the_textbook_maximum(u, family, tie):
     times = [t_lo - 1.0, t_lo, t_hi, t_hi + 1.0] + points + \
         [math.nextafter(x, math.inf) for x in points] + \
         [t_lo + span * d.lerp(-0.05, 1.05) for _ in range(4)]
+    assert ground_speeds_agree(tr)
     for t_from in times:
         assert speed_bound_mps(*tr, 0, t_from) == textbook_speed_bound_mps(*tr, 0, t_from)
         for t_to in times:
@@ -129,7 +148,8 @@ def test_slant_and_speed_bounds_equal_the_textbook_maximum(u, family, tie):
 
 
 def test_speed_bound_lookup_on_reused_rows_and_zero_length_legs():
-    """speed_bound_mps reads the maximum the builders stored (trajectory.seal_speed_bounds).
+    """speed_bound_mps and max_ground_speed_mps read the maxima the builders stored
+    (trajectory.seal_speed_bounds).
     A row reused for a shorter flight must not keep the old flight's speeds; a zero-length leg
     (an ingress waypoint on the launch point) has no speed; a nan start counts every segment,
     as the textbook comparison does."""
@@ -145,12 +165,15 @@ def test_speed_bound_lookup_on_reused_rows_and_zero_length_legs():
                      bearing, ingress_m)
         t = tr[3][0, :tr[5][0]]
         assert (np.diff(t) == 0.0).any() == ingress
+        assert ground_speeds_agree(tr)
+        assert max_ground_speed_mps(tr[4], tr[5], 0) == pytest.approx(speed, rel=1e-12)
         for t_from in [math.nan, -1.0, *t, *(math.nextafter(x, math.inf) for x in t)]:
             got = speed_bound_mps(*tr, 0, t_from)
             assert got == textbook_speed_bound_mps(*tr, 0, t_from), (t_from, got)
             assert got < fast
     build_ballistic(*tr, 0, 0.0, 0.0, 0.0, 300000.0, 0.0, 1500.0, 60000.0)
     assert speed_bound_mps(*tr, 0, 10.0) == textbook_speed_bound_mps(*tr, 0, 10.0) > 1500.0
+    assert ground_speeds_agree(tr)
 
 
 def test_slant_bound_ties_and_the_underflow_guard():

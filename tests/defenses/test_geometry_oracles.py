@@ -305,7 +305,7 @@ def check_detection(traj, sensor, t_end):
     # the bound that lets prepare_replication skip a detection is below the core's and the
     # oracle's detection times
     lower = detection_lower_bound_s(tr[0], tr[1], tr[3], 0,
-                                    max_ground_speed_mps(tr[0], tr[1], tr[3], tr[5], 0),
+                                    max_ground_speed_mps(tr[4], tr[5], 0),
                                     se, sn, r_det)
     oracle_t = og.detection(traj, t_end, se, sn, sh, r_det, facing, width, n=20001)[0]
     assert lower <= t and lower <= oracle_t, describe(traj, sensor=sensor, t_end=t_end,
