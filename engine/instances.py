@@ -39,7 +39,7 @@ from salvosim.engine.constants import (
     S_POISSON_GAP,
 )
 from salvosim.engine.jit import INTERNAL, JIT
-from salvosim.engine.rng import K0, key_exponential, key_normal, key_uniform
+from salvosim.engine.rng import K0, entity_key, exponential_of, normal_of, stream_key, uniform_of
 from salvosim.threats.trajectory import build_ballistic, build_cruise, max_ground_speed_mps, new_trajectories
 
 
@@ -96,30 +96,41 @@ def new_instances(sc):
 @njit(**JIT, inline="always")
 def draw_launch_times(sc, seed, rep, t_launch):
     """Fixed schedule with optional uniform jitter, or Poisson arrivals (MODEL.md §3)."""
+    jitter_key = stream_key(seed, rep, S_LAUNCH_JITTER)
+    gap_key = stream_key(seed, rep, S_POISSON_GAP)
     for k in range(len(sc.rd_first)):
         t_prev = sc.rd_start_s[k]
         for i in range(sc.rd_count[k]):
             j = sc.rd_first[k] + i
             if sc.rd_arrival[k] == ARRIVAL_FIXED:
                 t_launch[j] = (sc.rd_start_s[k] + i * sc.rd_interval_s[k]
-                               + sc.rd_jitter_s[k] * key_uniform(seed, rep, S_LAUNCH_JITTER, j, K0))
+                               + sc.rd_jitter_s[k] * uniform_of(entity_key(jitter_key, j), K0))
             else:
-                t_prev += key_exponential(seed, rep, S_POISSON_GAP, j, sc.rd_rate_per_s[k])
+                t_prev += exponential_of(entity_key(gap_key, j), sc.rd_rate_per_s[k])
                 t_launch[j] = t_prev
 
 
 @njit(**JIT, inline="always")
 def draw_threats(sc, seed, rep, inst):
-    """Launch point, aim point, impact point, trajectory and failure of every threat."""
+    """Launch point, aim point, impact point, trajectory and failure of every threat. The
+    (seed, replication, stream) part of each stream's hash is computed once, here."""
+    keys = (stream_key(seed, rep, S_LAUNCH_X), stream_key(seed, rep, S_LAUNCH_Y),
+            stream_key(seed, rep, S_AIM_ASSET), stream_key(seed, rep, S_AIM_X),
+            stream_key(seed, rep, S_AIM_Y), stream_key(seed, rep, S_CEP_X),
+            stream_key(seed, rep, S_CEP_Y), stream_key(seed, rep, S_DISCRIMINATE),
+            stream_key(seed, rep, S_FAIL), stream_key(seed, rep, S_FAIL_TIME))
     for j in range(len(sc.th_raid)):
-        draw_threat(sc, seed, rep, j, inst)
+        draw_threat(sc, keys, j, inst)
 
 
 @njit(**JIT, inline="always")
-def draw_threat(sc, seed, rep, j, inst):
+def draw_threat(sc, keys, j, inst):
+    """Threat j's draws; keys: draw_threats' stream keys (rng.stream_key)."""
+    (launch_x, launch_y, aim_asset, aim_x, aim_y, cep_x, cep_y, discriminate, fail,
+     fail_time) = keys
     spread = sc.th_launch_spread_m[j]
-    launch_e = sc.th_site_e[j] + spread * key_normal(seed, rep, S_LAUNCH_X, j)
-    launch_n = sc.th_site_n[j] + spread * key_normal(seed, rep, S_LAUNCH_Y, j)
+    launch_e = sc.th_site_e[j] + spread * normal_of(entity_key(launch_x, j))
+    launch_n = sc.th_site_n[j] + spread * normal_of(entity_key(launch_y, j))
     mode = sc.th_aim_mode[j]
     if mode == AIM_POINT:
         target_e, target_n = sc.th_aim_e[j], sc.th_aim_n[j]
@@ -127,22 +138,23 @@ def draw_threat(sc, seed, rep, j, inst):
         a = mode
         if mode == AIM_RANDOM_ASSET:
             n_assets = len(sc.as_value)
-            a = min(int(key_uniform(seed, rep, S_AIM_ASSET, j, K0) * n_assets), n_assets - 1)
+            a = min(int(uniform_of(entity_key(aim_asset, j), K0) * n_assets), n_assets - 1)
         target_e, target_n = sc.as_aim_e[a], sc.as_aim_n[a]
-    aim_e = target_e + sc.th_aim_spread_m[j] * key_normal(seed, rep, S_AIM_X, j)
-    aim_n = target_n + sc.th_aim_spread_m[j] * key_normal(seed, rep, S_AIM_Y, j)
+    aim_e = target_e + sc.th_aim_spread_m[j] * normal_of(entity_key(aim_x, j))
+    aim_n = target_n + sc.th_aim_spread_m[j] * normal_of(entity_key(aim_y, j))
     cep = sc.th_cep_m[j]
     if cep <= 0.0:
         cep = sc.th_cep_frac[j] * math.hypot(aim_e - launch_e, aim_n - launch_n)
     sigma = cep * CEP_TO_SIGMA
-    impact_e = aim_e + sigma * key_normal(seed, rep, S_CEP_X, j)
-    impact_n = aim_n + sigma * key_normal(seed, rep, S_CEP_Y, j)
+    impact_e = aim_e + sigma * normal_of(entity_key(cep_x, j))
+    impact_n = aim_n + sigma * normal_of(entity_key(cep_y, j))
     inst.impact_e[j] = impact_e
     inst.impact_n[j] = impact_n
     inst.aim_e[j] = aim_e
     inst.aim_n[j] = aim_n
     inst.recognised[j] = (sc.th_decoy[j] and sc.c2_decoy_discrimination > 0.0 and
-                          key_uniform(seed, rep, S_DISCRIMINATE, j, K0) < sc.c2_decoy_discrimination)
+                          uniform_of(entity_key(discriminate, j), K0)
+                          < sc.c2_decoy_discrimination)
 
     t0 = inst.t_launch[j]
     if sc.th_cruise[j]:
@@ -158,11 +170,11 @@ def draw_threat(sc, seed, rep, j, inst):
                         t0, launch_e, launch_n, impact_e, impact_n, sc.th_speed_mps[j], apogee)
     t_impact = inst.pt_t[j, inst.n_pts[j] - 1]
     inst.t_impact[j] = t_impact
-    fails = key_uniform(seed, rep, S_FAIL, j, K0) < 1.0 - sc.th_reliability[j]
+    fails = uniform_of(entity_key(fail, j), K0) < 1.0 - sc.th_reliability[j]
     inst.fails[j] = fails
     inst.t_end[j] = t_impact
     if fails:
-        inst.t_end[j] = t0 + key_uniform(seed, rep, S_FAIL_TIME, j, K0) * (t_impact - t0)
+        inst.t_end[j] = t0 + uniform_of(entity_key(fail_time, j), K0) * (t_impact - t0)
 
     inst.in_defended[j] = point_in_polygon(impact_e, impact_n, sc.da_e, sc.da_n, 0, len(sc.da_e))
     # The `value` priority scores the aim point: the defender does not know the miss distance.

@@ -8,7 +8,15 @@ from salvosim.defenses.envelope import engagement_window
 from salvosim.defenses.intercept import earliest_shot_time_s, intercept_time_s, laser_dwell_end_s
 from salvosim.defenses.sensors import detection_time_s
 from salvosim.engine.constants import HORIZON_K_M
-from salvosim.engine.rng import key_normal, key_uniform
+from salvosim.engine.rng import (
+    entity_key,
+    exponential_of,
+    key_normal,
+    key_uniform,
+    normal_of,
+    stream_key,
+    uniform_of,
+)
 from salvosim.threats.trajectory import build_ballistic, build_cruise, new_trajectories, position_at
 
 
@@ -62,8 +70,17 @@ def test_keyed_uniforms_match_splitmix():
                                rng.integers(1, 14), rng.integers(0, 10_000),
                                rng.integers(0, 2 ** 32))) for _ in range(300)]
     for seed, rep, stream, entity, k in keys:
-        assert key_uniform(seed, rep, stream, entity, k) == splitmix_uniform(seed, rep, stream,
-                                                                              entity, k)
+        want = splitmix_uniform(seed, rep, stream, entity, k)
+        assert key_uniform(seed, rep, stream, entity, k) == want
+        # the rounds one by one, as the per-threat draws use them (a stream key per replication)
+        # (Numba returns a uint64 key as a Python int: typed back as uint64 here)
+        ek = np.uint64(entity_key(np.uint64(stream_key(seed, rep, stream)), entity))
+        assert uniform_of(ek, k) == want
+        u1, u2 = (splitmix_uniform(seed, rep, stream, entity, i) for i in (0, 1))
+        box_muller = math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
+        assert normal_of(ek) == key_normal(seed, rep, stream, entity) == \
+            pytest.approx(box_muller, rel=1e-12, abs=1e-12)
+        assert exponential_of(ek, 0.5) == pytest.approx(-2.0 * math.log(1.0 - u1), rel=1e-12)
 
 
 def test_keyed_uniforms_are_uniform_and_normals_standard():
