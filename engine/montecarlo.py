@@ -158,19 +158,28 @@ def run_block_numba(sc: CompiledScenario, seed: int, rep0: int, n: int, threads:
         def worker(_, capacity=capacity):
             ws = new_workspace(sc, capacity)
             overflow = 0
-            while True:
-                try:
-                    lo, hi = todo.popleft()       # atomic: deque operations hold the GIL
-                except IndexError:
-                    return overflow
-                chunk_overflow = run_chunk(sc, ws, seed, rep0, lo, hi, *block[1:])
-                overflow += chunk_overflow
-                if on_reps is not None and chunk_overflow == 0:
-                    on_reps(hi - lo)              # progress: this chunk is done
-        if workers == 1:
-            overflow = worker(0)
-        else:
-            overflow = sum(_pool(workers).map(worker, range(workers)))
+            try:
+                while todo:
+                    try:
+                        lo, hi = todo.popleft()   # atomic: deque operations hold the GIL
+                    except IndexError:
+                        break
+                    chunk_overflow = run_chunk(sc, ws, seed, rep0, lo, hi, *block[1:])
+                    overflow += chunk_overflow
+                    if on_reps is not None and chunk_overflow == 0:
+                        on_reps(hi - lo)          # progress: this chunk is done
+            except BaseException:
+                todo.clear()      # the other threads stop after the chunk they are in
+                raise
+            return overflow
+        try:
+            if workers == 1:
+                overflow = worker(0)
+            else:
+                overflow = sum(_pool(workers).map(worker, range(workers)))
+        except BaseException:
+            todo.clear()          # Ctrl-C while waiting: likewise
+            raise
         if overflow == 0:
             return block
         capacity *= 2     # an event heap overflowed: rerun the block with a larger heap

@@ -5,6 +5,7 @@ killing units and shots per unit, in either engine, and bit-identical results wh
 number of threads.
 """
 import glob
+import threading
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from salvosim.engine.compile import compile_scenario
-from salvosim.engine.montecarlo import guided_chunks, run_block_numba, run_block_reference
+from salvosim.engine.montecarlo import _pool, guided_chunks, run_block_numba, run_block_reference
 from salvosim.engine.variants import load_scenario
 from tests.scenario_kit import compile_dict, oracle_scenario, radar
 
@@ -55,6 +56,25 @@ def test_three_threads_and_reused_workspaces_give_the_same_bits():
     three = run_block_numba(sc, 8, 7, 30, threads=3)
     for field in one._fields[1:]:
         np.testing.assert_array_equal(getattr(one, field), getattr(three, field))
+
+
+def test_an_interrupt_stops_the_other_threads_after_their_chunk():
+    """Ctrl-C (here raised by the progress callback of the first chunk done) leaves the block:
+    the other thread finishes the chunk it is in and takes no other."""
+    sc, _ = compile_scenario(load_scenario("scenarios/al_asad_rockets.toml"))
+    done = []
+
+    def on_reps(n):
+        done.append(n)
+        if len(done) == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_block_numba(sc, 1, 0, 4000, 2, on_reps)
+    both_free = threading.Barrier(2, timeout=60)       # returns once both threads are idle
+    for f in [_pool(2).submit(both_free.wait) for _ in range(2)]:
+        f.result()
+    assert len(done) <= 2 and sum(done) < 4000, done
 
 
 @settings(max_examples=300, deadline=None)
