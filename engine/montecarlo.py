@@ -71,8 +71,10 @@ def _pool(threads: int) -> ThreadPoolExecutor:
 
 
 # The second process of a cold compile (compile_in_two_processes): the scenario arrives pickled.
-_COMPILE_CHILD = ("import pickle, sys; from salvosim.engine.kernel import compile_event_loop; "
-                  "compile_event_loop(pickle.load(sys.stdin.buffer))")
+# It leaves by os._exit once the event loop is in the cache (Numba has closed and renamed its
+# files by then): the interpreter's shutdown would only delay the first process, which waits.
+_COMPILE_CHILD = ("import os, pickle, sys; from salvosim.engine.kernel import compile_event_loop; "
+                  "compile_event_loop(pickle.load(sys.stdin.buffer)); os._exit(0)")
 COMPILE_CHILD_TIMEOUT_S = 600.0
 
 
