@@ -177,8 +177,8 @@ def run_block_numba(sc: CompiledScenario, seed: int, rep0: int, n: int, threads:
         try:
             if workers == 1:
                 overflow = worker(0)
-            else:
-                overflow = sum(_pool(workers).map(worker, range(workers)))
+            else:     # (one pool per thread count: a short last block leaves threads idle)
+                overflow = sum(_pool(threads).map(worker, range(workers)))
         except BaseException:
             todo.clear()          # Ctrl-C while waiting: likewise
             raise

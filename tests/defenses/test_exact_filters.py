@@ -305,7 +305,8 @@ def test_dwell_step_shortcut_is_exact(u, tie):
     shortcut's threshold 5 v_max (1 + 1e-9), and anywhere, over the reference ranges and
     speeds the schema allows (subnormal rates included)."""
     d = Draws(u)
-    v_max = 10.0 ** d.lerp(-9.0, 4.2)
+    # near the threshold, 5 v_max >= 1 m: below it the slant is capped at 1 m, far from it
+    v_max = 10.0 ** (d.lerp(math.log10(0.2), 4.2) if tie else d.lerp(-9.0, 4.2))
     ref = 10.0 ** d.lerp(-200.0, 6.7) if d() < 0.2 else 10.0 ** d.lerp(0.0, 6.7)
     if tie:
         r = 5.0 * v_max * ((1.0 + 1e-9) if d() < 0.5 else 1.0)
@@ -322,6 +323,25 @@ def test_dwell_step_shortcut_is_exact(u, tie):
         return                  # a rate of exactly 0: the textbook step is 0.25 s, no claim
     assert dwell_step_s(w0, r, ref, v_max) == textbook_step_s(w0, ref, v_max), \
         (w0, r, ref, v_max)
+
+
+def test_the_shortcut_margin_is_needed():
+    """Slants a few ulps above the bare 5 v_max where the textbook step is still under 0.25 s
+    (r0 re-derived from the rate rounds below r): a shortcut from 5 v_max itself would be
+    wrong there, and dwell_step_s is not. Found by a brute-force search (review of issue 11)."""
+    rng = np.random.default_rng(11)
+    wrong_without_margin = 0
+    for _ in range(20000):
+        v_max = 10.0 ** rng.uniform(math.log10(0.2), 4.2)
+        ref = 10.0 ** rng.uniform(-1.0, 6.7)
+        r = 5.0 * v_max
+        for _ in range(int(rng.integers(0, 4))):
+            r = math.nextafter(r, math.inf)
+        w0 = (ref / r) ** 2
+        want = textbook_step_s(w0, ref, v_max)
+        assert dwell_step_s(w0, r, ref, v_max) == want
+        wrong_without_margin += want != LASER_STEP_S
+    assert wrong_without_margin > 0
 
 
 @oracle_settings(400)
