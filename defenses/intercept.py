@@ -72,7 +72,7 @@ def arrival_shot_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s, unit_e, unit
 @njit(**JIT)
 def speed_bound_mps(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s):
     """Upper bound of threat j's speed from t_from on: the largest
-    trajectory.segment_speed_bound_mps over the segments of positive duration that end at or
+    trajectory.speed_bound_from_mps over the segments of positive duration that end at or
     after t_from. Times are sorted, so those are the segments from the first such one on, and
     the builders stored that maximum (seg[j, k, SEG_SPEED_FROM_MPS])."""
     for k in range(n_pts[j] - 1):

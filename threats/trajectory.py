@@ -14,7 +14,7 @@ Arrays (per replication, row j = threat j; new_trajectories allocates them): pt_
 pt_t [J, MAX_PTS], seg [J, MAX_PTS, SEG_FIELDS], n_pts [J]. Segment k runs from point k to
 point k+1; seg[j, k] holds what belongs to segment k:
 - seg[j, k, SEG_BULGE_M]: its bulge H;
-- seg[j, k, SEG_SPEED_FROM_MPS]: the largest speed bound (segment_speed_bound_mps) over
+- seg[j, k, SEG_SPEED_FROM_MPS]: the largest speed bound (speed_bound_from_mps) over
   segments k, k+1, ... of positive duration, 0 past the last. The builders fill it
   (seal_speed_bounds), so intercept.speed_bound_mps is a lookup, not a loop of hypots;
 - seg[j, k, SEG_GROUND_SPEED_FROM_MPS]: likewise the largest ground speed
@@ -168,24 +168,15 @@ def segment_climb_bound_mps(pt_z, seg, j, k, duration_s):
 
 @njit(**JIT, inline="always")
 def speed_bound_from_mps(ground_mps, climb_mps):
-    """hypot(ground speed, largest climb rate). hypot(x, 0) is |x| exactly (C99 Annex
-    F.10.4.3), so level flight needs no call."""
+    """An upper bound of a segment's speed: hypot(its ground speed, its largest climb rate).
+    hypot(x, 0) is |x| exactly (C99 Annex F.10.4.3), so level flight needs no call."""
     return ground_mps if climb_mps == 0.0 else math.hypot(ground_mps, climb_mps)
-
-
-@njit(**JIT)
-def segment_speed_bound_mps(pt_e, pt_n, pt_z, pt_t, seg, j, k):
-    """An upper bound of threat j's speed on segment k (duration > 0): hypot(ground speed,
-    largest climb rate)."""
-    dur = pt_t[j, k + 1] - pt_t[j, k]
-    return speed_bound_from_mps(segment_ground_speed_mps(pt_e, pt_n, j, k, dur),
-                                segment_climb_bound_mps(pt_z, seg, j, k, dur))
 
 
 @njit(**JIT)
 def seal_speed_bounds(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j):
     """Fill seg[j, k, SEG_SPEED_FROM_MPS] and seg[j, k, SEG_GROUND_SPEED_FROM_MPS], from the
-    last segment back: the largest segment_speed_bound_mps and segment_ground_speed_mps over
+    last segment back: the largest speed bound (speed_bound_from_mps) and ground speed over
     segments k, k+1, ... of positive duration (0 if none)."""
     fastest = 0.0
     fastest_ground = 0.0
