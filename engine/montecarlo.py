@@ -161,9 +161,9 @@ def run_block_numba(sc: CompiledScenario, seed: int, rep0: int, n: int, threads:
             ws = new_workspace(sc, capacity)
             overflow = 0
             try:
-                while todo:
-                    try:
-                        lo, hi = todo.popleft()   # atomic: deque operations hold the GIL
+                while True:
+                    try:     # (popleft, not a test then a pop: another thread may pop between)
+                        lo, hi = todo.popleft()
                     except IndexError:
                         break
                     chunk_overflow = run_chunk(sc, ws, seed, rep0, lo, hi, *block[1:])
