@@ -71,10 +71,11 @@ def _pool(threads: int) -> ThreadPoolExecutor:
 
 
 # The second process of a cold compile (compile_in_two_processes): the scenario arrives pickled.
-# It leaves by os._exit once the event loop is in the cache (Numba has closed and renamed its
-# files by then): the interpreter's shutdown would only delay the first process, which waits.
-_COMPILE_CHILD = ("import os, pickle, sys; from salvosim.engine.kernel import compile_event_loop; "
-                  "compile_event_loop(pickle.load(sys.stdin.buffer)); os._exit(0)")
+# It leaves by os._exit once its part is in the cache (Numba has closed and renamed its files
+# by then): the interpreter's shutdown would only delay the first process, which waits.
+_COMPILE_CHILD = ("import os, pickle, sys; "
+                  "from salvosim.engine.montecarlo import compile_second_part; "
+                  "compile_second_part(pickle.load(sys.stdin.buffer)); os._exit(0)")
 COMPILE_CHILD_TIMEOUT_S = 600.0
 
 
@@ -93,17 +94,30 @@ def jit_cache_is_cold(engine: str = "numba") -> bool:
         return False
 
 
+def compile_second_part(sc: CompiledScenario) -> None:
+    """What the second process of a cold compile compiles, in this order: the targeting
+    (kernel.compile_targeting, with the shot solver), reset_state, then the event loop, which
+    reaches c2_assign and c2_after_fire early in its compile, by when the first process has
+    compiled them."""
+    from salvosim.engine.kernel import compile_event_loop, compile_reset, compile_targeting
+    compile_targeting(sc)
+    compile_reset(sc)
+    compile_event_loop(sc)
+
+
 def compile_in_two_processes(sc: CompiledScenario) -> int | None:
-    """Cold compile on two cores: a second Python process compiles kernel.run_events (about
-    half of the work; its targeting first, kernel.compile_event_loop) into Numba's cache while
-    this one compiles c2_assign, which the event loop reaches early, and the other steps of a
-    replication (kernel.compile_central_assignment, kernel.compile_replication_steps); each
-    process loads what the other has cached, and run_chunk then loads the event loop. Numba
-    compiles one function at a time per process, and its cache files are written atomically,
-    so the two never see half a file; if the second process fails or times out, this one
-    compiles what is missing itself. SALVOSIM_COMPILE_PROCESSES=1 turns it off.
+    """Cold compile on two cores: a second Python process compiles the targeting,
+    kernel.reset_state and kernel.run_events into Numba's cache (compile_second_part) while
+    this one compiles kernel.c2_after_fire and c2_assign, which the event loop calls
+    (kernel.compile_central_assignment), then instances.prepare and kernel.finish_replication:
+    about 14 s each on 2 cores. Each process loads what the other has cached, and run_chunk
+    then loads all of it. Numba compiles one function at a time per process, and its cache
+    files are written atomically, so the two never see half a file; a function one process
+    needs before the other has cached it is compiled twice (time lost, nothing else); if the
+    second process fails or times out, this one compiles what is missing itself.
+    SALVOSIM_COMPILE_PROCESSES=1 turns it off.
     Returns the second process's exit status (None: it could not start)."""
-    from salvosim.engine.kernel import compile_central_assignment, compile_replication_steps
+    from salvosim.engine.kernel import compile_central_assignment, compile_finish, compile_preparation
     try:
         child = subprocess.Popen([sys.executable, "-c", _COMPILE_CHILD], stdin=subprocess.PIPE,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -113,7 +127,8 @@ def compile_in_two_processes(sc: CompiledScenario) -> int | None:
         with child.stdin:
             child.stdin.write(pickle.dumps(sc))
         compile_central_assignment(sc)
-        compile_replication_steps(sc, empty_block(sc, 0, 1)[1:])
+        compile_preparation(sc)
+        compile_finish(sc, empty_block(sc, 0, 1)[1:])
         return child.wait(timeout=COMPILE_CHILD_TIMEOUT_S)
     except BaseException as exc:                # timeout, Ctrl-C, a closed pipe: stop it
         child.kill()
