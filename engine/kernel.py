@@ -295,8 +295,8 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
     Each answer is kept in u's slot for j with the time it holds until (bounded by the answer
     and the window end), or +inf for a threat u may not fire at now: an engagement in progress
     (u's own, or another unit's without double engagement) or hold_for. A slot is reused while
-    fresh: touch_threat makes it stale when j's fate or engagements change, and a fire of u that
-    starts hold_for for a class makes all of u's stale. Central C2 never keeps slots
+    fresh: touch_threat or drop_threat makes it stale when j's fate or engagements change,
+    and a fire of u that starts hold_for for a class makes all of u's stale. Central C2 never keeps slots
     (assignments change).
     u's candidate list drops, as it is scanned, every threat u can never engage again (dead,
     engaged max_engagements times, or past its window); order and ties stay by index.
@@ -457,11 +457,27 @@ def next_known_s(engageable, known_t, j, after_s):
 
 @njit(**INTERNAL)
 def touch_threat(j, engageable, dirty, slot_fresh):
-    """Threat j changed state (fate, engagement): every unit that may engage it must rescan,
-    and solve j again."""
+    """Threat j changed state (its engagement ended): every unit that may engage it must
+    rescan, and solve j again."""
     for u in range(len(dirty)):
         if engageable[u, j]:
             dirty[u] = True
+            slot_fresh[u, j] = False
+
+
+@njit(**INTERNAL)
+def drop_threat(j, engageable, dirty, slot_fresh, slot_ans, clean_wake):
+    """Threat j can no longer be engaged by the units that may engage it (it is dead), or not
+    until an engagement ends (another unit engages it: touch_threat then): each solves j again
+    at its next scan. A unit whose last scan holds (select_target found nothing to fire at,
+    and woke at clean_wake) need not rescan when its answer for j was a later wake-up: j's
+    answer only rises (to +inf), so the earliest wake-up stays, and the horizon may only grow
+    (kept smaller: safe). Any other unit rescans."""
+    for u in range(len(dirty)):
+        if engageable[u, j]:
+            if not (slot_fresh[u, j] and (slot_ans[u, j] > clean_wake[u]
+                                          or slot_ans[u, j] == math.inf)):
+                dirty[u] = True
             slot_fresh[u, j] = False
 
 
@@ -482,47 +498,67 @@ def c2_assign(sc, inst, ws, j, now):
 @njit(**JIT, inline="always")
 def assign_if_waiting(j, waiting, fate):
     """Is threat j waiting for a unit, and alive (to be assigned again now)? A dead one stops
-    waiting. (c2_assign_waiting and c2_after_fire's sweep of the waiting threats.)"""
+    waiting. (central_c2's sweep of the waiting threats.)"""
     if waiting[j] and fate[j] != ALIVE:
         waiting[j] = False
     return waiting[j]
 
 
-@njit(**JIT, inline="always")
-def c2_assign_waiting(sc, inst, ws, now):
-    """Capacity freed: threats waiting for a unit are assigned again, in index order."""
-    ok = True
-    for j in range(len(ws.waiting)):
-        if assign_if_waiting(j, ws.waiting, ws.fate):
-            ok = c2_assign(sc, inst, ws, j, now) and ok
-    return ok
+# What central_c2 is called for besides the EV_FREE kinds FREE_ASSESSMENT, FREE_ASSIGN and
+# FREE_LAPSE: a unit fired.
+C2_AFTER_FIRE = np.int64(-1)
 
 
 @njit(**INTERNAL)
-def c2_after_fire(sc, inst, ws, u, j, now):
-    """After u fires at j (central C2): the assignment is engaged; assignments u can no longer
-    fire at (ammunition, hold_for) lapse and are assigned again, in index order; then the
-    threats waiting for a unit, in index order (engaging j freed capacity). Only living
-    threats are assigned.
+def central_c2(sc, inst, ws, c2_event, u, j, now):
+    """What the central C2 does (MODEL.md §6 v2) after an event of unit u about threat j:
+    - C2_AFTER_FIRE, u fired at j: the assignment is engaged; assignments u can no longer fire
+      at (ammunition, hold_for) lapse and are assigned again, in index order; then the threats
+      waiting for a unit, in index order (engaging j freed capacity);
+    - FREE_ASSESSMENT, u's engagement of j is over: an assignment of j to u ended (without a
+      kill, or j is gone): it lapses and j is assigned again; then the waiting threats;
+    - FREE_ASSIGN (u: none): the network first knows j: it is assigned, unless it already is;
+    - FREE_LAPSE, u's latest useful shot at j passed: if u still holds j unengaged, the
+      assignment lapses, j is assigned again, then the waiting threats.
+    Only living threats are assigned.
     A call of c2_assign passes the scenario, instance and workspace tuples flattened (about a
-    thousand values), and such calls are what a compile spends its time on (LLVM's SROA). So
-    this function is not inlined into run_events (which compiled in 4.8 s without any such
-    call, 10.3 s with the eight it had, 1.2 s more with this one inlined), and it makes one
-    call for both sweeps instead of calling c2_assign_waiting (3.1 s to compile against 3.6 s,
-    in the cold compile's first process)."""
+    thousand values), and such calls are what a compile spends its time on (LLVM's SROA): the
+    event loop compiled in 4.8 s without any, 10.3 s with the eight it once had. So every C2
+    step goes through this one function, which run_events calls from two places (an EV_FREE,
+    a fire), and it calls c2_assign from one place, in a single sweep: first j, then u's
+    assignments, then the waiting threats."""
     J = len(ws.fate)
     assigned_to, assign_engaged, queue_count = ws.assigned_to, ws.assign_engaged, ws.queue_count
-    mark_engaged(j, u, assigned_to, assign_engaged, queue_count)
+    first = -1                  # j, assigned again first
+    sweep_own = c2_event == C2_AFTER_FIRE
+    sweep_waiting = True
+    if c2_event == C2_AFTER_FIRE:
+        mark_engaged(j, u, assigned_to, assign_engaged, queue_count)
+    elif c2_event == FREE_ASSESSMENT:
+        if assigned_to[j] == u:
+            release_assignment(j, assigned_to, assign_engaged, queue_count)
+            first = j
+    elif c2_event == FREE_ASSIGN:
+        sweep_waiting = False
+        if assigned_to[j] < 0:
+            first = j
+    elif holds_assignment(j, u, assigned_to, assign_engaged):     # FREE_LAPSE
+        release_assignment(j, assigned_to, assign_engaged, queue_count)
+        first = j
+    else:
+        sweep_waiting = False
     ok = True
-    for step in range(2 * J):       # 0 .. J-1: u's assignments; J .. 2J-1: waiting threats
+    for step in range(-1, 2 * J):   # -1: j; 0 .. J-1: u's assignments; J .. 2J-1: waiting
         k = -1
-        if step < J:
-            if (holds_assignment(step, u, assigned_to, assign_engaged)
+        if step < 0:
+            k = first
+        elif step < J:
+            if (sweep_own and holds_assignment(step, u, assigned_to, assign_engaged)
                     and ammunition_stops(u, sc.th_class[step], now, ws.hold_t, ws.out_of_ammo_t)):
                 release_assignment(step, assigned_to, assign_engaged, queue_count)
                 k = step
-        elif assign_if_waiting(step - J, ws.waiting, ws.fate):
-            k = step - J      # (c2_assign_waiting, with the one call below)
+        elif sweep_waiting and assign_if_waiting(step - J, ws.waiting, ws.fate):
+            k = step - J
         if k >= 0 and ws.fate[k] == ALIVE:
             ok = c2_assign(sc, inst, ws, k, now) and ok
     return ok
@@ -568,7 +604,7 @@ def run_events(sc, seed, rep, ws, check):
     un_max_eng, un_magazine = sc.un_max_engagements, sc.un_magazine
     double_engagement, priority, central = (sc.c2_double_engagement, sc.c2_priority,
                                             sc.c2_central)
-    assigned_to, assign_engaged, queue_count = ws.assigned_to, ws.assign_engaged, ws.queue_count
+    assigned_to = ws.assigned_to
     hold_t, th_decoy = ws.hold_t, sc.th_decoy
     dirty, clean_wake, clean_until = ws.dirty, ws.clean_wake, ws.clean_until
     slot_fresh, slot_ans, slot_until = ws.slot_fresh, ws.slot_ans, ws.slot_until
@@ -627,13 +663,13 @@ def run_events(sc, seed, rep, ws, check):
             if fate[j] == ALIVE:
                 fate[j] = FAILED if fails[j] else (LEAKED if in_defended[j] else MISSED)
                 fate_t[j] = now
-                touch_threat(j, engageable, dirty, slot_fresh)
+                drop_threat(j, engageable, dirty, slot_fresh, slot_ans, clean_wake)
         elif kind == EV_INTERCEPT:                              # engagement i2 of threat i1
             u = eng_unit[i1, i2]
             resolve_intercept(fate, fate_t, kill_unit, kills, un_pk[u, th_class[i1]], seed, rep,
                               i1, i2, u, eng_shots[i1, i2], now)
             if fate[i1] != ALIVE:
-                touch_threat(i1, engageable, dirty, slot_fresh)
+                drop_threat(i1, engageable, dirty, slot_fresh, slot_ans, clean_wake)
         elif kind == EV_FREE:                                   # unit i1
             u, sub_kind = i1, free_kind(i2)
             if sub_kind == FREE_CHANNEL:
@@ -651,28 +687,16 @@ def run_events(sc, seed, rep, ws, check):
                 j = free_threat(i2)
                 engaged_by[u, j] = False
                 under_engagement[j] -= 1
-                touch_threat(j, engageable, dirty, slot_fresh)
+                if fate[j] == ALIVE:        # (a dead one was dropped when it died)
+                    touch_threat(j, engageable, dirty, slot_fresh)
                 if central:
-                    if assigned_to[j] == u:                     # ended without a kill?
-                        release_assignment(j, assigned_to, assign_engaged, queue_count)
-                        if fate[j] == ALIVE:
-                            ok = c2_assign(sc, inst, ws, j, now) and ok
-                    ok = c2_assign_waiting(sc, inst, ws, now) and ok
+                    ok = central_c2(sc, inst, ws, FREE_ASSESSMENT, u, j, now) and ok
                 elif fate[j] == ALIVE:                          # free to be engaged again
                     for v in range(U):
                         ok = request_decision(last_request_t, pending, pending_count,
                                               wake_pending, ht, hk, hn, v, now, now) and ok
-            elif sub_kind == FREE_ASSIGN:                       # the C2 assigns threat j
-                j = free_threat(i2)
-                if fate[j] == ALIVE and assigned_to[j] < 0:
-                    ok = c2_assign(sc, inst, ws, j, now) and ok
-            else:                                               # u's assignment of j lapses
-                j = free_threat(i2)
-                if holds_assignment(j, u, assigned_to, assign_engaged):
-                    release_assignment(j, assigned_to, assign_engaged, queue_count)
-                    if fate[j] == ALIVE:
-                        ok = c2_assign(sc, inst, ws, j, now) and ok
-                    ok = c2_assign_waiting(sc, inst, ws, now) and ok
+            else:                             # central C2: FREE_ASSIGN (u: none), FREE_LAPSE
+                ok = central_c2(sc, inst, ws, sub_kind, u, free_threat(i2), now) and ok
         elif kind == EV_KNOWN:                                  # units learn of threat i1
             for u in range(U):
                 if engageable[u, i1] and known_t[u, i1] == now:
@@ -731,7 +755,7 @@ def run_events(sc, seed, rep, ws, check):
                 eng_unit[j, e] = u
                 eng_shots[j, e] = n
                 dirty[u] = True
-                touch_threat(j, engageable, dirty, slot_fresh)
+                drop_threat(j, engageable, dirty, slot_fresh, slot_ans, clean_wake)
                 t_intercept = t_effect        # solved by select_target, or:
                 if math.isnan(t_intercept):
                     t_intercept = shot_end_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, now,
@@ -758,7 +782,7 @@ def run_events(sc, seed, rep, ws, check):
                     ok = push_event(ht, hk, hn, now + un_reload_s[u], EV_FREE, u,
                                     free_sub(FREE_RELOAD, NO_SUB)) and ok
                 if central:
-                    ok = c2_after_fire(sc, inst, ws, u, j, now) and ok
+                    ok = central_c2(sc, inst, ws, C2_AFTER_FIRE, u, j, now) and ok
     return ok
 
 
@@ -942,11 +966,11 @@ def compile_targeting(sc) -> None:
 
 
 def compile_central_assignment(sc) -> None:
-    """Compile (or load) c2_after_fire, and c2_assign which it calls, as run_events calls
+    """Compile (or load) central_c2, and c2_assign which it calls, as run_events calls
     them."""
     ws_t = typeof(new_workspace(sc, 64))
-    c2_after_fire.compile((typeof(sc), _field_type(ws_t, "inst"), ws_t, types.int64,
-                           types.int64, types.float64))
+    central_c2.compile((typeof(sc), _field_type(ws_t, "inst"), ws_t, types.int64, types.int64,
+                        types.int64, types.float64))
 
 
 def compile_event_loop(sc) -> None:

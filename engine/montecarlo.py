@@ -95,29 +95,32 @@ def jit_cache_is_cold(engine: str = "numba") -> bool:
 
 
 def compile_second_part(sc: CompiledScenario) -> None:
-    """What the second process of a cold compile compiles, in this order: the targeting
-    (kernel.compile_targeting, with the shot solver), reset_state, then the event loop, which
-    reaches c2_assign and c2_after_fire early in its compile, by when the first process has
-    compiled them."""
-    from salvosim.engine.kernel import compile_event_loop, compile_reset, compile_targeting
-    compile_targeting(sc)
+    """What the second process of a cold compile compiles, in this order: kernel.reset_state
+    and kernel.finish_replication (neither calls the shot solver, which the first process is
+    compiling meanwhile), the targeting (kernel.compile_targeting: the shot solver is in the
+    cache by then), then the event loop, which reaches central_c2 (the first process's first
+    function) a second or so into its compile."""
+    from salvosim.engine.kernel import compile_event_loop, compile_finish, compile_reset, compile_targeting
     compile_reset(sc)
+    compile_finish(sc, empty_block(sc, 0, 1)[1:])
+    compile_targeting(sc)
     compile_event_loop(sc)
 
 
 def compile_in_two_processes(sc: CompiledScenario) -> int | None:
-    """Cold compile on two cores: a second Python process compiles the targeting,
-    kernel.reset_state and kernel.run_events into Numba's cache (compile_second_part) while
-    this one compiles kernel.c2_after_fire and c2_assign, which the event loop calls
-    (kernel.compile_central_assignment), then instances.prepare and kernel.finish_replication:
-    about 14 s each on 2 cores. Each process loads what the other has cached, and run_chunk
-    then loads all of it. Numba compiles one function at a time per process, and its cache
-    files are written atomically, so the two never see half a file; a function one process
-    needs before the other has cached it is compiled twice (time lost, nothing else); if the
-    second process fails or times out, this one compiles what is missing itself.
+    """Cold compile on two cores: a second Python process compiles kernel.reset_state,
+    kernel.finish_replication, the targeting and kernel.run_events into Numba's cache
+    (compile_second_part) while this one compiles kernel.central_c2 and c2_assign, with the
+    shot solver (intercept.py), which the targeting and the event loop call
+    (kernel.compile_central_assignment), then instances.prepare: 14-15 s each on 2 cores.
+    Each process loads what the other has cached, and run_chunk then loads all of it. Numba
+    compiles one function at a time per process, and its cache files are written atomically,
+    so the two never see half a file; a function one process needs before the other has
+    cached it is compiled twice (time lost, nothing else); if the second process fails or
+    times out, this one compiles what is missing itself.
     SALVOSIM_COMPILE_PROCESSES=1 turns it off.
     Returns the second process's exit status (None: it could not start)."""
-    from salvosim.engine.kernel import compile_central_assignment, compile_finish, compile_preparation
+    from salvosim.engine.kernel import compile_central_assignment, compile_preparation
     try:
         child = subprocess.Popen([sys.executable, "-c", _COMPILE_CHILD], stdin=subprocess.PIPE,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -128,7 +131,6 @@ def compile_in_two_processes(sc: CompiledScenario) -> int | None:
             child.stdin.write(pickle.dumps(sc))
         compile_central_assignment(sc)
         compile_preparation(sc)
-        compile_finish(sc, empty_block(sc, 0, 1)[1:])
         return child.wait(timeout=COMPILE_CHILD_TIMEOUT_S)
     except BaseException as exc:                # timeout, Ctrl-C, a closed pipe: stop it
         child.kill()

@@ -17,8 +17,9 @@ TINY = "scenarios/tower22_drone.toml"
 def test_a_cold_run_compiles_the_event_loop_once_in_two_processes(tmp_path):
     """A run with an empty cache: the event loop compiled by the second process is the one
     run_chunk loads, and the functions each process compiles for the other (targeting and
-    reset_state in the second, c2_after_fire and c2_assign in the first) are the ones the event
-    loop and run_chunk call: one compiled version of each in the cache, not two."""
+    reset_state and finish_replication in the second, central_c2 and c2_assign in the first) are
+    the ones the event loop and run_chunk call: one compiled version of each in the cache, not
+    two."""
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "SALVOSIM_COMPILE_PROCESSES": "2"}
     out = subprocess.run([sys.executable, "-m", "salvosim.engine.cli", "run", TINY, "--reps", "2",
                           "--threads", "2", "--quiet"], env=env, capture_output=True, text=True)
@@ -26,7 +27,7 @@ def test_a_cold_run_compiles_the_event_loop_once_in_two_processes(tmp_path):
     cached = [p.name for p in Path(tmp_path).rglob("*.nbc")]
     for name in ("kernel.run_events", "kernel.run_chunk", "kernel.finish_replication",
                  "kernel.reset_state", "instances.prepare-", "kernel.select_target",
-                 "kernel.full_scan_target", "kernel.c2_assign", "kernel.c2_after_fire"):
+                 "kernel.full_scan_target", "kernel.c2_assign", "kernel.central_c2"):
         versions = [c for c in cached if c.startswith(name)]
         assert len(versions) == 1, (name, versions)
 
