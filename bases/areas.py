@@ -9,6 +9,15 @@ from numba import njit
 from salvosim.engine.jit import JIT
 
 
+@njit(**JIT, inline="always")
+def clearly_below_sq(a_sq, b_sq):
+    """Is sqrt(a_sq) below sqrt(b_sq) by far more than the rounding of a square or a hypot
+    (< 1e-15 relative)? a_sq < (1 - 1e-9) b_sq, with a_sq a normal number (>= 1e-200: in
+    subnormals a square's rounding is unbounded). The one rule by which in_range_band and
+    intercept.slant_bound_m (and others) skip a hypot and still return exactly hypot's answer."""
+    return a_sq >= 1e-200 and a_sq < b_sq * (1.0 - 1e-9)
+
+
 @njit(**JIT)
 def point_in_polygon(e, n, vert_e, vert_n, first, stop):
     """Even-odd ray casting; points on an edge may fall either way."""
@@ -45,3 +54,40 @@ def distance_to_polygon_m(e, n, vert_e, vert_n, first, stop):
             best = d
         k_prev = k
     return best
+
+
+@njit(**JIT, inline="always")
+def within_reach(d_east, d_north, reach_m):
+    """hypot(d_east, d_north) <= reach_m, exactly, without the hypot where the squares
+    clearly decide (clearly_below_sq)."""
+    if not reach_m >= 0.0:          # (negative or nan: the squares would mislead)
+        return math.hypot(d_east, d_north) <= reach_m
+    d_sq, reach_sq = d_east * d_east + d_north * d_north, reach_m * reach_m
+    if clearly_below_sq(d_sq, reach_sq):
+        return True
+    if clearly_below_sq(reach_sq, d_sq):
+        return False
+    return math.hypot(d_east, d_north) <= reach_m
+
+
+@njit(**JIT)
+def within_m_of_polygon(e, n, vert_e, vert_n, first, stop, radius_m):
+    """distance_to_polygon_m(e, n, ...) <= radius_m, exactly, and cheaper: the first edge
+    within reach decides, and most edges need no hypot (within_reach)."""
+    if point_in_polygon(e, n, vert_e, vert_n, first, stop):
+        return 0.0 <= radius_m
+    if stop <= first:
+        return math.inf <= radius_m
+    k_prev = stop - 1
+    for k in range(first, stop):
+        ax, ay = vert_e[k_prev], vert_n[k_prev]
+        bx, by = vert_e[k], vert_n[k]
+        dx, dy = bx - ax, by - ay
+        len2 = dx * dx + dy * dy
+        f = 0.0
+        if len2 > 0.0:
+            f = min(1.0, max(0.0, ((e - ax) * dx + (n - ay) * dy) / len2))
+        if within_reach(e - (ax + f * dx), n - (ay + f * dy), radius_m):
+            return True
+        k_prev = k
+    return False

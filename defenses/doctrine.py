@@ -9,6 +9,7 @@ import math
 
 from numba import njit
 
+from salvosim.bases.areas import within_reach
 from salvosim.defenses.intercept import first_useful_shot_s, search_start_s, slant_range_m
 from salvosim.engine.constants import (
     HOLD_LAUNCH,
@@ -124,7 +125,8 @@ def doctrine_allows(sc, inst, u, j):
         return False
     if sc.un_allowed[u, c]:
         return True
-    return math.hypot(inst.aim_e[j] - sc.un_e[u], inst.aim_n[j] - sc.un_n[u]) <= sc.un_self_defense_m[u]
+    return within_reach(inst.aim_e[j] - sc.un_e[u], inst.aim_n[j] - sc.un_n[u],
+                        sc.un_self_defense_m[u])
 
 
 @njit(**JIT)

@@ -11,6 +11,7 @@ import math
 
 from numba import njit
 
+from salvosim.bases.areas import clearly_below_sq
 from salvosim.engine.jit import JIT
 from salvosim.threats.trajectory import SEG_BULGE_M, flown_piece, segment_altitude_m
 
@@ -100,15 +101,6 @@ def sort_prefix(buf, n):
             buf[k + 1] = buf[k]
             k -= 1
         buf[k + 1] = v
-
-
-@njit(**JIT, inline="always")
-def clearly_below_sq(a_sq, b_sq):
-    """Is sqrt(a_sq) below sqrt(b_sq) by far more than the rounding of a square or a hypot
-    (< 1e-15 relative)? a_sq < (1 - 1e-9) b_sq, with a_sq a normal number (>= 1e-200: in
-    subnormals a square's rounding is unbounded). The one rule by which in_range_band and
-    intercept.slant_bound_m skip a hypot and still return exactly hypot's answer."""
-    return a_sq >= 1e-200 and a_sq < b_sq * (1.0 - 1e-9)
 
 
 @njit(**JIT)

@@ -405,8 +405,11 @@ def shot_is_feasible(t_shot_s, t_effect_s, window_start_s, window_end_s, is_lase
 @njit(**JIT)
 def ground_floor_m(pt_e, pt_n, pt_t, n_pts, j, t_from_s, t_to_s, unit_e, unit_n):
     """Lower bound of the unit-threat distance between two times: the least ground distance
-    from the unit to the pieces of ground track flown then (slant range >= ground range)."""
+    from the unit to the pieces of ground track flown then (slant range >= ground range).
+    A piece clearly farther than the least so far by its squared distance (clearly_below_sq)
+    needs no hypot: it cannot be the least."""
     floor = math.inf
+    floor_sq = math.inf      # the squared distance whose hypot is the floor
     for k in range(n_pts[j] - 1):
         t0, t1 = pt_t[j, k], pt_t[j, k + 1]
         if t1 < t_from_s or t0 > t_to_s or t1 <= t0:
@@ -420,7 +423,14 @@ def ground_floor_m(pt_e, pt_n, pt_t, n_pts, j, t_from_s, t_to_s, unit_e, unit_n)
         f = 0.0
         if len2 > 0.0:
             f = min(1.0, max(0.0, -(ae * be + an * bn) / len2))
-        floor = min(floor, math.hypot(ae + f * be, an + f * bn))
+        d_e, d_n = ae + f * be, an + f * bn
+        d_sq = d_e * d_e + d_n * d_n
+        if clearly_below_sq(floor_sq, d_sq):
+            continue
+        ground_m = math.hypot(d_e, d_n)
+        if ground_m < floor:
+            floor_sq = d_sq
+        floor = min(floor, ground_m)
     return floor
 
 

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from salvosim.bases.areas import distance_to_polygon_m, point_in_polygon
+from salvosim.bases.areas import point_in_polygon, within_m_of_polygon
 from salvosim.defenses.doctrine import doctrine_allows
 from salvosim.defenses.envelope import engagement_window
 from salvosim.defenses.intercept import latest_useful_shot_s
@@ -180,8 +180,8 @@ def draw_threat(sc, keys, j, inst):
     # The `value` priority scores the aim point: the defender does not know the miss distance.
     value = 0.0
     for a in range(len(sc.as_value) if sc.c2_priority == PRIORITY_VALUE else 0):
-        if distance_to_polygon_m(aim_e, aim_n, sc.as_vert_e, sc.as_vert_n,
-                                 sc.as_start[a], sc.as_start[a + 1]) <= sc.th_lethal_m[j]:
+        if within_m_of_polygon(aim_e, aim_n, sc.as_vert_e, sc.as_vert_n, sc.as_start[a],
+                               sc.as_start[a + 1], sc.th_lethal_m[j]):
             value += sc.as_value[a]
     inst.target_value[j] = value
 
@@ -313,6 +313,6 @@ def count_asset_hits(fate, decoy, lethal_m, impact_e, impact_n, vert_e, vert_n, 
         if (fate[j] != LEAKED and fate[j] != MISSED) or decoy[j]:
             continue
         for a in range(len(asset_hits)):
-            if distance_to_polygon_m(impact_e[j], impact_n[j], vert_e, vert_n, vert_start[a],
-                                     vert_start[a + 1]) <= lethal_m[j]:
+            if within_m_of_polygon(impact_e[j], impact_n[j], vert_e, vert_n, vert_start[a],
+                                   vert_start[a + 1], lethal_m[j]):
                 asset_hits[a] += 1

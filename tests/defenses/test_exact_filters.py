@@ -1,7 +1,8 @@
 """The geometry bounds that skip hypot calls return exactly what the textbook formula returns.
 
-slant_bound_m and envelope.in_range_band compare squared distances first and call hypot only
-where the comparison is too close to call (issue 11); speed_bound_mps looks up a maximum the
+slant_bound_m, ground_floor_m, envelope.in_range_band and areas.within_reach (the self-defence
+rule, and asset damage through areas.within_m_of_polygon) compare squared distances first and
+call hypot only where the comparison is too close to call (issue 11); speed_bound_mps looks up a maximum the
 trajectory builders stored per segment (trajectory.seal_speed_bounds), and so does
 max_ground_speed_mps. Their values feed the intercept brackets and every cached horizon, so
 "close" is not enough: each must equal, bit for bit, the plain maximum / comparison of hypot
@@ -23,10 +24,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numba import njit
 
+from salvosim.bases.areas import distance_to_polygon_m, within_m_of_polygon, within_reach
 from salvosim.defenses.envelope import in_range_band
 from salvosim.defenses.intercept import (
     _fluence_rate,
     dwell_step_s,
+    ground_floor_m,
     laser_dwell_end_s,
     slant_bound_m,
     speed_bound_mps,
@@ -145,6 +148,94 @@ def test_slant_and_speed_bounds_equal_the_textbook_maximum(u, family, tie):
             got = slant_bound_m(*tr, 0, t_from, t_to, *unit)
             want = textbook_slant_bound_m(*tr, 0, t_from, t_to, *unit)
             assert got == want, (traj, unit, t_from, t_to, got, want)
+
+
+@njit
+def textbook_ground_floor_m(pt_e, pt_n, pt_t, n_pts, j, t_from_s, t_to_s, unit_e, unit_n):
+    floor = math.inf
+    for k in range(n_pts[j] - 1):
+        t0, t1 = pt_t[j, k], pt_t[j, k + 1]
+        if t1 < t_from_s or t0 > t_to_s or t1 <= t0:
+            continue
+        s0 = max(0.0, (t_from_s - t0) / (t1 - t0))
+        s1 = min(1.0, (t_to_s - t0) / (t1 - t0))
+        de, dn = pt_e[j, k + 1] - pt_e[j, k], pt_n[j, k + 1] - pt_n[j, k]
+        ae, an = pt_e[j, k] + de * s0 - unit_e, pt_n[j, k] + dn * s0 - unit_n
+        be, bn = de * (s1 - s0), dn * (s1 - s0)
+        len2 = be * be + bn * bn
+        f = 0.0
+        if len2 > 0.0:
+            f = min(1.0, max(0.0, -(ae * be + an * bn) / len2))
+        floor = min(floor, math.hypot(ae + f * be, an + f * bn))
+    return floor
+
+
+@oracle_settings(300)
+@given(u=uniforms, family=st.sampled_from(THREAT_FAMILIES), tie=st.booleans())
+def test_ground_floor_equals_the_textbook_minimum(u, family, tie):
+    """The least ground distance, with the pieces clearly farther than the least so far
+    skipped, is the textbook minimum of hypots, bit for bit (ties: a unit on the bisector of
+    two track points)."""
+    d = Draws(u)
+    traj = make_threat(d, family)
+    tr = core_arrays(traj)
+    unit = bisector_unit(tr, d) if tie else place(traj, d)
+    t_lo, t_hi = tr[3][0, 0], tr[3][0, tr[5][0] - 1]
+    span = t_hi - t_lo
+    points = [float(x) for x in tr[3][0, :tr[5][0]]]
+    times = [t_lo - 1.0, t_lo, t_hi, t_hi + 1.0] + points + \
+        [t_lo + span * d.lerp(-0.05, 1.05) for _ in range(4)]
+    for t_from in times:
+        for t_to in times:
+            args = (tr[0], tr[1], tr[3], tr[5], 0, t_from, t_to, *unit)
+            assert ground_floor_m(*args) == textbook_ground_floor_m(*args), (traj, unit, t_from,
+                                                                            t_to)
+
+
+@njit
+def textbook_within_reach(d_east, d_north, reach_m):
+    return math.hypot(d_east, d_north) <= reach_m
+
+
+@njit
+def textbook_within_m_of_polygon(e, n, vert_e, vert_n, first, stop, radius_m):
+    return distance_to_polygon_m(e, n, vert_e, vert_n, first, stop) <= radius_m
+
+
+def test_reach_equals_the_hypot_comparison():
+    """Reaches at a distance and one or two ulps (and the 1e-9 margin) either side of it, zero,
+    negative, infinite and nan reaches, and distances whose squares are subnormal."""
+    rng = np.random.default_rng(23)
+    cases = [(3.0, 4.0), (0.0, 0.0), (1e-161, 2e-162), (5e-324, 0.0), (1e150, -1e150)]
+    cases += [tuple(rng.uniform(-5000.0, 5000.0, 2)) for _ in range(300)]
+    cases += [tuple(rng.uniform(-2e-161, 2e-161, 2)) for _ in range(300)]
+    for d_e, d_n in cases:
+        r = libm_hypot(d_e, d_n)
+        for reach in near(r) + [0.0, -1.0, math.inf, math.nan, 1e-200, 2.0 * r]:
+            assert within_reach(d_e, d_n, reach) == textbook_within_reach(d_e, d_n, reach), \
+                (d_e, d_n, reach)
+
+
+def test_polygon_reach_equals_the_distance_comparison():
+    """within_m_of_polygon answers distance_to_polygon_m <= radius (0 inside), exactly: points
+    inside, on edges and vertices, and around, with radii at their distance and an ulp
+    either side; a concave polygon, and one 1e-160 m across."""
+    square = ([0.0, 1000.0, 1000.0, 0.0], [0.0, 0.0, 1000.0, 1000.0])
+    ell = ([0.0, 300.0, 300.0, 100.0, 100.0, 0.0], [0.0, 0.0, 100.0, 100.0, 300.0, 300.0])
+    tiny = ([0.0, 1e-160, 0.0], [0.0, 0.0, 1e-160])
+    rng = np.random.default_rng(29)
+    for ve, vn in (square, ell, tiny):
+        ve, vn = np.array(ve), np.array(vn)
+        scale = max(ve.max(), vn.max())
+        points = [(ve[k], vn[k]) for k in range(len(ve))]
+        points += [(0.5 * (ve[k] + ve[k - 1]), 0.5 * (vn[k] + vn[k - 1])) for k in range(len(ve))]
+        points += [tuple(rng.uniform(-scale, 2.0 * scale, 2)) for _ in range(200)]
+        for e, n in points:
+            dist = distance_to_polygon_m(e, n, ve, vn, 0, len(ve))
+            for radius in near(dist) + [0.0, math.inf, -1.0, math.nan, 0.5 * dist]:
+                args = (e, n, ve, vn, 0, len(ve), radius)
+                assert within_m_of_polygon(*args) == textbook_within_m_of_polygon(*args), \
+                    (e, n, radius)
 
 
 def test_speed_bound_lookup_on_reused_rows_and_zero_length_legs():
