@@ -14,3 +14,75 @@ builds no entry point, and a call from Python crashes the interpreter instead of
 """
 JIT = dict(cache=True, error_model="numpy", _nrt=False, no_cfunc_wrapper=True)
 INTERNAL = dict(JIT, no_cpython_wrapper=True)
+
+
+# ------------------------------------------------------------------ run_chunk's final module
+# Numba compiles each njit function into its own module, optimized (-O3) with its callees linked
+# in, then links all of them again into its caller's module as `linkonce_odr` (any other module
+# may hold a copy) and runs -O3 over the whole again. For kernel.run_chunk, the only entry point
+# of the event loop, two things are done differently (ARCHITECTURE.md, "Numba discipline"):
+# - No second -O3 over the linked functions: they were optimized in their own modules; the pass
+#   took 3 s of run_chunk's 8 s of cold compile and left the replication rate unchanged.
+# - Dead-argument elimination: with `linkonce_odr`, LLVM keeps every function's full signature:
+#   an array argument is seven machine words (meminfo, parent, size, itemsize, data, shape,
+#   stride) of which a callee reads one or two; select_target took 235 words per call,
+#   run_events 1,245, each shot solver 60-70. Nothing outside run_chunk's module calls its
+#   copies, so they are made internal and LLVM's dead-argument elimination drops the words no
+#   callee reads (select_target 86, the solvers 24-31), then global dead-code elimination drops
+#   what is left unused: 8-10 % more replications per second, about 10 ms of compile.
+# Both passes only remove unused arguments and functions: the instructions on the values used
+# are the ones -O3 made in each function's own module, and outcomes are bit-identical
+# (tests/engine/test_outcomes.py). Numba has no public hook for this: it wraps
+# CPUCodeLibrary._optimize_final_module, and leaves Numba's own build in place where that method
+# or llvmlite's new pass manager is missing.
+ENTRY_POINT_MARK = "6engine6kernel9run_chunk"   # in the mangled names of run_chunk and its wrapper
+INTERNAL_SUFFIX = ".run_chunk_internal"          # the copies' names, unique to run_chunk's module
+
+
+def _is_run_chunk(library) -> bool:
+    return library.name == "run_chunk" and any(
+        ENTRY_POINT_MARK in f.name for f in library._final_module.functions
+        if not f.is_declaration)
+
+
+def _drop_dead_arguments(library) -> None:
+    """Internalize every function of run_chunk's final module but run_chunk itself and its
+    wrapper, then run dead-argument and global dead-code elimination on the module."""
+    import llvmlite.binding as llvm
+    module = library._final_module
+    for f in module.functions:
+        if not f.is_declaration and ENTRY_POINT_MARK not in f.name:
+            f.linkage = "internal"
+            # Renamed too: Numba's JIT records every defined name, internal or not, and resolves
+            # another module's call to `prepare` by name; with the name unchanged it could land
+            # on this copy, whose arguments are fewer (a crash: prepare_replication after
+            # run_chunk was compiled in the same process).
+            f.name = f.name + INTERNAL_SUFFIX
+    passes = llvm.create_new_module_pass_manager()
+    passes.add_dead_arg_elimination_pass()
+    passes.add_global_dead_code_eliminate_pass()
+    passes.run(module, library._codegen._pass_builder())
+
+
+def _install_run_chunk_final_module() -> None:
+    try:
+        import llvmlite.binding as llvm
+        from numba.core.codegen import CPUCodeLibrary
+    except ImportError:          # pragma: no cover - numba always provides both
+        return
+    plain = getattr(CPUCodeLibrary, "_optimize_final_module", None)
+    if (plain is None or getattr(plain, "salvosim_run_chunk", False)
+            or not hasattr(llvm, "create_new_module_pass_manager")):
+        return
+
+    def optimize_final_module(self):
+        if _is_run_chunk(self):
+            _drop_dead_arguments(self)
+        else:
+            plain(self)
+
+    optimize_final_module.salvosim_run_chunk = True
+    CPUCodeLibrary._optimize_final_module = optimize_final_module
+
+
+_install_run_chunk_final_module()

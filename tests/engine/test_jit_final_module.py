@@ -1,0 +1,57 @@
+"""engine/jit.py: run_chunk's final module keeps run_chunk's signature and drops the arguments
+its internal callees never read (and nothing else)."""
+import llvmlite.binding as llvm
+from numba.core.codegen import CPUCodeLibrary
+
+from salvosim.engine import jit
+from salvosim.engine.kernel import run_chunk
+
+ENTRY = "_ZN8salvosim6engine6kernel9run_chunkB2v1E"
+HELPER = "_ZN8salvosim6engine6kernel13select_targetE"
+IR = f"""
+define linkonce_odr double @{HELPER}(double %used, double %unused, i64 %also_unused) {{
+  %r = fmul double %used, 2.0
+  ret double %r
+}}
+define linkonce_odr double @unreached(double %x) {{
+  ret double %x
+}}
+define double @{ENTRY}(double %a, double %b, i64 %never_read) {{
+  %c = fadd double %a, %b
+  %r = call double @{HELPER}(double %c, double %b, i64 7)
+  ret double %r
+}}
+"""
+
+
+class Library:
+    """What _drop_dead_arguments reads of a Numba CPUCodeLibrary."""
+    def __init__(self, name, module, codegen):
+        self.name, self._final_module, self._codegen = name, module, codegen
+
+
+def signatures(module):
+    return {f.name: (f.linkage, len(list(f.arguments)))
+            for f in module.functions if not f.is_declaration}
+
+
+def test_dead_arguments_go_and_the_entry_point_keeps_its_signature():
+    codegen = run_chunk.targetctx.codegen()
+    lib = Library("run_chunk", llvm.parse_assembly(IR), codegen)
+    assert jit._is_run_chunk(lib)
+    jit._drop_dead_arguments(lib)
+    lib._final_module.verify()
+    sig = signatures(lib._final_module)
+    assert sig[ENTRY] == (llvm.Linkage.external, 3)          # called from Python: unchanged
+    assert HELPER not in sig                              # renamed: no other module calls it
+    assert sig[HELPER + jit.INTERNAL_SUFFIX] == (llvm.Linkage.internal, 1)   # only %used is read
+    assert "unreached" not in sig                         # nothing calls it: removed
+
+
+def test_other_libraries_keep_numbas_own_build():
+    codegen = run_chunk.targetctx.codegen()
+    other = Library("select_target", llvm.parse_assembly(IR), codegen)
+    assert not jit._is_run_chunk(other)                   # named otherwise
+    assert not jit._is_run_chunk(Library("run_chunk", llvm.parse_assembly(
+        f"define double @{HELPER}(double %x) {{\n ret double %x\n}}"), codegen))
+    assert getattr(CPUCodeLibrary._optimize_final_module, "salvosim_run_chunk", False)
