@@ -55,3 +55,33 @@ def test_other_libraries_keep_numbas_own_build():
     assert not jit._is_run_chunk(Library("run_chunk", llvm.parse_assembly(
         f"define double @{HELPER}(double %x) {{\n ret double %x\n}}"), codegen))
     assert getattr(CPUCodeLibrary._optimize_final_module, "salvosim_run_chunk", False)
+
+
+AGGREGATE_IR = """
+define double @reads_one_field({ double, double, double } %t, i1 %c) {
+entry:
+  %slot = alloca { double, double, double }
+  store { double, double, double } %t, ptr %slot
+  br i1 %c, label %a, label %b
+a:
+  %whole = load { double, double, double }, ptr %slot
+  %x = extractvalue { double, double, double } %whole, 1
+  ret double %x
+b:
+  %again = load { double, double, double }, ptr %slot
+  %y = extractvalue { double, double, double } %again, 2
+  ret double %y
+}
+"""
+
+
+def test_instcombine_turns_whole_tuple_loads_into_field_loads():
+    codegen = run_chunk.targetctx.codegen()
+    module = llvm.parse_assembly(AGGREGATE_IR)
+    module.data_layout = codegen._data_layout
+    jit._fold_aggregate_loads(Library("any", module, codegen), module)
+    module.verify()
+    text = str(module)
+    assert "load { double, double, double }" not in text          # no whole-tuple load left
+    assert text.count("load double") == 2                         # one field each
+    assert getattr(CPUCodeLibrary._optimize_functions, "salvosim_fold", False)
