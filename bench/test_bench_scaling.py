@@ -8,7 +8,8 @@ factor (rounded, at least 1). Two shapes:
   saturation case the issue asks about;
 - `spread`: interval_s is kept, so a larger raid lasts longer at the same arrival rate.
 
-`make bench` times the numba engine on one thread (JIT warmed first) at 26, 50, 100, 200 and
+`make bench` times the numba engine on one thread (JIT warmed first; the fastest of 9 rounds,
+the least disturbed by other jobs on a shared machine) at 26, 50, 100, 200 and
 400 threats and prints, per shape, the milliseconds per replication and the exponent k of a
 least-squares fit of log(time per replication) on log(threats): time ~ n^k (issue 11's target:
 k <= 1.1). `make test` runs two small sizes for a couple of replications so it never rots.
@@ -75,7 +76,7 @@ def test_numba_cost_per_replication_vs_raid_size(benchmark, flagship, shape, thr
     n_threats = len(sc.th_raid)
     reps = 2 if benchmark.disabled else max(4, WORK_PER_ROUND // threats)
     run_block_numba(sc, 1, 0, 2, threads=1)         # warm: this scenario's sizes, its heap
-    block = benchmark.pedantic(run_block_numba, args=(sc, 1, 0, reps, 1), rounds=3,
+    block = benchmark.pedantic(run_block_numba, args=(sc, 1, 0, reps, 1), rounds=9,
                                warmup_rounds=1)
     assert block.fate.shape == (reps, n_threats)
     record_seconds_per_rep(benchmark, shape, n_threats, reps)
