@@ -81,7 +81,7 @@ COMPILE_CHILD_TIMEOUT_S = 600.0
 
 def jit_cache_is_cold(engine: str = "numba") -> bool:
     """True when the engine's entry point has no usable compiled code in Numba's cache (and
-    none in this process): the first run compiles it (about 20 s on 2 cores)."""
+    none in this process): the first run compiles it (15-35 s on 2 cores, by CPU)."""
     try:
         if engine == "numba":
             from salvosim.engine.kernel import run_chunk as entry
