@@ -1,6 +1,7 @@
 """A cold compile on two cores (montecarlo.compile_in_two_processes): a second process compiles
 kernel.run_events into Numba's cache while the first compiles the rest, and run_chunk uses
 exactly what the second process compiled."""
+import json
 import os
 import subprocess
 import sys
@@ -20,11 +21,22 @@ def test_a_cold_run_compiles_the_event_loop_once_in_two_processes(tmp_path):
     reset_state and finish_replication in the second, central_c2 and c2_assign in the first) are
     the ones the event loop and run_chunk call: one compiled version of each in the cache, not
     two."""
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "SALVOSIM_COMPILE_PROCESSES": "2"}
-    out = subprocess.run([sys.executable, "-m", "salvosim.engine.cli", "run", TINY, "--reps", "2",
-                          "--threads", "2", "--quiet"], env=env, capture_output=True, text=True)
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"),
+           "SALVOSIM_COMPILE_PROCESSES": "2"}
+    # Then, in the same process, the reference engine, whose prepare_replication links its own
+    # copy of instances.prepare: run_chunk's copies are internal and renamed (engine/jit.py),
+    # so nothing sends it to a copy with fewer arguments (that crashed the interpreter).
+    runs = (f"from salvosim.engine.cli import main; import sys; "
+            f"sys.exit(main(['run', {TINY!r}, '--reps', '2', '--threads', '2', '--quiet', "
+            f"'--json', {str(tmp_path / 'numba.json')!r}]) "
+            f"or main(['run', {TINY!r}, '--reps', '2', '--engine', 'reference', '--quiet', "
+            f"'--json', {str(tmp_path / 'reference.json')!r}]))")
+    out = subprocess.run([sys.executable, "-c", runs], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    cached = [p.name for p in Path(tmp_path).rglob("*.nbc")]
+    fast, ref = (json.loads((tmp_path / f"{e}.json").read_text()) for e in ("numba", "reference"))
+    for key in ("leakers", "by_raid", "by_unit", "not_engaged"):
+        assert fast[key] == ref[key], key
+    cached = [p.name for p in Path(tmp_path / "cache").rglob("*.nbc")]
     for name in ("kernel.run_events", "kernel.run_chunk", "kernel.finish_replication",
                  "kernel.reset_state", "instances.prepare-", "kernel.select_target",
                  "kernel.full_scan_target", "kernel.c2_assign", "kernel.central_c2"):
