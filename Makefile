@@ -25,8 +25,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pytest -q bench --benchmark-only --benchmark-columns=min,mean,stddev,rounds
 
-# Numba's cache does not notice a change in a function another module inlined: after editing
-# njit code (engine/, threats/, defenses/, bases/), drop the cache (CI always starts without one).
+# Numba's cache does not notice a change in a function another module inlined, nor in the LLVM
+# passes of engine/jit.py: after editing njit code (engine/, threats/, defenses/, bases/) or
+# engine/jit.py, drop the cache (CI always starts without one).
 clean-cache:
 	find engine threats defenses bases salvosim -name '*.nbi' -delete -o -name '*.nbc' -delete
 

@@ -92,35 +92,62 @@ def _fold_aggregate_loads(library, ll_module) -> None:
         passes.run(function, builder)
 
 
-def _install_llvm_passes() -> None:
+def _llvm_passes_available() -> bool:
+    """True when this Numba and llvmlite have everything the two wrappers use: Numba's
+    new-pass-manager codegen (`_pass_builder`, Numba >= 0.62) and llvmlite's passes (>= 0.45).
+    Numba 0.60 and 0.61 (allowed by pyproject.toml) get Numba's own build, unchanged."""
     try:
         import llvmlite.binding as llvm
-        from numba.core.codegen import CPUCodeLibrary
+        from numba.core.codegen import CPUCodegen, CPUCodeLibrary
     except ImportError:          # pragma: no cover - numba always provides both
+        return False
+    needed = ((CPUCodegen, "_pass_builder"), (CPUCodeLibrary, "_optimize_final_module"),
+              (CPUCodeLibrary, "_optimize_functions"),
+              (llvm, "create_new_module_pass_manager"),
+              (llvm, "create_new_function_pass_manager"),
+              (getattr(llvm, "ModulePassManager", None), "add_dead_arg_elimination_pass"),
+              (getattr(llvm, "ModulePassManager", None), "add_global_dead_code_eliminate_pass"),
+              (getattr(llvm, "FunctionPassManager", None), "add_instruction_combine_pass"))
+    return all(owner is not None and hasattr(owner, name) for owner, name in needed)
+
+
+def _install_llvm_passes() -> None:
+    """Wrap the two CPUCodeLibrary methods (once per process). Each wrapper falls back to
+    Numba's own method if its extra step raises. For run_chunk the wrapper replaces Numba's
+    final-module optimization; that step also prunes reference counts, which run_chunk's
+    functions do not have (all `_nrt=False`). Numba's cache does not notice a change to this
+    file: after editing it, `make clean-cache`."""
+    from numba.core.codegen import CPUCodeLibrary
+    if not _llvm_passes_available():
         return
-    plain = getattr(CPUCodeLibrary, "_optimize_final_module", None)
-    if (plain is None or getattr(plain, "salvosim_run_chunk", False)
-            or not hasattr(llvm, "create_new_module_pass_manager")):
-        return        # not Numba's own method (already wrapped), or no new pass manager
+    plain = CPUCodeLibrary._optimize_final_module
+    if getattr(plain, "salvosim_run_chunk", False):
+        return                   # already wrapped (a reload of this module)
 
     def optimize_final_module(self):
         if _is_run_chunk(self):
-            _drop_dead_arguments(self)
-        else:
-            plain(self)
+            try:
+                _drop_dead_arguments(self)
+                return
+            except Exception:    # pragma: no cover - llvmlite changed: Numba's own build
+                pass
+        plain(self)
 
     optimize_final_module.salvosim_run_chunk = True
     CPUCodeLibrary._optimize_final_module = optimize_final_module
 
-    plain_functions = getattr(CPUCodeLibrary, "_optimize_functions", None)
-    if plain_functions is not None and hasattr(llvm, "create_new_function_pass_manager"):
-        def optimize_functions(self, ll_module):
+    plain_functions = CPUCodeLibrary._optimize_functions
+
+    def optimize_functions(self, ll_module):
+        try:
             ll_module.data_layout = self._codegen._data_layout
             _fold_aggregate_loads(self, ll_module)
-            plain_functions(self, ll_module)
+        except Exception:        # pragma: no cover - llvmlite changed: Numba's own passes only
+            pass
+        plain_functions(self, ll_module)
 
-        optimize_functions.salvosim_fold = True
-        CPUCodeLibrary._optimize_functions = optimize_functions
+    optimize_functions.salvosim_fold = True
+    CPUCodeLibrary._optimize_functions = optimize_functions
 
 
 _install_llvm_passes()

@@ -1,10 +1,14 @@
 """engine/jit.py: run_chunk's final module keeps run_chunk's signature and drops the arguments
 its internal callees never read (and nothing else)."""
 import llvmlite.binding as llvm
+import pytest
 from numba.core.codegen import CPUCodeLibrary
 
 from salvosim.engine import jit
 from salvosim.engine.kernel import run_chunk
+
+pytestmark = pytest.mark.skipif(not jit._llvm_passes_available(),
+                                reason="Numba < 0.62 / llvmlite < 0.45: Numba's own build")
 
 ENTRY = "_ZN8salvosim6engine6kernel9run_chunkB2v1E"
 HELPER = "_ZN8salvosim6engine6kernel13select_targetE"
