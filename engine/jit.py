@@ -14,7 +14,8 @@ builds no entry point, and a call from Python crashes the interpreter instead of
 
 Importing this module also adjusts two of Numba's LLVM steps (below, ARCHITECTURE.md): an
 InstCombine before each function's passes (a cold compile 10 s shorter on a Zen 3 core), and
-dead-argument elimination in run_chunk's final module (8-13 % more replications per second).
+dead-argument elimination in run_chunk's final module (11-13 % more replications per second
+on a Zen 3 core).
 """
 JIT = dict(cache=True, error_model="numpy", _nrt=False, no_cfunc_wrapper=True)
 INTERNAL = dict(JIT, no_cpython_wrapper=True)
@@ -33,7 +34,8 @@ INTERNAL = dict(JIT, no_cpython_wrapper=True)
 #   run_events 1,245, each shot solver 60-70. Nothing outside run_chunk's module calls its
 #   copies, so they are made internal and LLVM's dead-argument elimination drops the words no
 #   callee reads (select_target 86, the solvers 24-31), then global dead-code elimination drops
-#   what is left unused: 8-10 % more replications per second, about 10 ms of compile.
+#   what is left unused: 11-13 % more replications per second (interleaved runs, each the
+#   fastest of 12 runs of 800 flagship replications, Zen 3), about 10 ms of compile.
 # Both passes only remove unused arguments and functions: the instructions on the values used
 # are the ones -O3 made in each function's own module, and outcomes are bit-identical
 # (tests/engine/test_outcomes.py). Numba has no public hook for this: it wraps
