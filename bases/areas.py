@@ -34,6 +34,18 @@ def point_in_polygon(e, n, vert_e, vert_n, first, stop):
     return inside
 
 
+@njit(**JIT, inline="always")
+def offset_from_edge(e, n, ax, ay, bx, by):
+    """(east, north) from the point of edge a-b nearest to (e, n) to (e, n); a zero-length
+    edge is its point a."""
+    dx, dy = bx - ax, by - ay
+    len2 = dx * dx + dy * dy
+    f = 0.0
+    if len2 > 0.0:
+        f = min(1.0, max(0.0, ((e - ax) * dx + (n - ay) * dy) / len2))
+    return e - (ax + f * dx), n - (ay + f * dy)
+
+
 @njit(**JIT)
 def distance_to_polygon_m(e, n, vert_e, vert_n, first, stop):
     """Distance from a point to a filled polygon: 0 inside, else distance to the nearest edge."""
@@ -42,14 +54,8 @@ def distance_to_polygon_m(e, n, vert_e, vert_n, first, stop):
     best = math.inf
     k_prev = stop - 1
     for k in range(first, stop):
-        ax, ay = vert_e[k_prev], vert_n[k_prev]
-        bx, by = vert_e[k], vert_n[k]
-        dx, dy = bx - ax, by - ay
-        len2 = dx * dx + dy * dy
-        f = 0.0
-        if len2 > 0.0:
-            f = min(1.0, max(0.0, ((e - ax) * dx + (n - ay) * dy) / len2))
-        d = math.hypot(e - (ax + f * dx), n - (ay + f * dy))
+        d_e, d_n = offset_from_edge(e, n, vert_e[k_prev], vert_n[k_prev], vert_e[k], vert_n[k])
+        d = math.hypot(d_e, d_n)
         if d < best:
             best = d
         k_prev = k
@@ -80,14 +86,8 @@ def within_m_of_polygon(e, n, vert_e, vert_n, first, stop, radius_m):
         return math.inf <= radius_m
     k_prev = stop - 1
     for k in range(first, stop):
-        ax, ay = vert_e[k_prev], vert_n[k_prev]
-        bx, by = vert_e[k], vert_n[k]
-        dx, dy = bx - ax, by - ay
-        len2 = dx * dx + dy * dy
-        f = 0.0
-        if len2 > 0.0:
-            f = min(1.0, max(0.0, ((e - ax) * dx + (n - ay) * dy) / len2))
-        if within_reach(e - (ax + f * dx), n - (ay + f * dy), radius_m):
+        d_e, d_n = offset_from_edge(e, n, vert_e[k_prev], vert_n[k_prev], vert_e[k], vert_n[k])
+        if within_reach(d_e, d_n, radius_m):
             return True
         k_prev = k
     return False

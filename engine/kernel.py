@@ -296,8 +296,8 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
     and the window end), or +inf for a threat u may not fire at now: an engagement in progress
     (u's own, or another unit's without double engagement) or hold_for. A slot is reused while
     fresh: touch_threat or drop_threat makes it stale when j's fate or engagements change,
-    and a fire of u that starts hold_for for a class makes all of u's stale. Central C2 never keeps slots
-    (assignments change).
+    and a fire of u that starts hold_for for a class makes all of u's stale. Central C2 never
+    keeps slots (assignments change).
     u's candidate list drops, as it is scanned, every threat u can never engage again (dead,
     engaged max_engagements times, or past its window); order and ties stay by index.
     A candidate u does not know yet (t_ready = known_t + reaction > now, kept beside it in

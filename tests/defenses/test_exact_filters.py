@@ -2,8 +2,8 @@
 
 slant_bound_m, ground_floor_m, envelope.in_range_band and areas.within_reach (the self-defence
 rule, and asset damage through areas.within_m_of_polygon) compare squared distances first and
-call hypot only where the comparison is too close to call (issue 11); speed_bound_mps looks up a maximum the
-trajectory builders stored per segment (trajectory.seal_speed_bounds), and so does
+call hypot only where the comparison is too close to call (issue 11); speed_bound_mps looks up
+a maximum the trajectory builders stored per segment (trajectory.seal_speed_bounds), and so does
 max_ground_speed_mps. Their values feed the intercept brackets and every cached horizon, so
 "close" is not enough: each must equal, bit for bit, the plain maximum / comparison of hypot
 values written out below (compiled with Numba, so that both sides use the same libm hypot;
@@ -128,6 +128,17 @@ def bisector_unit(tr, d):
     return mid_e + off * dir_e + hair, mid_n + off * dir_n
 
 
+def track_times(tr, d, next_ulps):
+    """Times to bound between: before, at and after the track's ends, every track point (and
+    the next float after each, with next_ulps), and four drawn within the flight (+-5 %)."""
+    t_lo, t_hi = tr[3][0, 0], tr[3][0, tr[5][0] - 1]
+    span = t_hi - t_lo
+    points = [float(x) for x in tr[3][0, :tr[5][0]]]
+    after = [math.nextafter(x, math.inf) for x in points] if next_ulps else []
+    return ([t_lo - 1.0, t_lo, t_hi, t_hi + 1.0] + points + after
+            + [t_lo + span * d.lerp(-0.05, 1.05) for _ in range(4)])
+
+
 @oracle_settings(600)
 @given(u=uniforms, family=st.sampled_from(THREAT_FAMILIES), tie=st.booleans())
 def test_slant_and_speed_bounds_equal_the_textbook_maximum(u, family, tie):
@@ -135,12 +146,7 @@ def test_slant_and_speed_bounds_equal_the_textbook_maximum(u, family, tie):
     traj = make_threat(d, family)
     tr = core_arrays(traj)
     unit = bisector_unit(tr, d) if tie else place(traj, d)
-    t_lo, t_hi = tr[3][0, 0], tr[3][0, tr[5][0] - 1]
-    span = t_hi - t_lo
-    points = [float(x) for x in tr[3][0, :tr[5][0]]]
-    times = [t_lo - 1.0, t_lo, t_hi, t_hi + 1.0] + points + \
-        [math.nextafter(x, math.inf) for x in points] + \
-        [t_lo + span * d.lerp(-0.05, 1.05) for _ in range(4)]
+    times = track_times(tr, d, next_ulps=True)
     assert ground_speeds_agree(tr)
     for t_from in times:
         assert speed_bound_mps(*tr, 0, t_from) == textbook_speed_bound_mps(*tr, 0, t_from)
@@ -180,11 +186,7 @@ def test_ground_floor_equals_the_textbook_minimum(u, family, tie):
     traj = make_threat(d, family)
     tr = core_arrays(traj)
     unit = bisector_unit(tr, d) if tie else place(traj, d)
-    t_lo, t_hi = tr[3][0, 0], tr[3][0, tr[5][0] - 1]
-    span = t_hi - t_lo
-    points = [float(x) for x in tr[3][0, :tr[5][0]]]
-    times = [t_lo - 1.0, t_lo, t_hi, t_hi + 1.0] + points + \
-        [t_lo + span * d.lerp(-0.05, 1.05) for _ in range(4)]
+    times = track_times(tr, d, next_ulps=False)
     for t_from in times:
         for t_to in times:
             args = (tr[0], tr[1], tr[3], tr[5], 0, t_from, t_to, *unit)
@@ -236,6 +238,27 @@ def test_polygon_reach_equals_the_distance_comparison():
                 args = (e, n, ve, vn, 0, len(ve), radius)
                 assert within_m_of_polygon(*args) == textbook_within_m_of_polygon(*args), \
                     (e, n, radius)
+
+
+def test_polygon_distance_matches_shapely():
+    """distance_to_polygon_m (whose edge step within_m_of_polygon shares) against shapely's
+    point-to-polygon distance, an independent implementation: points inside (0), on edges
+    and vertices, around, far away; a concave polygon and one with a repeated vertex (a
+    zero-length edge)."""
+    from shapely.geometry import Point, Polygon
+    ell = ([0.0, 300.0, 300.0, 100.0, 100.0, 0.0], [0.0, 0.0, 100.0, 100.0, 300.0, 300.0])
+    repeated = ([0.0, 800.0, 800.0, 800.0, -200.0], [0.0, 0.0, 0.0, 500.0, 600.0])
+    rng = np.random.default_rng(31)
+    for ve, vn in (ell, repeated):
+        shape = Polygon(list(zip(ve, vn)))
+        ve, vn = np.array(ve), np.array(vn)
+        points = [(ve[k], vn[k]) for k in range(len(ve))]
+        points += [(0.5 * (ve[k] + ve[k - 1]), 0.5 * (vn[k] + vn[k - 1])) for k in range(len(ve))]
+        points += [tuple(rng.uniform(-600.0, 1200.0, 2)) for _ in range(300)]
+        points += [(1e6, -3e5), (-2e5, 4e5)]
+        for e, n in points:
+            got = distance_to_polygon_m(e, n, ve, vn, 0, len(ve))
+            assert got == pytest.approx(shape.distance(Point(e, n)), rel=1e-12, abs=1e-9), (e, n)
 
 
 def test_speed_bound_lookup_on_reused_rows_and_zero_length_legs():
