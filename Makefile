@@ -7,6 +7,12 @@ SCENARIO ?= scenarios/al_asad_drone_raid.toml
 
 .PHONY: run test bench clean clean-cache
 
+# Bytecode of the package's sources, written before every run: Python writes it itself on a
+# first import unless PYTHONDONTWRITEBYTECODE is set (as on this project's CI machines), and
+# then every `salvosim` process compiled some 6,000 lines again: about 0.1 s of a warm run.
+# compileall skips the files whose bytecode is up to date (about 0.07 s).
+PYC = $(BIN)/python -m compileall -q engine threats defenses bases salvosim > /dev/null
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
@@ -16,13 +22,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 run: $(STAMP)
+	@$(PYC)
 	$(BIN)/salvosim run $(SCENARIO)
 
 test: $(STAMP)
+	@$(PYC)
 	$(BIN)/ruff check engine threats defenses bases salvosim tests bench
 	$(BIN)/python -m pytest -q tests bench --benchmark-disable
 
 bench: $(STAMP)
+	@$(PYC)
 	$(BIN)/python -m pytest -q bench --benchmark-only --benchmark-columns=min,mean,stddev,rounds
 
 # Numba's cache does not notice a change in a function another module inlined, nor in the LLVM

@@ -2,6 +2,8 @@
 function scope (the scope and its variables copied once, not once per block), and the inlined
 code still computes what the Python functions compute."""
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -38,6 +40,12 @@ def outer(x, n):
     return twice(x, n) - branchy(x + 1.0, n)
 
 
+def installed() -> bool:
+    """Whether the wrapper is in place after a compile (it is installed on the first one)."""
+    njit(lambda x: x + 1)(1)                           # a fresh dispatcher: a real compile
+    return getattr(inline_closurecall.InlineWorker.inline_ir, "salvosim_one_memo", False)
+
+
 def test_inlined_code_equals_the_python_functions():
     inner = njit(inline="always")(branchy)
     mid = njit(inline="always")(
@@ -49,7 +57,7 @@ def test_inlined_code_equals_the_python_functions():
 
 
 def test_one_inline_call_copies_each_scope_once_and_independently():
-    if not getattr(inline_closurecall.InlineWorker.inline_ir, "salvosim_one_memo", False):
+    if not installed():
         pytest.skip("this Numba's inliner is left alone")
     shim = inline_closurecall.copy
     source = run_frontend(branchy)
@@ -80,9 +88,17 @@ def test_one_inline_call_copies_each_scope_once_and_independently():
 
 
 def test_the_inliner_wrapper_is_installed_once():
-    if not getattr(inline_closurecall.InlineWorker.inline_ir, "salvosim_one_memo", False):
+    if not installed():
         pytest.skip("this Numba's inliner is left alone")
     wrapped = inline_closurecall.InlineWorker.inline_ir
     jit._install_one_memo_inlining()                   # a second install changes nothing
     assert inline_closurecall.InlineWorker.inline_ir is wrapped
     assert isinstance(inline_closurecall.copy, jit._OneMemoPerScope)
+
+
+def test_a_start_that_compiles_nothing_leaves_the_inliner_unimported():
+    code = ("import sys, salvosim.engine.cli; "
+            "print('numba.core.inline_closurecall' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    assert out.strip() == "False"
