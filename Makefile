@@ -11,7 +11,7 @@ SCENARIO ?= scenarios/al_asad_drone_raid.toml
 # first import unless PYTHONDONTWRITEBYTECODE is set (as on this project's CI machines), and
 # then every `salvosim` process compiled some 6,000 lines again: about 0.1 s of a warm run.
 # compileall skips the files whose bytecode is up to date (about 0.07 s).
-PYC = $(BIN)/python -m compileall -q engine threats defenses bases salvosim > /dev/null
+PYC = $(BIN)/python -m compileall -q engine threats defenses bases salvosim
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
