@@ -12,9 +12,11 @@ from numba import njit
 from salvosim.bases.areas import within_reach
 from salvosim.defenses.intercept import first_useful_shot_s, search_start_s, slant_range_m
 from salvosim.engine.constants import (
+    HAS_MAGAZINE,
     HOLD_LAUNCH,
     KIND_GUN,
     KIND_MISSILE,
+    NO_UNIT,
     PRIORITY_NEAREST,
     PRIORITY_TIME_TO_IMPACT,
     S_SHOT,
@@ -154,7 +156,7 @@ def note_ammunition(sc, u, now, magazine, reserve, out_of_ammo_t, hold_t):
         out_of_ammo_t[u] = now
     for c in range(hold_t.shape[1]):
         if hold_t[u, c] == math.inf and sc.un_engages[u, c] and not ammo_allows(
-                False, magazine, reserve, rps, sc.un_shots[u, c], sc.un_hold_need[u, c]):
+                HAS_MAGAZINE, magazine, reserve, rps, sc.un_shots[u, c], sc.un_hold_need[u, c]):
             hold_t[u, c] = now
 
 
@@ -185,7 +187,7 @@ def best_unit_for(sc, inst, j, now, engagements_of, magazine, reserve, queue_cou
     after now, and after its track + reaction time), ammunition beyond hold_for, and spare
     assignment capacity. Ties: the earlier latest useful shot, then the lower unit. -1: none."""
     c = sc.th_class[j]
-    best, best_cost, best_last = -1, math.inf, math.inf
+    best, best_cost, best_last = NO_UNIT, math.inf, math.inf
     for u in range(len(sc.un_e)):
         last = inst.latest_shot[u, j]
         if (not inst.engageable[u, j] or not last > now

@@ -12,6 +12,7 @@ import math
 from numba import njit
 
 from salvosim.bases.areas import clearly_below_sq
+from salvosim.engine.constants import ROOTS_START
 from salvosim.engine.jit import JIT
 from salvosim.threats.trajectory import SEG_BULGE_M, flown_piece, segment_altitude_m
 
@@ -145,7 +146,7 @@ def engagement_window(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_end_s,
         d0e, d0n = e0 - unit_e, n0 - unit_n
         buf[0] = 0.0
         buf[1] = s_stop
-        m = 2
+        m = ROOTS_START
         m = add_circle_crossings(buf, m, d0e, d0n, de, dn, rmin_m, s_stop)
         m = add_circle_crossings(buf, m, d0e, d0n, de, dn, rmax_m, s_stop)
         m = add_altitude_crossings(buf, m, z0, z1, h, zmin_m, s_stop)

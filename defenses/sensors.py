@@ -20,7 +20,7 @@ from salvosim.defenses.envelope import (
     sector_edges,
     sort_prefix,
 )
-from salvosim.engine.constants import BISECT_MAX_ITER, BISECT_TOL_S, HORIZON_K_M
+from salvosim.engine.constants import BISECT_MAX_ITER, BISECT_TOL_S, HORIZON_K_M, ROOTS_START
 from salvosim.engine.jit import JIT
 from salvosim.threats.trajectory import SEG_BULGE_M, flown_piece, position_at
 
@@ -116,7 +116,7 @@ def detection_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_end_s,
         d0e, d0n = e0 - sensor_e, n0 - sensor_n
         buf[0] = 0.0
         buf[1] = s_stop
-        m = add_circle_crossings(buf, 2, d0e, d0n, de, dn, radius, s_stop)
+        m = add_circle_crossings(buf, ROOTS_START, d0e, d0n, de, dn, radius, s_stop)
         m = add_sector_crossings(buf, m, d0e, d0n, de, dn, edges, width_deg, s_stop)
         sort_prefix(buf, m)
         for i in range(m - 1):

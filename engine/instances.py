@@ -22,6 +22,7 @@ from salvosim.engine.constants import (
     AIM_RANDOM_ASSET,
     ARRIVAL_FIXED,
     CEP_TO_SIGMA,
+    FIRST_INDEX,
     LEAKED,
     MISSED,
     PRIORITY_VALUE,
@@ -176,7 +177,8 @@ def draw_threat(sc, keys, j, inst):
     if fails:
         inst.t_end[j] = t0 + uniform_of(entity_key(fail_time, j), K0) * (t_impact - t0)
 
-    inst.in_defended[j] = point_in_polygon(impact_e, impact_n, sc.da_e, sc.da_n, 0, len(sc.da_e))
+    inst.in_defended[j] = point_in_polygon(impact_e, impact_n, sc.da_e, sc.da_n, FIRST_INDEX,
+                                          len(sc.da_e))
     # The `value` priority scores the aim point: the defender does not know the miss distance.
     value = 0.0
     for a in range(len(sc.as_value) if sc.c2_priority == PRIORITY_VALUE else 0):
