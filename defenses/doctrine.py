@@ -12,7 +12,6 @@ from numba import njit
 from salvosim.bases.areas import within_reach
 from salvosim.defenses.intercept import first_useful_shot_s, search_start_s, slant_range_m
 from salvosim.engine.constants import (
-    HAS_MAGAZINE,
     HOLD_LAUNCH,
     KIND_GUN,
     KIND_MISSILE,
@@ -156,7 +155,7 @@ def note_ammunition(sc, u, now, magazine, reserve, out_of_ammo_t, hold_t):
         out_of_ammo_t[u] = now
     for c in range(hold_t.shape[1]):
         if hold_t[u, c] == math.inf and sc.un_engages[u, c] and not ammo_allows(
-                HAS_MAGAZINE, magazine, reserve, rps, sc.un_shots[u, c], sc.un_hold_need[u, c]):
+                sc.un_unlimited[u], magazine, reserve, rps, sc.un_shots[u, c], sc.un_hold_need[u, c]):
             hold_t[u, c] = now
 
 

@@ -73,13 +73,12 @@ EV_DECIDE = np.int64(4)      # unit decisions, wake-ups          (index: unit)
 CHECK_OFF, CHECK_ON, CHECK_MUTANT = np.int64(0), np.int64(1), np.int64(2)
 
 # Typed values for njit call arguments that would otherwise be Python literals: Numba types a
-# literal argument (2, -1, False) as Literal[int](2) and so on, and compiles the callee once
-# more for that type, beside the int64 (bool) version another call needs anyway (issue 11:
-# six functions were compiled twice, two of them on the way to the event loop).
+# literal argument (2, -1) as Literal[int](2) and so on, and compiles the callee once more for
+# that type, beside the int64 version another call needs anyway (issue 11: six functions were
+# compiled twice, two of them on the way to the event loop).
 NO_UNIT = np.int64(-1)         # no fire unit (central C2 found none for a threat)
 FIRST_INDEX = np.int64(0)      # an index range that starts at the first element
 ROOTS_START = np.int64(2)      # crossing scratch: buf[0] = 0, buf[1] = s_stop, roots after
-HAS_MAGAZINE = np.bool_(False)  # ammo_allows' `unlimited` for a unit known to have a magazine
 
 # Sub-kinds of EV_FREE, in this order at equal times: a channel frees, a reload ends, a kill
 # assessment ends, the C2 assigns a threat, an assignment lapses (central assignment, §6 v2).

@@ -15,8 +15,9 @@ builds no entry point, and a call from Python crashes the interpreter instead of
 Importing this module also adjusts two of Numba's LLVM steps (below, ARCHITECTURE.md): an
 InstCombine before each function's passes (a cold compile 10 s shorter on a Zen 3 core), and
 dead-argument elimination in run_chunk's final module (11-13 % more replications per second
-on a Zen 3 core); and one step of Numba's IR inliner: the blocks of an inlined function are
-copied with one deepcopy memo (a two-process cold compile about 3.7 s shorter on a Zen 3 host).
+on a Zen 3 core); and, from the first compile of a process on, one step of Numba's IR inliner:
+the blocks of an inlined function are copied with one deepcopy memo (a two-process cold
+compile about 3.7 s shorter on a Zen 3 host).
 """
 JIT = dict(cache=True, error_model="numpy", _nrt=False, no_cfunc_wrapper=True)
 INTERNAL = dict(JIT, no_cpython_wrapper=True)
@@ -173,13 +174,13 @@ class _OneMemoPerScope:
     call runs: the blocks of one function IR (one scope object) share one deepcopy memo, as a
     deepcopy of the whole IR would, so the scope and its variables are copied once."""
 
-    def __init__(self, copy_module):
+    def __init__(self, copy_module, block_class):
         self._copy = copy_module
+        self._block = block_class   # numba.core.ir.Block
         self.memos = None           # {id(scope): memo} during an inline_ir call, else None
 
     def deepcopy(self, x, memo=None):
-        from numba.core import ir
-        if memo is None and self.memos is not None and isinstance(x, ir.Block):
+        if memo is None and self.memos is not None and isinstance(x, self._block):
             memo = self.memos.setdefault(id(x.scope), {})
         return self._copy.deepcopy(x, memo)
 
@@ -193,13 +194,14 @@ def _install_one_memo_inlining() -> None:
     import copy
     try:
         from numba.core import inline_closurecall as icc
+        from numba.core.ir import Block
         worker = icc.InlineWorker
         plain = worker.inline_ir
     except (ImportError, AttributeError):    # pragma: no cover - Numba changed: left alone
         return
     if getattr(plain, "salvosim_one_memo", False) or getattr(icc, "copy", None) is not copy:
         return
-    shim = _OneMemoPerScope(copy)
+    shim = _OneMemoPerScope(copy, Block)
     icc.copy = shim
 
     def inline_ir(self, *args, **kwargs):
