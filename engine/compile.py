@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from salvosim.defenses.sensors import detection_range_m
 from salvosim.engine.constants import (
     AIM_POINT,
     AIM_RANDOM_ASSET,
@@ -76,6 +77,7 @@ class CompiledScenario(NamedTuple):
     se_facing_deg: np.ndarray
     se_width_deg: np.ndarray
     se_track_delay_s: np.ndarray
+    se_det_range_m: np.ndarray    # [S, J] detection range of sensor s for threat j's RCS
     # fire units [U]
     un_e: np.ndarray
     un_n: np.ndarray
@@ -241,6 +243,16 @@ def compile_scenario(scn: Scenario) -> tuple[CompiledScenario, Labels]:
         start.append(len(vert_e))
     aim_points = [asset_aim_point(a) for a in scn.base.assets]
     da_x, da_y = scn.defended_area.exterior.coords.xy
+    # Each sensor's detection range for each threat (a constant of the scenario, not computed
+    # again in every replication): the njit function's own Python body, whose ** calls the
+    # same libm pow as its compiled code (tests/engine/test_compile.py checks the bits).
+    det_range = np.empty((len(scn.sensors), len(th["th_rcs_m2"])))
+    for i, s in enumerate(scn.sensors):
+        by_rcs = {rcs: detection_range_m.py_func(float(s.spec.range_m), float(rcs),
+                                                 float(s.spec.rcs_ref_m2),
+                                                 bool(s.spec.rcs_scaling))
+                  for rcs in set(th["th_rcs_m2"])}
+        det_range[i] = [by_rcs[rcs] for rcs in th["th_rcs_m2"]]
     U = scn.units
     compiled = CompiledScenario(
         **{k: (_b(v) if k in ("th_cruise", "th_has_ingress", "th_decoy") else
@@ -256,6 +268,7 @@ def compile_scenario(scn: Scenario) -> tuple[CompiledScenario, Labels]:
         se_facing_deg=_f([s.facing_deg for s in scn.sensors]),
         se_width_deg=_f([s.spec.sector_width_deg for s in scn.sensors]),
         se_track_delay_s=_f([s.spec.track_delay_s for s in scn.sensors]),
+        se_det_range_m=det_range,
         un_e=_f([u.east_m for u in U]), un_n=_f([u.north_m for u in U]),
         un_facing_deg=_f([u.facing_deg for u in U]),
         un_width_deg=_f([u.spec.sector_width_deg for u in U]),

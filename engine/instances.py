@@ -16,7 +16,7 @@ from salvosim.bases.areas import point_in_polygon, within_m_of_polygon
 from salvosim.defenses.doctrine import doctrine_allows
 from salvosim.defenses.envelope import engagement_window
 from salvosim.defenses.intercept import latest_useful_shot_s
-from salvosim.defenses.sensors import detection_lower_bound_s, detection_range_m, detection_time_s
+from salvosim.defenses.sensors import detection_lower_bound_s, detection_time_s
 from salvosim.engine.constants import (
     AIM_POINT,
     AIM_RANDOM_ASSET,
@@ -198,11 +198,9 @@ def sense_and_window(sc, inst):
 @njit(**JIT, inline="always")
 def detect(sc, inst, s, j):
     """Sensor s's first detection of threat j (before its end), into detect_t."""
-    r_det = detection_range_m(sc.se_range_m[s], sc.th_rcs_m2[j], sc.se_rcs_ref_m2[s],
-                              sc.se_rcs_scaling[s])
     inst.detect_t[s, j] = detection_time_s(
         inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg, inst.n_pts, j, inst.t_end[j],
-        sc.se_e[s], sc.se_n[s], sc.se_height_m[s], r_det, sc.se_facing_deg[s],
+        sc.se_e[s], sc.se_n[s], sc.se_height_m[s], sc.se_det_range_m[s, j], sc.se_facing_deg[s],
         sc.se_width_deg[s], inst.buf)
     inst.sense_done[s] = True
 
@@ -232,10 +230,8 @@ def sense_and_window_one(sc, j, inst):
         inst.sense_done[s] = True
         inst.sense_lb[s] = math.inf
         if sc.se_tracks[s, c]:
-            r_det = detection_range_m(sc.se_range_m[s], sc.th_rcs_m2[j], sc.se_rcs_ref_m2[s],
-                                      sc.se_rcs_scaling[s])
             lb = detection_lower_bound_s(inst.pt_e, inst.pt_n, inst.pt_t, j, v_ground,
-                                         sc.se_e[s], sc.se_n[s], r_det)
+                                         sc.se_e[s], sc.se_n[s], sc.se_det_range_m[s, j])
             if lb <= t_end:                 # else never detected before the threat's end
                 inst.sense_lb[s] = lb + sc.se_track_delay_s[s]
                 inst.sense_done[s] = False
