@@ -245,7 +245,7 @@ def compile_scenario(scn: Scenario) -> tuple[CompiledScenario, Labels]:
     da_x, da_y = scn.defended_area.exterior.coords.xy
     # Each sensor's detection range for each threat (a constant of the scenario, not computed
     # again in every replication): the njit function's own Python body, whose ** calls the
-    # same libm pow as its compiled code (tests/engine/test_compile.py checks the bits).
+    # same libm pow as its compiled code (tests/engine/test_detection_culling.py checks the bits).
     det_range = np.empty((len(scn.sensors), len(th["th_rcs_m2"])))
     for i, s in enumerate(scn.sensors):
         by_rcs = {rcs: detection_range_m.py_func(float(s.spec.range_m), float(rcs),
