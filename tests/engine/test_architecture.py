@@ -143,3 +143,13 @@ def test_nothing_loads_the_packages_under_their_old_top_level_names():
                  *(REPO_ROOT / "bench").rglob("*.py")]:
         for n, line in enumerate(path.read_text().splitlines(), 1):
             assert not pattern.search(line), f"{path.name}:{n}: {line.strip()}"
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_importing_salvosim_leaves_garbage_collection_as_it_was(before):
+    """salvosim/__init__.py turns the cyclic collector off while it imports, then restores it."""
+    code = ("import gc, sys; gc.enable() if sys.argv[1] == 'True' else gc.disable(); "
+            "import salvosim; print(gc.isenabled())")
+    out = subprocess.run([sys.executable, "-c", code, str(before)], capture_output=True,
+                         text=True, check=True, timeout=120).stdout
+    assert out.strip() == str(before)
