@@ -17,7 +17,8 @@ InstCombine before each function's passes (a cold compile 10 s shorter on a Zen 
 dead-argument elimination in run_chunk's final module (11-13 % more replications per second
 on a Zen 3 core); and, from the first compile of a process on, one step of Numba's IR inliner:
 the blocks of an inlined function are copied with one deepcopy memo (a two-process cold
-compile about 3.7 s shorter on a Zen 3 host). And it loads cached functions without Numba's
+compile about 3.7 s shorter on a Zen 3 host). CPython wrappers get four cheap function passes
+instead of Numba's -O3 ones (1-1.7 s off run_chunk's compile). And it loads cached functions without Numba's
 refresh of its typing and lowering registries (0.15 s of a warm run on a Zen 3 host).
 """
 JIT = dict(cache=True, error_model="numpy", _nrt=False, no_cfunc_wrapper=True)
@@ -97,6 +98,46 @@ def _fold_aggregate_loads(library, ll_module) -> None:
         passes.run(function, builder)
 
 
+# ------------------------------------------------------------------ CPython wrappers
+# Numba's CPython wrapper of an entry point unboxes every argument from Python objects; it runs
+# once per call from Python (run_chunk's: once per chunk of replications), so its speed does
+# not matter, but run_chunk's unboxes some 350 arrays and Numba's -O3 function passes over it
+# took 1.3-2.0 s of run_chunk's 5-6 s compile, on the cold compile's critical path (Zen 3;
+# 3.2 s over all wrappers of a one-process cold compile). The wrappers get SROA, InstCombine,
+# SimplifyCFG and aggressive DCE instead (0.13-0.25 s for run_chunk's; its machine-code
+# generation took as long as before). Every other function keeps Numba's passes, and the
+# wrappers the same semantics: outcomes bit-identical.
+CPYTHON_WRAPPER_PREFIX = "_ZN7cpython"     # the mangled names of Numba's CPython wrappers
+
+
+def _wrapper_passes():
+    """The function passes of a CPython wrapper: SROA, InstCombine, SimplifyCFG, aggressive DCE."""
+    import llvmlite.binding as llvm
+    passes = llvm.create_new_function_pass_manager()
+    passes.add_sroa_pass()
+    passes.add_instruction_combine_pass()
+    passes.add_simplify_cfg_pass()
+    passes.add_aggressive_dce_pass()
+    return passes
+
+
+def _optimize_wrappers_lightly(library, ll_module) -> bool:
+    """Numba's function passes over each function of the module, but _wrapper_passes for its
+    CPython wrappers; False (nothing done) when the module has no wrapper."""
+    if not any(f.name.startswith(CPYTHON_WRAPPER_PREFIX) for f in ll_module.functions
+               if not f.is_declaration):
+        return False
+    codegen = library._codegen
+    for function in ll_module.functions:
+        if function.name.startswith(CPYTHON_WRAPPER_PREFIX):
+            passes, builder = _wrapper_passes(), codegen._pass_builder()
+        else:
+            passes, builder = codegen._function_pass_manager()
+        with library._recorded_timings.record(f"Function passes on {function.name!r}", builder):
+            passes.run(function, builder)
+    return True
+
+
 def _llvm_passes_available() -> bool:
     """True when this Numba and llvmlite have everything the two wrappers use: Numba's
     new-pass-manager codegen (`_pass_builder`, Numba >= 0.62) and llvmlite's passes (>= 0.45).
@@ -112,7 +153,11 @@ def _llvm_passes_available() -> bool:
               (llvm, "create_new_function_pass_manager"),
               (getattr(llvm, "ModulePassManager", None), "add_dead_arg_elimination_pass"),
               (getattr(llvm, "ModulePassManager", None), "add_global_dead_code_eliminate_pass"),
-              (getattr(llvm, "FunctionPassManager", None), "add_instruction_combine_pass"))
+              (getattr(llvm, "FunctionPassManager", None), "add_instruction_combine_pass"),
+              (getattr(llvm, "FunctionPassManager", None), "add_sroa_pass"),
+              (getattr(llvm, "FunctionPassManager", None), "add_simplify_cfg_pass"),
+              (getattr(llvm, "FunctionPassManager", None), "add_aggressive_dce_pass"),
+              (CPUCodegen, "_function_pass_manager"))
     return all(owner is not None and hasattr(owner, name) for owner, name in needed)
 
 
@@ -147,6 +192,8 @@ def _install_llvm_passes() -> None:
         try:
             ll_module.data_layout = self._codegen._data_layout
             _fold_aggregate_loads(self, ll_module)
+            if _optimize_wrappers_lightly(self, ll_module):
+                return
         except Exception:        # pragma: no cover - llvmlite changed: Numba's own passes only
             pass
         plain_functions(self, ll_module)

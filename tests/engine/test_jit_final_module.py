@@ -89,3 +89,68 @@ def test_instcombine_turns_whole_tuple_loads_into_field_loads():
     assert "load { double, double, double }" not in text          # no whole-tuple load left
     assert text.count("load double") == 2                         # one field each
     assert getattr(CPUCodeLibrary._optimize_functions, "salvosim_fold", False)
+
+
+# A loop that Numba's -O3 function passes fold to a constant (loop passes, SCCP); the CPython
+# wrappers' passes (SROA, InstCombine, SimplifyCFG, ADCE) have no loop pass and keep it.
+LOOP = """
+define i64 @{name}() {{
+entry:
+  br label %loop
+loop:
+  %i = phi i64 [ 0, %entry ], [ %next, %loop ]
+  %sum = phi i64 [ 0, %entry ], [ %add, %loop ]
+  %add = add i64 %sum, %i
+  %next = add i64 %i, 1
+  %done = icmp eq i64 %next, 10
+  br i1 %done, label %exit, label %loop
+exit:
+  ret i64 %add
+}}
+"""
+
+
+class TimedLibrary(Library):
+    """What _optimize_wrappers_lightly reads: the codegen and the timing recorder."""
+    def __init__(self, module, codegen):
+        super().__init__("any", module, codegen)
+        from numba.misc.llvm_pass_timings import PassTimingsCollection
+        self._recorded_timings = PassTimingsCollection("test")
+
+
+def test_cpython_wrappers_get_light_passes_and_other_functions_numbas():
+    codegen = run_chunk.targetctx.codegen()
+    wrapper = jit.CPYTHON_WRAPPER_PREFIX + "4demo"
+    module = llvm.parse_assembly(LOOP.format(name=wrapper) + LOOP.format(name="kernel_body"))
+    assert jit._optimize_wrappers_lightly(TimedLibrary(module, codegen), module)
+    module.verify()
+    body = str(module.get_function("kernel_body"))
+    assert "ret i64 45" in body and "phi" not in body       # Numba's -O3: folded
+    assert "phi" in str(module.get_function(wrapper))       # the wrapper's passes: loop kept
+
+
+def test_a_module_without_a_wrapper_is_left_to_numba():
+    codegen = run_chunk.targetctx.codegen()
+    module = llvm.parse_assembly(LOOP.format(name="kernel_body"))
+    assert not jit._optimize_wrappers_lightly(TimedLibrary(module, codegen), module)
+    assert "phi" in str(module.get_function("kernel_body"))     # untouched here
+
+
+def test_functions_called_through_their_cpython_wrapper_still_unbox_and_box():
+    """A wrapper with the light passes: a named tuple of arrays, scalars, a returned tuple."""
+    from collections import namedtuple
+
+    import numpy as np
+    from numba import njit
+    Pair = namedtuple("Pair", "a b")
+
+    @njit(**dict(jit.JIT, cache=False))
+    def combine(pair, scale, k):
+        return pair.a[k] * scale + pair.b.sum(), pair.b.shape[0] - k
+
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        a, b = rng.normal(size=7), rng.normal(size=int(rng.integers(1, 9)))
+        k, scale = int(rng.integers(0, 7)), float(rng.normal())
+        x, n = combine(Pair(a, b), scale, k)
+        assert x == pytest.approx(a[k] * scale + b.sum(), rel=1e-12) and n == len(b) - k
