@@ -21,6 +21,12 @@ MODULE = textwrap.dedent("""
     def scaled(x):
         return 3.0 * x + 1.0
 
+    @njit(cache=True, _nrt=False)
+    def checked_sqrt(x):           # raises from compiled code: Numba's exception helpers
+        if x < 0.0:
+            raise ValueError("negative argument")
+        return np.sqrt(x)
+
     @njit(cache=True)
     def doubled_range(n):          # allocates an array: needs the NRT
         return np.arange(n) * 2
@@ -35,6 +41,12 @@ CHILD = textwrap.dedent("""
     import cached_pair as m
     out = {"scaled": m.scaled(2.0), "hits_scaled": sum(m.scaled.stats.cache_hits.values()),
            "refreshed": "numba.np.linalg" in sys.modules, "nrt_after_scaled": rtsys._init}
+    try:
+        m.checked_sqrt(-1.0)
+    except ValueError as exc:
+        out["raised"] = str(exc)
+    out["sqrt"] = m.checked_sqrt(2.25)
+    out["hits_checked"] = sum(m.checked_sqrt.stats.cache_hits.values())
     out["doubled"] = m.doubled_range(4).tolist()
     out["hits_doubled"] = sum(m.doubled_range.stats.cache_hits.values())
     out["nrt_after_doubled"] = rtsys._init
@@ -61,6 +73,9 @@ def test_cached_functions_load_without_the_refresh_and_compute_the_same(tmp_path
     second = run_child(tmp_path, CHILD)          # loads both from it
     assert second["hits_scaled"] == second["hits_doubled"] == 1
     assert second["scaled"] == first["scaled"] == 7.0
+    assert second["hits_checked"] == 1 and first["hits_checked"] == 0
+    assert second["raised"] == first["raised"] == "negative argument"
+    assert second["sqrt"] == first["sqrt"] == 1.5
     assert second["doubled"] == first["doubled"] == [0, 2, 4, 6]
     assert not second["refreshed"]               # no typing/lowering registries imported
     assert not second["nrt_after_scaled"]        # a function without the NRT: none compiled
