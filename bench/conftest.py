@@ -7,6 +7,18 @@ import pytest
 RATES: dict[str, float] = {}   # benchmark name -> replications per second
 SCALING: dict[str, list[tuple[int, float]]] = {}   # raid shape -> [(threats, seconds per rep)]
 NOTES: dict[str, str] = {}     # other measurements, one printed line each (name -> value text)
+VALUES: dict[str, float] = {}  # cold_compile_s, warm_run_s, memory_ratio (for the targets)
+
+# Issue 11's targets: (what, key, kind, target); kind "min" (at least) or "max" (at most).
+TARGETS = [
+    ("flagship, 2 threads (reps/s)", "numba_2_threads", "min", 5000.0),
+    ("flagship, 1 thread (reps/s)", "numba_1_thread", "min", 2500.0),
+    ("numba per core / reference", "per_core_over_reference", "min", 250.0),
+    ("cost per replication, dense (exponent)", "exponent_dense", "max", 1.1),
+    ("cold compile (s)", "cold_compile_s", "max", 20.0),
+    ("warm run, 1,000 replications (s)", "warm_run_s", "max", 1.0),
+    ("peak memory, 100k / 10k replications", "memory_ratio", "max", 1.1),
+]
 
 
 @pytest.fixture(scope="session")
@@ -26,11 +38,9 @@ def record(benchmark, name: str, reps_per_call: int) -> None:
         RATES[name] = reps_per_call / stats.stats.mean
 
 
-def record_seconds_per_rep(benchmark, shape: str, threats: int, reps_per_call: int) -> None:
-    """One point of the raid-size scaling (the fastest round: the least disturbed by other jobs)."""
-    stats = getattr(benchmark, "stats", None)
-    if stats is not None and getattr(stats, "stats", None) is not None:
-        SCALING.setdefault(shape, []).append((threats, stats.stats.min / reps_per_call))
+def record_seconds_per_rep(shape: str, threats: int, seconds_per_rep: float) -> None:
+    """One point of the raid-size scaling."""
+    SCALING.setdefault(shape, []).append((threats, seconds_per_rep))
 
 
 def fit_exponent(points: list[tuple[int, float]]) -> float:
@@ -40,6 +50,26 @@ def fit_exponent(points: list[tuple[int, float]]) -> float:
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
     return (sum((x - mx) * (y - my) for x, y in zip(xs, ys))
             / sum((x - mx) ** 2 for x in xs))
+
+
+def target_rows(rates: dict, scaling: dict, values: dict) -> list[tuple[str, float, str, bool]]:
+    """(what, measured, target text, met) for each target this run measured."""
+    measured = dict(values)
+    for name in ("numba_2_threads", "numba_1_thread"):
+        if name in rates:
+            measured[name] = rates[name]
+    if rates.get("numba_1_thread") and rates.get("reference"):
+        measured["per_core_over_reference"] = rates["numba_1_thread"] / rates["reference"]
+    for shape, points in scaling.items():
+        if len(points) >= 2:
+            measured[f"exponent_{shape}"] = fit_exponent(sorted(points))
+    rows = []
+    for what, key, kind, target in TARGETS:
+        if key in measured:
+            value = measured[key]
+            met = value >= target if kind == "min" else value <= target
+            rows.append((what, value, f"{'>=' if kind == 'min' else '<='} {target:g}", met))
+    return rows
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -57,6 +87,18 @@ def pytest_terminal_summary(terminalreporter):
         tr.section("salvosim: startup, whole-process time and memory (this run)")
         for name, text in NOTES.items():
             tr.write_line(f"{name:42s} {text}")
+    rows = target_rows(RATES, SCALING, VALUES)
+    if rows:
+        from bench.guard import machine
+        host = machine()
+        tr.section("salvosim: issue 11's targets (this run)")
+        tr.write_line(f"on {host['cpu']}, {host['cores']} cores: absolute targets depend on "
+                      "the CPU (the guard's calibration time compares hosts)")
+        for what, value, target, met in rows:
+            shown = (f"{value:,.0f}" if value >= 100 else f"{value:.1f}" if value >= 10
+                     else f"{value:.3f}")
+            tr.write_line(f"{what:42s} {shown:>10s}   target {target:8s} "
+                          f"{'met' if met else 'NOT MET'}")
     if not RATES:
         return
     tr.section("salvosim: replications per second (flagship, this run)")

@@ -88,13 +88,21 @@ def compare(normalized: float, baseline: float, tolerance: float = TOLERANCE) ->
     return ratio >= (1.0 - tolerance) - 1e-12, ratio
 
 
-def machine() -> dict:
-    cpu = platform.processor() or platform.machine()
+def cpuinfo_field(name: str) -> str | None:
+    """The first value of a /proc/cpuinfo field (Linux), else None."""
     try:
         with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+            return next(line.split(":", 1)[1].strip() for line in f
+                        if line.split(":", 1)[0].strip() == name)
     except (OSError, StopIteration):
-        pass
+        return None
+
+
+def machine() -> dict:
+    cpu = cpuinfo_field("model name") or platform.processor() or platform.machine()
+    family, model = cpuinfo_field("cpu family"), cpuinfo_field("model")
+    if family is not None and model is not None:
+        cpu += f" (family {family} model {model})"      # "AMD EPYC" alone names no generation
     return {"node": platform.node(), "cpu": cpu, "cores": os.cpu_count(),
             "system": f"{platform.system()} {platform.release()}",
             "python": platform.python_version(), "numpy": np.__version__,

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from bench import guard
-from bench.conftest import NOTES
+from bench.conftest import NOTES, VALUES
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAGSHIP = "scenarios/al_asad_drone_raid.toml"
@@ -63,6 +63,7 @@ def test_cold_compile(benchmark):
         shutil.rmtree(cache, ignore_errors=True)
     if (seconds := mean_seconds(benchmark)) is not None:
         NOTES["cold compile (tower22, --reps 2)"] = f"{seconds:8.1f} s"
+        VALUES["cold_compile_s"] = seconds
 
 
 def test_warm_whole_process_1000_replications(benchmark):
@@ -74,6 +75,7 @@ def test_warm_whole_process_1000_replications(benchmark):
                        warmup_rounds=0)
     if (seconds := mean_seconds(benchmark)) is not None:
         NOTES[f"warm whole process (flagship, {reps} reps)"] = f"{seconds:8.2f} s"
+        VALUES["warm_run_s"] = seconds
 
 
 def peak_rss_kib(*args: str) -> int:
@@ -102,6 +104,7 @@ def test_peak_memory_10k_vs_100k_replications(benchmark):
         NOTES[f"peak memory ({small} / {large} reps)"] = (
             f"{peaks[0] / 1024:8.1f} / {peaks[1] / 1024:.1f} MiB, ratio {peaks[1] / peaks[0]:.3f} "
             "(target within 10 %)")
+        VALUES["memory_ratio"] = peaks[1] / peaks[0]
 
 
 # --- the CI guard (bench/guard.py) -------------------------------------------------------------
