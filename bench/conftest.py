@@ -95,8 +95,8 @@ def pytest_terminal_summary(terminalreporter):
         tr.write_line(f"on {host['cpu']}, {host['cores']} cores: absolute targets depend on "
                       "the CPU (the guard's calibration time compares hosts)")
         for what, value, target, met in rows:
-            shown = (f"{value:,.0f}" if value >= 100 else f"{value:.1f}" if value >= 10
-                     else f"{value:.3f}")
+            shown = (f"{value:,.1f}" if value >= 100 else f"{value:.2f}" if value >= 10
+                     else f"{value:.4f}")    # enough digits to tell a near miss from a hit
             tr.write_line(f"{what:42s} {shown:>10s}   target {target:8s} "
                           f"{'met' if met else 'NOT MET'}")
     if not RATES:

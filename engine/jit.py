@@ -107,7 +107,9 @@ def _fold_aggregate_loads(library, ll_module) -> None:
 # SimplifyCFG and aggressive DCE instead (0.13-0.25 s for run_chunk's; its machine-code
 # generation took as long as before). Every other function keeps Numba's passes, and the
 # wrappers the same semantics: outcomes bit-identical.
-CPYTHON_WRAPPER_PREFIX = "_ZN7cpython"     # the mangled names of Numba's CPython wrappers
+# The mangled names of Numba's CPython wrappers of this package's functions ("cpython." and the
+# function's qualified name): other code in the process keeps Numba's passes.
+CPYTHON_WRAPPER_PREFIX = "_ZN7cpython8salvosim"
 
 
 def _wrapper_passes():
@@ -294,9 +296,10 @@ _register_inliner_install()
 # machine code whose external symbols are the C helpers and libm functions Numba registers at
 # import, and the NRT's only where the code counts references. The refresh cost a warm run of
 # the flagship 0.15 s of its 1.1-1.3 s (0.13-0.15 s of 0.28-0.30 s in the first run_chunk call,
-# Zen 3). The wrapper loads without it; a cache miss compiles as before (Numba's compiler
-# refreshes the contexts itself), and a library that names any NRT symbol (none of this
-# project's: all `_nrt=False`) gets the runtime first, as Numba's refresh would give it.
+# Zen 3). The wrapper loads this package's functions without it; a cache miss compiles as
+# before (Numba's compiler refreshes the contexts itself), and a library that names any NRT
+# symbol (none of this project's: all `_nrt=False`) gets the runtime first, as Numba's refresh
+# would give it.
 NRT_MARKS = (b"NRT_", b"nrt_", b"_nrt")      # every symbol the NRT registers or defines
 
 
@@ -316,9 +319,20 @@ def _names_nrt(data) -> bool:
     return scan(data, 0) or not found
 
 
+# Only this package's functions (njit, plain CPU dispatchers) load this way: other kinds of
+# cached code may need the registries right after loading (a cached @vectorize builds its
+# ufunc loop with the lowering registries, and failed to load without the refresh).
+LIGHT_LOAD_MODULES = ("salvosim.",)
+
+
+def _loads_lightly(cache) -> bool:
+    module = getattr(getattr(cache, "_py_func", None), "__module__", None) or ""
+    return module.startswith(LIGHT_LOAD_MODULES)
+
+
 def _install_light_cache_load() -> None:
-    """Wrap Cache.load_overload (once per process) to load without the context refresh; left
-    alone where Numba's cache does not have the attributes the wrapper uses."""
+    """Wrap Cache.load_overload (once per process) to load this package's functions without the
+    context refresh; left alone where Numba's cache does not have the attributes it uses."""
     try:
         from numba.core.caching import Cache
         from numba.core.runtime import rtsys
@@ -330,8 +344,9 @@ def _install_light_cache_load() -> None:
         return
 
     def load_overload(self, sig, target_context):
-        if not all(hasattr(self, name) for name in ("_enabled", "_cache_file", "_impl")):
-            return plain(self, sig, target_context)     # pragma: no cover - Numba changed
+        if not _loads_lightly(self) or not all(
+                hasattr(self, name) for name in ("_enabled", "_cache_file", "_impl")):
+            return plain(self, sig, target_context)
         with self._guard_against_spurious_io_errors():
             if not self._enabled:
                 return None

@@ -37,6 +37,7 @@ MODULE = textwrap.dedent("""
 CHILD = textwrap.dedent("""
     import json, sys
     import salvosim.engine.jit
+    salvosim.engine.jit.LIGHT_LOAD_MODULES += ("cached_pair",)     # as if it were salvosim's
     from numba.core.runtime import rtsys
     import cached_pair as m
     out = {"scaled": m.scaled(2.0), "hits_scaled": sum(m.scaled.stats.cache_hits.values()),
@@ -87,3 +88,23 @@ def test_nrt_names_are_found_in_nested_cached_data():
     assert jit._names_nrt(("lib", "object", (b"plain code", b"..nrt_unresolved_abort..")))
     assert not jit._names_nrt(("lib", "object", (b"plain code", b"bitcode")))
     assert jit._names_nrt(("a layout", "without bytes"))        # unknown: assume it might
+
+
+VECTORIZED = textwrap.dedent("""
+    from numba import vectorize
+
+    @vectorize(["float64(float64)"], cache=True)
+    def twice_plus_one(x):
+        return 2.0 * x + 1.0
+""")
+VECTORIZED_CHILD = ("import json, numpy as np, salvosim, vectorized; "
+                    "print(json.dumps(vectorized.twice_plus_one(np.arange(3.0)).tolist()))")
+
+
+def test_other_cached_code_in_the_process_loads_as_numba_loads_it(tmp_path):
+    """Other libraries' cached functions keep Numba's own loading: a cached @vectorize, whose
+    ufunc loop is built with the lowering registries after loading, still loads and runs in a
+    process that imported salvosim (it failed when every cache load skipped the refresh)."""
+    (tmp_path / "vectorized.py").write_text(VECTORIZED)
+    assert run_child(tmp_path, VECTORIZED_CHILD) == [1.0, 3.0, 5.0]       # compiles
+    assert run_child(tmp_path, VECTORIZED_CHILD) == [1.0, 3.0, 5.0]       # loads
