@@ -19,7 +19,8 @@ on a Zen 3 core); and, from the first compile of a process on, one step of Numba
 the blocks of an inlined function are copied with one deepcopy memo (a two-process cold
 compile about 3.7 s shorter on a Zen 3 host). CPython wrappers get four cheap function passes
 instead of Numba's -O3 ones (1-1.7 s off run_chunk's compile). And it loads cached functions without Numba's
-refresh of its typing and lowering registries (0.15 s of a warm run on a Zen 3 host).
+refresh of its typing and lowering registries (0.15 s of a warm run on a Zen 3 host), and
+loads run_chunk without parsing its bitcode (about 50 ms).
 """
 JIT = dict(cache=True, error_model="numpy", _nrt=False, no_cfunc_wrapper=True)
 INTERNAL = dict(JIT, no_cpython_wrapper=True)
@@ -363,3 +364,83 @@ def _install_light_cache_load() -> None:
 
 
 _install_light_cache_load()
+
+
+# ------------------------------------------------------------------ run_chunk's cached bitcode
+# Numba caches a library as its object code plus the bitcode of its module, and parses that
+# bitcode at every load: for the list of symbols the library defines, and for linking the
+# library into another one. run_chunk is an entry point that no other library links, and its
+# bitcode (about 0.7 MB: the whole kernel) took 41-63 ms to parse, a quarter of loading it in a
+# warm run (Zen 3). For run_chunk the symbols are read from the object code's own symbol
+# table (the same 169 names; 0.4 ms) and the bitcode is parsed only if something links it.
+ELF_SYMTAB, ELF_FUNC, ELF_OBJECT = 2, 2, 1
+
+
+def elf_defined_symbols(object_code: bytes) -> set[str] | None:
+    """The names of the functions and data objects a 64-bit little-endian ELF object defines
+    (what Numba would read from the library's bitcode), or None for any other format."""
+    import struct
+    if object_code[:4] != b"\x7fELF" or object_code[4:6] != b"\x02\x01":
+        return None
+    section_headers_at, = struct.unpack_from("<Q", object_code, 0x28)
+    entry_size, count = struct.unpack_from("<HH", object_code, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", object_code, section_headers_at + i * entry_size)
+                for i in range(count)]
+    names = set()
+    for _, kind, _, _, offset, size, link, _, _, sym_size in sections:
+        if kind != ELF_SYMTAB or sym_size == 0:
+            continue
+        strings_at = sections[link][4]
+        for k in range(size // sym_size):
+            name_at, info, _, section, _, _ = struct.unpack_from("<IBBHQQ", object_code,
+                                                                 offset + k * sym_size)
+            if section != 0 and info & 0xF in (ELF_FUNC, ELF_OBJECT):
+                start = strings_at + name_at
+                names.add(object_code[start:object_code.index(b"\0", start)].decode())
+    return names
+
+
+def _install_lazy_entry_bitcode() -> None:
+    """Wrap CPUCodeLibrary._unserialize and _get_module_for_linking (once per process) so that
+    run_chunk's cached bitcode is parsed only when something links the library; left alone
+    where Numba's code library lacks what the wrappers use."""
+    try:
+        import llvmlite.binding as llvm
+        from numba.core.codegen import CPUCodeLibrary
+        plain_unserialize = CPUCodeLibrary.__dict__["_unserialize"].__func__
+        plain_linking = CPUCodeLibrary._get_module_for_linking
+    except (ImportError, KeyError, AttributeError):    # pragma: no cover - Numba changed
+        return
+    if getattr(plain_linking, "salvosim_lazy", False):
+        return
+
+    def unserialize(cls, codegen, state):
+        try:
+            name, kind, (object_code, shared_bitcode) = state
+            symbols = (elf_defined_symbols(object_code)
+                       if name == "run_chunk" and kind == "object" else None)
+        except (TypeError, ValueError):                 # another layout: Numba's own load
+            symbols = None
+        if (not symbols or not any(ENTRY_POINT_MARK in s for s in symbols)
+                or not isinstance(getattr(codegen._engine, "_defined_symbols", None), set)):
+            return plain_unserialize(cls, codegen, state)
+        library = codegen.create_library(name)
+        library.enable_object_caching()
+        library._set_compiled_object(object_code)
+        library._salvosim_bitcode = shared_bitcode     # parsed by _get_module_for_linking
+        library._finalize_final_module()
+        library._codegen._engine._defined_symbols |= symbols
+        return library
+
+    def get_module_for_linking(self):
+        bitcode = getattr(self, "_salvosim_bitcode", None)
+        if bitcode is not None and self._shared_module is None:
+            self._shared_module = llvm.parse_bitcode(bitcode)
+        return plain_linking(self)
+
+    get_module_for_linking.salvosim_lazy = True
+    CPUCodeLibrary._unserialize = classmethod(unserialize)
+    CPUCodeLibrary._get_module_for_linking = get_module_for_linking
+
+
+_install_lazy_entry_bitcode()

@@ -108,3 +108,65 @@ def test_other_cached_code_in_the_process_loads_as_numba_loads_it(tmp_path):
     (tmp_path / "vectorized.py").write_text(VECTORIZED)
     assert run_child(tmp_path, VECTORIZED_CHILD) == [1.0, 3.0, 5.0]       # compiles
     assert run_child(tmp_path, VECTORIZED_CHILD) == [1.0, 3.0, 5.0]       # loads
+
+
+# run_chunk's cached bitcode: parsed only when something links the library (engine/jit.py).
+ENTRY_CHILD = textwrap.dedent("""
+    import json
+    from salvosim.engine import kernel
+    from salvosim.engine.compile import compile_scenario
+    from salvosim.engine.montecarlo import run_block_numba
+    from salvosim.engine.variants import load_scenario
+    sc, _ = compile_scenario(load_scenario("scenarios/tower22_drone.toml"))
+    block = run_block_numba(sc, 1, 0, 3, threads=1)
+    (cres,) = kernel.run_chunk.overloads.values()
+    library = cres.library
+    out = {"hits": sum(kernel.run_chunk.stats.cache_hits.values()),
+           "parsed_at_load": library._shared_module is not None,
+           "fate": block.fate.tolist()}
+    module = library._get_module_for_linking()
+    out["entry_linkable"] = any(
+        f.name == cres.fndesc.llvm_func_name and not f.is_declaration for f in module.functions)
+    defined = ({f.name for f in module.functions if not f.is_declaration}
+               | {g.name for g in module.global_variables if not g.is_declaration})
+    out["registered_at_load"] = defined <= library._codegen._engine._defined_symbols
+    print(json.dumps(out))
+""")
+
+
+def test_run_chunk_loads_without_parsing_its_bitcode_and_still_links(warm_jit):
+    """A fresh process loads run_chunk from the (warm) cache: its bitcode is not parsed at
+    load, the replications are the ones this process computes, and the library can still be
+    linked (the bitcode parsed then, defining what the object code's symbol table listed)."""
+    from salvosim.engine.compile import compile_scenario
+    from salvosim.engine.montecarlo import run_block_numba
+    from salvosim.engine.variants import load_scenario
+    from tests import REPO_ROOT
+    done = subprocess.run([sys.executable, "-c", ENTRY_CHILD], capture_output=True, text=True,
+                          timeout=300, cwd=REPO_ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["hits"] == 1 and not out["parsed_at_load"]
+    assert out["entry_linkable"] and out["registered_at_load"]
+    sc, _ = compile_scenario(load_scenario(str(REPO_ROOT / "scenarios" / "tower22_drone.toml")))
+    assert out["fate"] == run_block_numba(sc, 1, 0, 3, threads=1).fate.tolist()
+
+
+def test_elf_symbols_are_the_bitcodes_defined_names(warm_jit):
+    """elf_defined_symbols reads from run_chunk's cached object code the names Numba reads
+    from its bitcode; anything but a 64-bit little-endian ELF object gives None."""
+    import llvmlite.binding as llvm
+
+    from salvosim.engine.kernel import run_chunk
+    cache = run_chunk._cache._cache_file
+    entries = list(cache._load_index().values())
+    assert entries, "run_chunk is not in the cache"
+    for entry in entries:
+        name, kind, (object_code, bitcode) = cache._load_data(entry)[0]
+        module = llvm.parse_bitcode(bitcode)
+        want = ({f.name for f in module.functions if not f.is_declaration}
+                | {g.name for g in module.global_variables if not g.is_declaration})
+        assert (name, kind) == ("run_chunk", "object")
+        assert jit.elf_defined_symbols(object_code) == want
+    assert jit.elf_defined_symbols(b"\xcf\xfa\xed\xfe" + bytes(60)) is None     # Mach-O
+    assert jit.elf_defined_symbols(b"\x7fELF\x01\x01" + bytes(58)) is None      # 32-bit ELF
