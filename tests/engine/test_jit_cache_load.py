@@ -1,7 +1,8 @@
 """engine/jit.py: a function loaded from Numba's cache is loaded without Numba's context refresh
 (no typing or lowering module imported, no reference-counting runtime compiled), and still
 computes what it computed when it was compiled; a cached function that counts references gets
-the runtime before its code is linked."""
+the runtime before its code is linked; other libraries' cached code (a @vectorize) loads as
+Numba loads it; run_chunk loads without parsing its bitcode."""
 import json
 import os
 import subprocess
@@ -32,6 +33,16 @@ MODULE = textwrap.dedent("""
         return np.arange(n) * 2
 """)
 
+# Another library's cached code: a @vectorize, whose ufunc loop is built with the lowering
+# registries after loading (it failed to load when every cache load skipped the refresh).
+VECTORIZED = textwrap.dedent("""
+    from numba import vectorize
+
+    @vectorize(["float64(float64)"], cache=True)
+    def twice_plus_one(x):
+        return 2.0 * x + 1.0
+""")
+
 # A fresh process: imports engine.jit (the wrapper), calls the plain function, records what
 # was imported, then calls the allocating one.
 CHILD = textwrap.dedent("""
@@ -51,6 +62,8 @@ CHILD = textwrap.dedent("""
     out["doubled"] = m.doubled_range(4).tolist()
     out["hits_doubled"] = sum(m.doubled_range.stats.cache_hits.values())
     out["nrt_after_doubled"] = rtsys._init
+    import numpy as np, vectorized
+    out["vectorized"] = vectorized.twice_plus_one(np.arange(3.0)).tolist()
     print(json.dumps(out))
 """)
 
@@ -69,6 +82,7 @@ def test_cached_functions_load_without_the_refresh_and_compute_the_same(tmp_path
                                                   "_index_key")):
         pytest.skip("this Numba's cache loading is left alone")
     (tmp_path / "cached_pair.py").write_text(MODULE)
+    (tmp_path / "vectorized.py").write_text(VECTORIZED)
     first = run_child(tmp_path, CHILD)           # compiles both into the cache
     assert first["hits_scaled"] == first["hits_doubled"] == 0
     second = run_child(tmp_path, CHILD)          # loads both from it
@@ -81,6 +95,7 @@ def test_cached_functions_load_without_the_refresh_and_compute_the_same(tmp_path
     assert not second["refreshed"]               # no typing/lowering registries imported
     assert not second["nrt_after_scaled"]        # a function without the NRT: none compiled
     assert second["nrt_after_doubled"]           # one that counts references: the NRT first
+    assert second["vectorized"] == first["vectorized"] == [1.0, 3.0, 5.0]   # loaded as Numba does
 
 
 def test_nrt_names_are_found_in_nested_cached_data():
@@ -89,25 +104,6 @@ def test_nrt_names_are_found_in_nested_cached_data():
     assert not jit._names_nrt(("lib", "object", (b"plain code", b"bitcode")))
     assert jit._names_nrt(("a layout", "without bytes"))        # unknown: assume it might
 
-
-VECTORIZED = textwrap.dedent("""
-    from numba import vectorize
-
-    @vectorize(["float64(float64)"], cache=True)
-    def twice_plus_one(x):
-        return 2.0 * x + 1.0
-""")
-VECTORIZED_CHILD = ("import json, numpy as np, salvosim, vectorized; "
-                    "print(json.dumps(vectorized.twice_plus_one(np.arange(3.0)).tolist()))")
-
-
-def test_other_cached_code_in_the_process_loads_as_numba_loads_it(tmp_path):
-    """Other libraries' cached functions keep Numba's own loading: a cached @vectorize, whose
-    ufunc loop is built with the lowering registries after loading, still loads and runs in a
-    process that imported salvosim (it failed when every cache load skipped the refresh)."""
-    (tmp_path / "vectorized.py").write_text(VECTORIZED)
-    assert run_child(tmp_path, VECTORIZED_CHILD) == [1.0, 3.0, 5.0]       # compiles
-    assert run_child(tmp_path, VECTORIZED_CHILD) == [1.0, 3.0, 5.0]       # loads
 
 
 # run_chunk's cached bitcode: parsed only when something links the library (engine/jit.py).
