@@ -46,7 +46,7 @@ INTERNAL = dict(JIT, no_cpython_wrapper=True)
 # (tests/engine/test_outcomes.py). Numba has no public hook for this: it wraps
 # CPUCodeLibrary._optimize_final_module, and leaves Numba's own build in place where that method
 # or llvmlite's new pass manager is missing.
-ENTRY_POINT_MARK = "6engine6kernel9run_chunk"   # in the mangled names of run_chunk and its wrapper
+ENTRY_POINT_MARK = "8salvosim6engine6kernel9run_chunk"   # in run_chunk's and its wrapper's names
 INTERNAL_SUFFIX = ".run_chunk_internal"          # the copies' names, unique to run_chunk's module
 
 
@@ -404,6 +404,7 @@ def _install_lazy_entry_bitcode() -> None:
     """Wrap CPUCodeLibrary._unserialize and _get_module_for_linking (once per process) so that
     run_chunk's cached bitcode is parsed only when something links the library; left alone
     where Numba's code library lacks what the wrappers use."""
+    import struct
     try:
         import llvmlite.binding as llvm
         from numba.core.codegen import CPUCodeLibrary
@@ -419,8 +420,8 @@ def _install_lazy_entry_bitcode() -> None:
             name, kind, (object_code, shared_bitcode) = state
             symbols = (elf_defined_symbols(object_code)
                        if name == "run_chunk" and kind == "object" else None)
-        except (TypeError, ValueError):                 # another layout: Numba's own load
-            symbols = None
+        except (TypeError, ValueError, IndexError, struct.error):   # another layout, or a
+            symbols = None                                  # damaged object: Numba's own load
         if (not symbols or not any(ENTRY_POINT_MARK in s for s in symbols)
                 or not isinstance(getattr(codegen._engine, "_defined_symbols", None), set)):
             return plain_unserialize(cls, codegen, state)
