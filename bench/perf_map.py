@@ -5,55 +5,35 @@ Numba's JIT code has no symbols perf can see, and run_chunk's module makes its c
 (engine/jit.py), so they are not in the JIT's symbol table either. The object code Numba
 caches for run_chunk (its .nbc file, next to engine/kernel.py or in NUMBA_CACHE_DIR) is an ELF
 object whose symbol table still names them; this script loads run_chunk (from the cache, or
-compiling it), reads that table (`nm`), places it at the address where run_chunk was loaded, and
-writes /tmp/perf-<pid>.map, which `perf report` reads for this process's JIT addresses.
+compiling it), reads that table (engine.jit.elf_symbols, the reader run_chunk's cache load
+uses), places it at the address where run_chunk was loaded, and writes /tmp/perf-<pid>.map,
+which `perf report` reads for this process's JIT addresses.
 
     perf record -o /tmp/kernel.data .venv/bin/python -m bench.perf_map [replications]
     perf report -i /tmp/kernel.data --no-children --sort symbol
 
 About 20 % of the samples are start-up (imports, loading the cache): the kernel's share is the
-rest. A profiling tool, not a test; it needs perf and nm (binutils) on the machine.
+rest. A profiling tool, not a test; it needs perf on the machine.
 """
 from __future__ import annotations
 
 import os
 import re
-import struct
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 FLAGSHIP = Path(__file__).resolve().parents[1] / "scenarios" / "al_asad_drone_raid.toml"
-ELF_MAGIC = b"\x7fELF"
-
-
-def elf_object(blob: bytes) -> bytes:
-    """The first 64-bit ELF object inside blob (Numba's cache file keeps it as raw bytes):
-    from its magic to the end of its section header table."""
-    start = blob.find(ELF_MAGIC)
-    if start < 0:
-        raise SystemExit("bench.perf_map: no ELF object in run_chunk's cache file")
-    elf = blob[start:]
-    section_headers_at, = struct.unpack_from("<Q", elf, 0x28)
-    entry_size, count = struct.unpack_from("<HH", elf, 0x3A)
-    return elf[:section_headers_at + entry_size * count]
 
 
 def text_symbols(obj: bytes) -> dict[str, tuple[int, int]]:
     """{name: (offset, size)} of the object's defined code symbols, local ones included."""
-    with tempfile.NamedTemporaryFile(suffix=".o") as f:
-        f.write(obj)
-        f.flush()
-        out = subprocess.run(["nm", "-S", "--defined-only", f.name], capture_output=True,
-                             text=True, check=True).stdout
-    table = {}
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) == 4 and parts[2] in ("t", "T"):
-            table[parts[3]] = (int(parts[0], 16), int(parts[1], 16))
-    return table
+    from salvosim.engine.jit import ELF_FUNC, elf_symbols
+    symbols = elf_symbols(obj)
+    if symbols is None:
+        raise SystemExit("bench.perf_map: run_chunk's cached code is not a 64-bit ELF object")
+    return {name: (value, size) for name, kind, section, value, size in symbols
+            if kind == ELF_FUNC and section != 0}
 
 
 def short_name(mangled: str) -> str:
@@ -73,14 +53,15 @@ def short_name(mangled: str) -> str:
     return ".".join(parts) if parts else name
 
 
-def cache_file_of(dispatcher, args) -> Path:
-    """The data file Numba's cache holds for the signature `args` (its index's entry)."""
+def cached_object_code(dispatcher, args) -> bytes:
+    """The object code Numba's cache holds for the signature `args` (its index's entry)."""
     cache = dispatcher._cache
     key = cache._index_key(args, dispatcher.targetctx.codegen())
     name = cache._cache_file._load_index().get(key)
     if name is None:
         raise SystemExit("bench.perf_map: run_chunk is not in Numba's cache (run it once)")
-    return Path(cache._cache_file._data_path(name))
+    _, _, (object_code, _) = cache._cache_file._load_data(name)[0]
+    return object_code
 
 
 def write_perf_map(dispatcher) -> int:
@@ -88,7 +69,7 @@ def write_perf_map(dispatcher) -> int:
     number of functions named."""
     ((args, cres),) = dispatcher.overloads.items()
     entry = cres.fndesc.llvm_func_name
-    table = text_symbols(elf_object(cache_file_of(dispatcher, args).read_bytes()))
+    table = text_symbols(cached_object_code(dispatcher, args))
     if entry not in table:
         raise SystemExit("bench.perf_map: run_chunk's cache file does not hold the loaded code "
                          "(run once more to refresh the cache)")

@@ -50,10 +50,14 @@ ENTRY_POINT_MARK = "8salvosim6engine6kernel9run_chunk"   # in run_chunk's and it
 INTERNAL_SUFFIX = ".run_chunk_internal"          # the copies' names, unique to run_chunk's module
 
 
+def _names_entry_point(names) -> bool:
+    """Whether any of these symbol names is run_chunk's or its wrapper's."""
+    return any(ENTRY_POINT_MARK in name for name in names)
+
+
 def _is_run_chunk(library) -> bool:
-    return library.name == "run_chunk" and any(
-        ENTRY_POINT_MARK in f.name for f in library._final_module.functions
-        if not f.is_declaration)
+    return library.name == "run_chunk" and _names_entry_point(
+        f.name for f in library._final_module.functions if not f.is_declaration)
 
 
 def _drop_dead_arguments(library) -> None:
@@ -308,16 +312,14 @@ def _names_nrt(data) -> bool:
     """Whether cached data (nested tuples holding the object code and bitcode) may refer to the
     NRT: True if any bytes in it contain an NRT name, or if it holds no bytes at all (a layout
     this function does not know)."""
-    found = []
-
-    def scan(x, level):
+    def blobs(x, level=0):
         if isinstance(x, (bytes, bytearray)):
-            found.append(True)
-            return any(mark in x for mark in NRT_MARKS)
-        if isinstance(x, tuple) and level < 4:
-            return any(scan(item, level + 1) for item in x)
-        return False
-    return scan(data, 0) or not found
+            yield x
+        elif isinstance(x, tuple) and level < 4:
+            for item in x:
+                yield from blobs(item, level + 1)
+    found = list(blobs(data))
+    return not found or any(mark in blob for blob in found for mark in NRT_MARKS)
 
 
 # Only this package's functions (njit, plain CPU dispatchers) load this way: other kinds of
@@ -376,9 +378,9 @@ _install_light_cache_load()
 ELF_SYMTAB, ELF_FUNC, ELF_OBJECT = 2, 2, 1
 
 
-def elf_defined_symbols(object_code: bytes) -> set[str] | None:
-    """The names of the functions and data objects a 64-bit little-endian ELF object defines
-    (what Numba would read from the library's bitcode), or None for any other format."""
+def elf_symbols(object_code: bytes) -> list[tuple[str, int, int, int, int]] | None:
+    """(name, type, section index, value, size) of every symbol of a 64-bit little-endian ELF
+    object (section index 0: undefined), or None for any other format."""
     import struct
     if object_code[:4] != b"\x7fELF" or object_code[4:6] != b"\x02\x01":
         return None
@@ -386,18 +388,28 @@ def elf_defined_symbols(object_code: bytes) -> set[str] | None:
     entry_size, count = struct.unpack_from("<HH", object_code, 0x3A)
     sections = [struct.unpack_from("<IIQQQQIIQQ", object_code, section_headers_at + i * entry_size)
                 for i in range(count)]
-    names = set()
+    symbols = []
     for _, kind, _, _, offset, size, link, _, _, sym_size in sections:
         if kind != ELF_SYMTAB or sym_size == 0:
             continue
         strings_at = sections[link][4]
         for k in range(size // sym_size):
-            name_at, info, _, section, _, _ = struct.unpack_from("<IBBHQQ", object_code,
-                                                                 offset + k * sym_size)
-            if section != 0 and info & 0xF in (ELF_FUNC, ELF_OBJECT):
-                start = strings_at + name_at
-                names.add(object_code[start:object_code.index(b"\0", start)].decode())
-    return names
+            name_at, info, _, section, value, sym_bytes = struct.unpack_from(
+                "<IBBHQQ", object_code, offset + k * sym_size)
+            start = strings_at + name_at
+            name = object_code[start:object_code.index(b"\0", start)].decode()
+            symbols.append((name, info & 0xF, section, value, sym_bytes))
+    return symbols
+
+
+def elf_defined_symbols(object_code: bytes) -> set[str] | None:
+    """The names of the functions and data objects an ELF object defines (what Numba would
+    read from the library's bitcode), or None for another format (elf_symbols)."""
+    symbols = elf_symbols(object_code)
+    if symbols is None:
+        return None
+    return {name for name, kind, section, _, _ in symbols
+            if section != 0 and kind in (ELF_FUNC, ELF_OBJECT)}
 
 
 def _install_lazy_entry_bitcode() -> None:
@@ -422,7 +434,7 @@ def _install_lazy_entry_bitcode() -> None:
                        if name == "run_chunk" and kind == "object" else None)
         except (TypeError, ValueError, IndexError, struct.error):   # another layout, or a
             symbols = None                                  # damaged object: Numba's own load
-        if (not symbols or not any(ENTRY_POINT_MARK in s for s in symbols)
+        if (not symbols or not _names_entry_point(symbols)
                 or not isinstance(getattr(codegen._engine, "_defined_symbols", None), set)):
             return plain_unserialize(cls, codegen, state)
         library = codegen.create_library(name)
