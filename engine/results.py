@@ -7,6 +7,7 @@ squares of the per-replication leakers, asset value hit and interceptor cost.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -333,7 +334,10 @@ def json_clean(x):
 SCHEMA_VERSION = 2   # of every JSON output (run, compare, sweep): README "JSON outputs"
 
 
+@functools.lru_cache(maxsize=1)
 def salvosim_version() -> str:
+    """The installed package's version (importlib.metadata: about 15 ms the first time, so it
+    is looked up only when an output or --version needs it)."""
     try:
         from importlib.metadata import version
         return version("salvosim")

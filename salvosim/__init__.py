@@ -51,4 +51,8 @@ finally:
 __all__ = ["load", "run", "compare", "sweep", "Results", "Comparison", "Sweep", "__version__"]
 
 
-__version__ = salvosim_version()
+def __getattr__(name: str):
+    """``salvosim.__version__``, looked up when asked for (engine.results.salvosim_version)."""
+    if name == "__version__":
+        return salvosim_version()
+    raise AttributeError(f"module 'salvosim' has no attribute {name!r}")

@@ -137,3 +137,17 @@ def test_version(capsys):
     assert rc == 0
     assert out.startswith("salvosim ")
     assert out.split()[1][0].isdigit()
+
+
+def test_the_version_is_looked_up_only_when_asked_for():
+    """importlib.metadata's lookup took about 15 ms of every start: importing salvosim and
+    building the parser do not make it; --version and salvosim.__version__ do."""
+    import subprocess
+    import sys
+    code = ("import salvosim, salvosim.engine.cli as cli\n"
+            "from salvosim.engine.results import salvosim_version as version\n"
+            "cli.build_parser()\n"
+            "print(version.cache_info().currsize, salvosim.__version__ == version())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout.split()
+    assert out == ["0", "True"]
