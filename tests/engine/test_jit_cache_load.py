@@ -166,3 +166,59 @@ def test_elf_symbols_are_the_bitcodes_defined_names(warm_jit):
         assert jit.elf_defined_symbols(object_code) == want
     assert jit.elf_defined_symbols(b"\xcf\xfa\xed\xfe" + bytes(60)) is None     # Mach-O
     assert jit.elf_defined_symbols(b"\x7fELF\x01\x01" + bytes(58)) is None      # 32-bit ELF
+
+
+def test_a_cache_directory_is_checked_once_while_it_exists(tmp_path, monkeypatch):
+    """Numba probes a function's cache directory with a temporary file at every decoration;
+    engine/jit.py probes each directory once per process, and again (making it) once it is
+    gone."""
+    import tempfile
+
+    from numba.core.caching import _CacheLocator
+    probes = []
+    real = tempfile.TemporaryFile
+    monkeypatch.setattr(tempfile, "TemporaryFile",
+                        lambda *a, **k: probes.append(k.get("dir")) or real(*a, **k))
+
+    class Locator(_CacheLocator):
+        def __init__(self, path):
+            self._path = path
+
+        def get_cache_path(self):
+            return self._path
+
+        def get_source_stamp(self):
+            return 0
+
+        def get_disambiguator(self):
+            return ""
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            return None
+
+    path = str(tmp_path / "cache")
+    for _ in range(5):
+        Locator(path).ensure_cache_path()
+    assert probes == [path]
+    os.rmdir(path)
+    Locator(path).ensure_cache_path()
+    assert os.path.isdir(path) and probes == [path, path]
+
+
+def test_importing_the_kernel_probes_few_cache_directories(tmp_path):
+    """131 njit functions, a handful of cache directories: one probe each."""
+    code = ("import tempfile\n"
+            "count = [0]; real = tempfile.TemporaryFile\n"
+            "def counting(*a, **k):\n"
+            "    count[0] += 1\n"
+            "    return real(*a, **k)\n"
+            "tempfile.TemporaryFile = counting\n"
+            "import salvosim.engine.kernel, salvosim.engine.reference\n"
+            "from numba.core.registry import CPUDispatcher\n"
+            "import gc\n"
+            "cached = sum(1 for o in gc.get_objects() if isinstance(o, CPUDispatcher)"
+            " and o._cache.__class__.__name__ == 'FunctionCache')\n"
+            "import json; print(json.dumps({'probes': count[0], 'cached': cached}))\n")
+    out = run_child(tmp_path, code)
+    assert out["cached"] > 100 and out["probes"] <= 8, out
