@@ -958,6 +958,22 @@ def targeting_signatures(sc, ws) -> tuple[tuple, tuple]:
     return select, full
 
 
+def shot_solver_signature(sc, ws) -> tuple:
+    """The argument types select_target passes to intercept.earliest_shot_and_effect_s, the
+    shot solver (first_useful_shot_s, which central_c2 and finish_replication reach, passes
+    the same)."""
+    select, _ = targeting_signatures(sc, ws)
+    geometry = select[16:]
+    win_t = select[12].dtype
+    return (*geometry[:6], types.int64, types.float64, win_t, win_t, *geometry[6:13])
+
+
+def compile_shot_solver(sc) -> None:
+    """Compile (or load) intercept.earliest_shot_and_effect_s, with shot_end_time_s and the
+    intercept and dwell solvers it calls, as select_target calls it."""
+    earliest_shot_and_effect_s.compile(shot_solver_signature(sc, new_workspace(sc, 64)))
+
+
 def compile_targeting(sc) -> None:
     """Compile (or load) select_target and full_scan_target as run_events calls them."""
     select, full = targeting_signatures(sc, new_workspace(sc, 64))

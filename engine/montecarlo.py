@@ -95,29 +95,41 @@ def jit_cache_is_cold(engine: str = "numba") -> bool:
 
 
 def compile_second_part(sc: CompiledScenario) -> None:
-    """What the second process of a cold compile compiles, in this order: kernel.reset_state
-    and kernel.finish_replication (neither calls the shot solver, which the first process is
-    compiling meanwhile), the targeting (kernel.compile_targeting: the shot solver is in the
-    cache by then), then the event loop, which reaches central_c2 (the first process's first
-    function) a second or so into its compile."""
-    from salvosim.engine.kernel import compile_event_loop, compile_finish, compile_reset, compile_targeting
+    """What the second process of a cold compile compiles, in this order: the heavier half of
+    the shot solver (kernel.compile_shot_solver: intercept.earliest_shot_and_effect_s, with the
+    intercept and dwell solvers), which the first process, compiling the other half meanwhile,
+    reaches about 3 s later and loads from the cache; kernel.reset_state; the targeting
+    (kernel.compile_targeting: the first process has cached the rest of the shot solver by
+    then); the event loop, which reaches central_c2 (the first process's first function) a
+    second or so into its compile; then kernel.finish_replication (its not-engaged reasons call
+    the shot solver too). Until the solver was split (issue 11), both processes compiled all of
+    it, and finish_replication came before the targeting: 32-35 s cold, against 28-29 s (four
+    interleaved cold runs each, Zen 3)."""
+    from salvosim.engine.kernel import (
+        compile_event_loop,
+        compile_finish,
+        compile_reset,
+        compile_shot_solver,
+        compile_targeting,
+    )
+    compile_shot_solver(sc)
     compile_reset(sc)
-    compile_finish(sc, empty_block(sc, 0, 1)[1:])
     compile_targeting(sc)
     compile_event_loop(sc)
+    compile_finish(sc, empty_block(sc, 0, 1)[1:])
 
 
 def compile_in_two_processes(sc: CompiledScenario) -> int | None:
-    """Cold compile on two cores: a second Python process compiles kernel.reset_state,
-    kernel.finish_replication, the targeting and kernel.run_events into Numba's cache
-    (compile_second_part) while this one compiles kernel.central_c2 and c2_assign, with the
-    shot solver (intercept.py), which the targeting and the event loop call
-    (kernel.compile_central_assignment), then instances.prepare: 14-15 s each on 2 cores.
-    Each process loads what the other has cached, and run_chunk then loads all of it. Numba
-    compiles one function at a time per process, and its cache files are written atomically,
-    so the two never see half a file; a function one process needs before the other has
-    cached it is compiled twice (time lost, nothing else); if the second process fails or
-    times out, this one compiles what is missing itself.
+    """Cold compile on two cores: a second Python process compiles half of the shot solver,
+    kernel.reset_state, the targeting, kernel.run_events and kernel.finish_replication into
+    Numba's cache (compile_second_part) while this one compiles kernel.central_c2 and
+    c2_assign, with the other half of the shot solver (intercept.py)
+    (kernel.compile_central_assignment), then instances.prepare: 17-19 s each on 2 cores
+    (Zen 3). Each process loads what the other has cached, and run_chunk then loads all of
+    it. Numba compiles one function at a time per process, and its cache files are written
+    atomically, so the two never see half a file; a function one process needs before the
+    other has cached it is compiled twice (time lost, nothing else); if the second process
+    fails or times out, this one compiles what is missing itself.
     SALVOSIM_COMPILE_PROCESSES=1 turns it off.
     Returns the second process's exit status (None: it could not start)."""
     from salvosim.engine.kernel import compile_central_assignment, compile_preparation

@@ -16,9 +16,12 @@ def test_a_cold_run_compiles_the_event_loop_once_in_two_processes(tmp_path, warm
     run_chunk loads, and the functions each process compiles for the other (targeting and
     reset_state and finish_replication in the second, central_c2 and c2_assign in the first) are
     the ones the event loop and run_chunk call: one compiled version of each in the cache, not
-    two. Then, in the same process, the reference engine, whose prepare_replication links its
-    own copy of instances.prepare: run_chunk's copies are internal and renamed (engine/jit.py),
-    so nothing sends it to a copy with fewer arguments (that crashed the interpreter).
+    two. The same for the half of the shot solver the second process compiles first
+    (kernel.shot_solver_signature: select_target's argument types) and for the solver's entry
+    the first process compiles. Then, in the same process, the reference engine, whose
+    prepare_replication links its own copy of instances.prepare: run_chunk's copies are internal
+    and renamed (engine/jit.py), so nothing sends it to a copy with fewer arguments (that
+    crashed the interpreter).
     The cold run is warm_jit's when it found the cache cold (CI), else one of its own."""
     if COLD_RUN:
         out, cached, out_dir = COLD_RUN["out"], COLD_RUN["cached"], COLD_RUN["out_dir"]
@@ -32,7 +35,8 @@ def test_a_cold_run_compiles_the_event_loop_once_in_two_processes(tmp_path, warm
         assert fast[key] == ref[key], key
     for name in ("kernel.run_events", "kernel.run_chunk", "kernel.finish_replication",
                  "kernel.reset_state", "instances.prepare-", "kernel.select_target",
-                 "kernel.full_scan_target", "kernel.c2_assign", "kernel.central_c2"):
+                 "kernel.full_scan_target", "kernel.c2_assign", "kernel.central_c2",
+                 "intercept.earliest_shot_and_effect_s-", "intercept.first_useful_shot_s-"):
         versions = [c for c in cached if c.startswith(name)]
         assert len(versions) == 1, (name, versions)
 
