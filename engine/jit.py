@@ -21,7 +21,8 @@ compile about 3.7 s shorter on a Zen 3 host). CPython wrappers get four cheap fu
 instead of Numba's -O3 ones (1-1.7 s off run_chunk's compile). And it loads cached functions without Numba's
 refresh of its typing and lowering registries (0.15 s of a warm run on a Zen 3 host), and
 loads run_chunk without parsing its bitcode (about 50 ms); a cache directory found writable is not
-checked again for every function (11 ms).
+checked again for every function (11 ms); and plain arrays are typed without importing numpy.ma
+(40-57 ms).
 """
 JIT = dict(cache=True, error_model="numpy", _nrt=False, no_cfunc_wrapper=True)
 INTERNAL = dict(JIT, no_cpython_wrapper=True)
@@ -488,3 +489,37 @@ def _install_cache_dir_memo() -> None:
 
 
 _install_cache_dir_memo()
+
+
+# ---------------------------------------------------------------------------- typeof of arrays
+# Numba types each argument of a call from Python that has no compiled match yet (run_chunk's
+# first call: some 350 arrays). Its handler for arrays first asks whether the array is a
+# numpy.ma.MaskedArray, and that first mention of np.ma imports numpy.ma: 40-57 ms of a
+# one-second warm run (Zen 3), for nothing but that question. A plain ndarray (its type exactly
+# np.ndarray) cannot be one: it is typed here as Numba's handler types it, without the
+# question. Any other array (a subclass, a masked array) goes to Numba's handler.
+def _install_plain_array_typeof() -> None:
+    import numpy as np
+    from numba.core import errors, types
+    from numba.core.typing.typeof import typeof_impl
+    from numba.np import numpy_support
+    numba_handler = typeof_impl.dispatch(np.ndarray)
+    if getattr(numba_handler, "salvosim_plain", False):
+        return
+
+    def typeof_array(val, c):
+        if type(val) is not np.ndarray:
+            return numba_handler(val, c)
+        try:
+            dtype = numpy_support.from_dtype(val.dtype)
+        except errors.NumbaNotImplementedError:
+            return numba_handler(val, c)          # Numba's error for an unsupported dtype
+        return types.Array(dtype, val.ndim, numpy_support.map_layout(val),
+                           readonly=not val.flags.writeable)
+
+    typeof_array.salvosim_plain = True
+    typeof_array.numba_handler = numba_handler
+    typeof_impl.register(np.ndarray)(typeof_array)
+
+
+_install_plain_array_typeof()
