@@ -501,11 +501,11 @@ _install_cache_dir_memo()
 def _install_plain_array_typeof() -> None:
     import numpy as np
     from numba.core import errors, types
-    from numba.core.typing.typeof import typeof_impl
+    from numba.core.typing import typeof as numba_typeof
     from numba.np import numpy_support
-    numba_handler = typeof_impl.dispatch(np.ndarray)
-    if getattr(numba_handler, "salvosim_plain", False):
-        return
+    numba_handler = numba_typeof.typeof_impl.dispatch(np.ndarray)
+    if numba_handler is not getattr(numba_typeof, "_typeof_ndarray", None):
+        return          # installed already, or not Numba's own handler: left alone
 
     def typeof_array(val, c):
         if type(val) is not np.ndarray:
@@ -519,7 +519,7 @@ def _install_plain_array_typeof() -> None:
 
     typeof_array.salvosim_plain = True
     typeof_array.numba_handler = numba_handler
-    typeof_impl.register(np.ndarray)(typeof_array)
+    numba_typeof.typeof_impl.register(np.ndarray)(typeof_array)
 
 
 _install_plain_array_typeof()

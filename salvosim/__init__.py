@@ -33,16 +33,22 @@ if not _os.path.isdir(_os.path.join(_here, "engine")):
 # survived two collections, by gc.freeze() and gc.unfreeze() (which collect nothing). Left in
 # the youngest one, the first collection after the import scanned all of them, and the younger
 # collections of the run that followed scanned them again: 50-80 ms of a warm run (Zen 3).
-# They stay collectable in full collections. Skipped if the caller keeps objects frozen.
+# They stay collectable in full collections. The caller's young objects would be moved with
+# them, garbage included (a notebook importing salvosim late), so the two young generations
+# are collected first: the caller's young garbage goes, its live young objects (a few
+# thousand at most) are moved. Skipped if the caller keeps objects frozen.
 import gc as _gc  # noqa: E402
 
 _collecting = _gc.isenabled()
+_moving = _gc.get_freeze_count() == 0
+if _moving and _collecting:
+    _gc.collect(1)
 _gc.disable()
 try:
     from salvosim.engine.api import Comparison, Sweep, compare, load, run, sweep  # noqa: E402
     from salvosim.engine.results import Results, salvosim_version  # noqa: E402
 finally:
-    if _gc.get_freeze_count() == 0:
+    if _moving:
         _gc.freeze()
         _gc.unfreeze()
     if _collecting:
@@ -56,3 +62,7 @@ def __getattr__(name: str):
     if name == "__version__":
         return salvosim_version()
     raise AttributeError(f"module 'salvosim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"__version__"})
