@@ -96,15 +96,17 @@ def jit_cache_is_cold(engine: str = "numba") -> bool:
 
 def compile_second_part(sc: CompiledScenario) -> None:
     """What the second process of a cold compile compiles, in this order: the heavier half of
-    the shot solver (kernel.compile_shot_solver: intercept.earliest_shot_and_effect_s, with the
-    intercept and dwell solvers), which the first process, compiling the other half meanwhile,
-    reaches about 3 s later and loads from the cache; kernel.reset_state; the targeting
-    (kernel.compile_targeting: the first process has cached the rest of the shot solver by
-    then); the event loop, which reaches central_c2 (the first process's first function) a
-    second or so into its compile; then kernel.finish_replication (its not-engaged reasons call
-    the shot solver too). Until the solver was split (issue 11), both processes compiled all of
-    it, and finish_replication came before the targeting: 32-35 s cold, against 28-29 s (four
-    interleaved cold runs each, Zen 3)."""
+    the shot solver (kernel.compile_shot_solver: intercept.earliest_shot_and_effect_s, with
+    shot_end_time_s and the intercept and dwell solvers), most of which the first process,
+    compiling the other half meanwhile, loads from the cache when it gets there
+    (NUMBA_DEBUG_CACHE=1: it loads shot_end_time_s, 2.5-2.8 s of compile, and may compile
+    earliest_shot_and_effect_s's own part, under a second, itself when it gets there first);
+    kernel.reset_state; the targeting (kernel.compile_targeting: the first process has cached
+    the rest of the shot solver by then); the event loop, which reaches central_c2 (the first
+    process's first function) a second or so into its compile; then kernel.finish_replication
+    (its not-engaged reasons call the shot solver too). Until the solver was split (issue 11),
+    both processes compiled all of it, and finish_replication came before the targeting: 32-35 s
+    cold, against 28-29 s (four interleaved cold runs each, Zen 3)."""
     from salvosim.engine.kernel import (
         compile_event_loop,
         compile_finish,
