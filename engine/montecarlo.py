@@ -105,8 +105,9 @@ def compile_second_part(sc: CompiledScenario) -> None:
     the rest of the shot solver by then); the event loop, which reaches central_c2 (the first
     process's first function) a second or so into its compile; then kernel.finish_replication
     (its not-engaged reasons call the shot solver too). Until the solver was split (issue 11),
-    both processes compiled all of it, and finish_replication came before the targeting: 32-35 s
-    cold, against 28-29 s (four interleaved cold runs each, Zen 3)."""
+    both processes compiled all of it, and finish_replication came before the targeting: in nine
+    interleaved pairs of cold runs the new order was faster in all nine, by 1.1-6.0 s (median
+    3.0 s; Zen 3, runs of 21 to 35 s as the host's load changed)."""
     from salvosim.engine.kernel import (
         compile_event_loop,
         compile_finish,
