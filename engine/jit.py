@@ -21,8 +21,9 @@ compile about 3.7 s shorter on a Zen 3 host). CPython wrappers get four cheap fu
 instead of Numba's -O3 ones (1-1.7 s off run_chunk's compile). And it loads cached functions without Numba's
 refresh of its typing and lowering registries (0.15 s of a warm run on a Zen 3 host), and
 loads run_chunk without parsing its bitcode (about 50 ms); a cache directory found writable is not
-checked again for every function (11 ms); and plain arrays are typed without importing numpy.ma
-(40-57 ms).
+checked again for every function (11 ms); plain arrays are typed without importing numpy.ma
+(40-57 ms); and functions without a CPython wrapper get no machine code of their own, which
+nothing ran (a cold compile about 2 s shorter).
 """
 JIT = dict(cache=True, error_model="numpy", _nrt=False, no_cfunc_wrapper=True)
 INTERNAL = dict(JIT, no_cpython_wrapper=True)
@@ -459,6 +460,69 @@ def _install_lazy_entry_bitcode() -> None:
 
 
 _install_lazy_entry_bitcode()
+
+
+# ---------------------------------------------------------------------------- no machine code
+# Numba generates machine code for every function it compiles, with copies of all its callees
+# linked into its module. Nothing ever runs that code for this package's functions without a
+# CPython wrapper (INTERNAL): Python cannot call them, and every caller links their module
+# (LLVM IR) into its own, whose machine code then includes them. Their library is finalized
+# without machine code (its optimized module is kept for linking) and cached as bitcode; loaded
+# from the cache, it is again only a module to link. (Numba then sets the function's
+# environment pointer in the JIT, where such a library has none: skipped.)
+def _own_functions_are_internal_salvosim(module) -> bool:
+    """Whether a library's final module is one of this package's functions without a wrapper:
+    its own functions (external linkage; what it linked in is linkonce_odr) include one of
+    salvosim's and no CPython or C wrapper."""
+    import llvmlite.binding as llvm
+    salvosim = False
+    for function in module.functions:
+        if function.is_declaration or function.linkage != llvm.Linkage.external:
+            continue
+        if function.name.startswith(("_ZN7cpython", "cfunc.")):
+            return False
+        salvosim = salvosim or function.name.startswith("_ZN8salvosim")
+    return salvosim
+
+
+def _install_no_machine_code_for_internal() -> None:
+    try:
+        from numba.core.codegen import CPUCodeLibrary, JITCodeLibrary, JITCPUCodegen
+        plain_finalize = CPUCodeLibrary._finalize_final_module
+        plain_serialize = CPUCodeLibrary.serialize_using_object_code
+        plain_set_env = JITCPUCodegen.set_env
+    except (ImportError, AttributeError):           # pragma: no cover - Numba changed
+        return
+    if getattr(plain_finalize, "salvosim_no_machine_code", False):
+        return
+
+    def finalize_final_module(self):
+        if (isinstance(self, JITCodeLibrary)
+                and _own_functions_are_internal_salvosim(self._final_module)):
+            self._finalize_dynamic_globals()
+            self._verify_declare_only_symbols()
+            self._salvosim_no_machine_code = True
+            self._finalized = True
+            return
+        plain_finalize(self)
+
+    def serialize_using_object_code(self):
+        if getattr(self, "_salvosim_no_machine_code", False):
+            return (self.name, "bitcode", self._final_module.as_bitcode())
+        return plain_serialize(self)
+
+    def set_env(self, env_name, env):
+        if self._engine.get_global_value_address(env_name) == 0:
+            return          # a library without machine code: no environment in the JIT
+        plain_set_env(self, env_name, env)
+
+    finalize_final_module.salvosim_no_machine_code = True
+    CPUCodeLibrary._finalize_final_module = finalize_final_module
+    CPUCodeLibrary.serialize_using_object_code = serialize_using_object_code
+    JITCPUCodegen.set_env = set_env
+
+
+_install_no_machine_code_for_internal()
 
 
 # ---------------------------------------------------------------------------- cache directories

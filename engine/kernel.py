@@ -268,7 +268,7 @@ def keep_candidate(cand_list, cand_ready, u, kept, j, t_ready):
     return kept + 1
 
 
-@njit(**JIT)
+@njit(**INTERNAL)
 def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, double_engagement,
                   max_engagements, cand_list, cand_ready, cand_count, out_of_reach, win_a, win_b,
                   early_until, early_t_star,
@@ -417,7 +417,7 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
     return best, wake, horizon, best_effect
 
 
-@njit(**JIT)
+@njit(**INTERNAL)
 def full_scan_target(u, now, fate, engaged_by, engagements_of, under_engagement,
                      double_engagement, max_engagements, engageable, known_t, reaction_s,
                      win_a, win_b, pt_e, pt_n, pt_z, pt_t, seg, n_pts, unit_e, unit_n,

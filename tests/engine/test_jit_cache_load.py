@@ -222,3 +222,53 @@ def test_importing_the_kernel_probes_few_cache_directories(tmp_path):
             "import json; print(json.dumps({'probes': count[0], 'cached': cached}))\n")
     out = run_child(tmp_path, code)
     assert out["cached"] > 100 and out["probes"] <= 8, out
+
+
+# kernel.push_event has no CPython wrapper (INTERNAL); kernel.request_decision, which has one,
+# links it. A fresh process compiles both into an empty cache; a second one, after
+# request_decision's cache files are removed, loads push_event from the cache and links it
+# into a new request_decision.
+NO_MACHINE_CODE = textwrap.dedent("""
+    import json
+    import numpy as np
+    from salvosim.engine import kernel
+    from salvosim.engine.constants import EV_DECIDE, NO_SUB
+    from salvosim.engine.events import event_key
+    U = 3
+    last, pending, count = np.full(U, -1.0), np.zeros(U, np.bool_), np.zeros(1, np.int64)
+    wake = np.full(U, np.nan)
+    ht, hk, hn = np.zeros(8), np.zeros(8, np.int64), np.zeros(1, np.int64)
+    for u, t_s in ((2, 5.0), (1, 3.0), (0, 4.0)):
+        kernel.request_decision(last, pending, count, wake, ht, hk, hn, u, t_s, 0.0)
+    ((args, cres),) = kernel.push_event.overloads.items()
+    cache = kernel.push_event._cache
+    key = cache._index_key(args, kernel.push_event.targetctx.codegen())
+    index = cache._cache_file._load_index()
+    kind = cache._cache_file._load_data(index[key])[0][1] if key in index else None
+    print(json.dumps({
+        "no_machine_code": getattr(cres.library, "_salvosim_no_machine_code", False),
+        "address": cres.library.get_pointer_to_function(cres.fndesc.llvm_func_name),
+        "kind": kind, "loaded": sum(kernel.push_event.stats.cache_hits.values()),
+        "heap": [int(hn[0]), float(ht[0]), int(hk[0] == event_key(EV_DECIDE, 1, NO_SUB))]}))
+""")
+
+
+def test_internal_functions_get_no_machine_code_and_are_cached_as_bitcode(tmp_path):
+    """engine/jit.py: a function without a CPython wrapper is finalized without machine code
+    and cached as bitcode; a caller compiled in the same process, or in another one that
+    loads it from the cache, links it and runs it (three decisions pushed: the earliest on
+    top)."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    runs = []
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", NO_MACHINE_CODE], capture_output=True,
+                              text=True, env=env, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        stale = list((tmp_path / "cache").rglob("kernel.request_decision-*"))
+        assert stale
+        for path in stale:              # the caller is compiled again, linking the cached one
+            path.unlink()
+    for run, loaded in zip(runs, (0, 1)):
+        assert run["no_machine_code"] and run["address"] == 0 and run["kind"] == "bitcode", run
+        assert run["loaded"] == loaded and run["heap"] == [3, 3.0, 1], run
