@@ -468,43 +468,66 @@ _install_lazy_entry_bitcode()
 # CPython wrapper (INTERNAL): Python cannot call them, and every caller links their module
 # (LLVM IR) into its own, whose machine code then includes them. Their library is finalized
 # without machine code (its optimized module is kept for linking) and cached as bitcode; loaded
-# from the cache, it is again only a module to link. (Numba then sets the function's
-# environment pointer in the JIT, where such a library has none: skipped.)
-def _own_functions_are_internal_salvosim(module) -> bool:
+# from the cache, it is again only a module to link. Two things the JIT did for such a library
+# are done otherwise (both found by a review):
+# - its environment (Numba's per-function globals, read at run time by print() and object-mode
+#   code) is set in the JIT when a library with machine code that includes the function is
+#   finalized, and Numba's own write of it, where the JIT has none, is skipped;
+# - a library with a recursive call left for Numba's runtime linker gets machine code as before.
+NO_MACHINE_CODE_PREFIXES = ("_ZN8salvosim",)     # mangled names of this package's functions
+ENV_PREFIX = "_ZN08NumbaEnv"                      # Numba's environment globals
+_ENVS_WITHOUT_MACHINE_CODE: set[str] = set()      # of the libraries finalized without it
+
+
+def _gets_no_machine_code(module) -> bool:
     """Whether a library's final module is one of this package's functions without a wrapper:
     its own functions (external linkage; what it linked in is linkonce_odr) include one of
-    salvosim's and no CPython or C wrapper."""
+    NO_MACHINE_CODE_PREFIXES and no CPython or C wrapper, and it leaves no call to Numba's
+    runtime linker (recursion)."""
     import llvmlite.binding as llvm
-    salvosim = False
+    ours = False
     for function in module.functions:
         if function.is_declaration or function.linkage != llvm.Linkage.external:
             continue
         if function.name.startswith(("_ZN7cpython", "cfunc.")):
             return False
-        salvosim = salvosim or function.name.startswith("_ZN8salvosim")
-    return salvosim
+        ours = ours or function.name.startswith(NO_MACHINE_CODE_PREFIXES)
+    return ours and not any(g.name.startswith(".numba.unresolved$")
+                            for g in module.global_variables)
 
 
 def _install_no_machine_code_for_internal() -> None:
     try:
         from numba.core.codegen import CPUCodeLibrary, JITCodeLibrary, JITCPUCodegen
+        from numba.core.environment import lookup_environment
         plain_finalize = CPUCodeLibrary._finalize_final_module
         plain_serialize = CPUCodeLibrary.serialize_using_object_code
         plain_set_env = JITCPUCodegen.set_env
+        plain_specific = JITCodeLibrary._finalize_specific
     except (ImportError, AttributeError):           # pragma: no cover - Numba changed
         return
     if getattr(plain_finalize, "salvosim_no_machine_code", False):
         return
 
     def finalize_final_module(self):
-        if (isinstance(self, JITCodeLibrary)
-                and _own_functions_are_internal_salvosim(self._final_module)):
+        if isinstance(self, JITCodeLibrary) and _gets_no_machine_code(self._final_module):
             self._finalize_dynamic_globals()
             self._verify_declare_only_symbols()
+            _ENVS_WITHOUT_MACHINE_CODE.update(
+                g.name for g in self._final_module.global_variables
+                if g.name.startswith(ENV_PREFIX))
             self._salvosim_no_machine_code = True
             self._finalized = True
             return
         plain_finalize(self)
+
+    def finalize_specific(self):
+        plain_specific(self)
+        for g in self._final_module.global_variables:
+            if g.name in _ENVS_WITHOUT_MACHINE_CODE:
+                env = lookup_environment(g.name)
+                if env is not None:
+                    self._codegen.set_env(g.name, env)
 
     def serialize_using_object_code(self):
         if getattr(self, "_salvosim_no_machine_code", False):
@@ -518,6 +541,7 @@ def _install_no_machine_code_for_internal() -> None:
 
     finalize_final_module.salvosim_no_machine_code = True
     CPUCodeLibrary._finalize_final_module = finalize_final_module
+    JITCodeLibrary._finalize_specific = finalize_specific
     CPUCodeLibrary.serialize_using_object_code = serialize_using_object_code
     JITCPUCodegen.set_env = set_env
 

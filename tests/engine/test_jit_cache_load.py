@@ -272,3 +272,75 @@ def test_internal_functions_get_no_machine_code_and_are_cached_as_bitcode(tmp_pa
     for run, loaded in zip(runs, (0, 1)):
         assert run["no_machine_code"] and run["address"] == 0 and run["kind"] == "bitcode", run
         assert run["loaded"] == loaded and run["heap"] == [3, 3.0, 1], run
+
+
+# Functions without a wrapper that need the JIT: one reads its environment at run time
+# (print), two call each other (Numba's runtime linker resolves the recursion).
+PROBE = textwrap.dedent("""
+    from numba import njit
+    from salvosim.engine.jit import INTERNAL, JIT
+
+    @njit(**INTERNAL)
+    def inner_print(x):
+        print("inner value", x)
+        return x + 1.0
+
+    @njit(**JIT)
+    def outer_print(x):
+        return inner_print(x) * 2.0
+
+    # (not cached: Numba's cache load of a mutual recursion crashes, with or without jit.py)
+    @njit(**dict(INTERNAL, cache=False))
+    def is_even(n):
+        if n <= 0:
+            return 1
+        return is_odd(n - 1)
+
+    @njit(**dict(INTERNAL, cache=False))
+    def is_odd(n):
+        if n <= 0:
+            return 0
+        return is_even(n - 1)
+
+    @njit(**dict(JIT, cache=False))
+    def parity(n):
+        return is_even(n)
+""")
+
+PROBE_CHILD = textwrap.dedent("""
+    import json
+    import salvosim.engine.jit as jit
+    jit.NO_MACHINE_CODE_PREFIXES += ("_ZN10nomc_probe",)      # as if it were salvosim's
+    import nomc_probe as m
+    printed = m.outer_print(0.5)
+    out = {"printed": printed, "parity": [m.parity(5), m.parity(6)],
+           "inner_no_code": [getattr(c.library, "_salvosim_no_machine_code", False)
+                             for c in m.inner_print.overloads.values()],
+           "recursive_no_code": [getattr(c.library, "_salvosim_no_machine_code", False)
+                                 for c in m.is_even.overloads.values()]}
+    print(json.dumps(out))
+""")
+
+
+def test_functions_without_code_keep_their_environment_and_recursion(tmp_path):
+    """A review found two things the JIT did for a library that now gets no machine code: its
+    environment (print() reads it) and the runtime linking of a recursive call. Compiled
+    fresh, loaded from the cache, and with only the caller compiled again."""
+    (tmp_path / "nomc_probe.py").write_text(PROBE)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"),
+               PYTHONPATH=os.pathsep.join([str(tmp_path)] + sys.path))
+    for step in ("compiled", "loaded", "caller compiled again"):
+        if step == "caller compiled again":
+            for path in (tmp_path / "cache").rglob("nomc_probe.outer_print-*"):
+                path.unlink()
+        done = subprocess.run([sys.executable, "-c", PROBE_CHILD], capture_output=True,
+                              text=True, env=env, timeout=300, cwd=tmp_path)
+        assert done.returncode == 0, (step, done.stderr[-2000:])
+        lines = done.stdout.strip().splitlines()
+        out = json.loads(lines[-1])
+        assert "inner value 0.5" in lines, (step, lines)
+        assert out["printed"] == 3.0 and out["parity"] == [0, 1], (step, out)
+        # (compiled, or loaded to be linked again: no machine code; with both callers loaded
+        # from the cache, neither is loaded)
+        assert out["inner_no_code"] == ([] if step == "loaded" else [True]), (step, out)
+        assert True not in out["recursive_no_code"], (step, out)
