@@ -925,9 +925,10 @@ def _field_type(tuple_type, name: str):
     return tuple_type.types[tuple_type.fields.index(name)]
 
 
-def targeting_signatures(sc, ws) -> tuple[tuple, tuple]:
-    """The argument types run_events passes to select_target and to full_scan_target, read off
-    the scenario's and the workspace's tuple types (as run_events sees their members)."""
+def _member_types(sc, ws):
+    """Accessors of the types run_events sees for a member of the scenario tuple (s), the
+    workspace tuple (w) and the instances tuple (i), and for one unit's element of a per-unit
+    scenario array (of_unit)."""
     sc_t, ws_t = typeof(sc), typeof(ws)
     inst_t = _field_type(ws_t, "inst")
 
@@ -940,14 +941,31 @@ def targeting_signatures(sc, ws) -> tuple[tuple, tuple]:
     def i(name):
         return _field_type(inst_t, name)
 
-    def of_unit(name):      # one unit's element of a per-unit scenario array
+    def of_unit(name):
         return s(name).dtype
 
-    geometry = (i("pt_e"), i("pt_n"), i("pt_z"), i("pt_t"), i("seg"), i("n_pts"),
-                of_unit("un_e"), of_unit("un_n"), of_unit("un_unlimited"),
-                of_unit("un_launch_delay_s"), of_unit("un_speed_mps"), of_unit("un_dwell_s"),
-                of_unit("un_dwell_ref_m"), s("c2_priority"), i("t_impact"), i("target_value"),
-                s("c2_central"), w("assigned_to"), s("th_class"), w("hold_t"))
+    return s, w, i, of_unit
+
+
+def _trajectory_types(i) -> tuple:
+    """pt_e, pt_n, pt_z, pt_t, seg, n_pts: the trajectory arrays every shot solver takes."""
+    return tuple(i(name) for name in ("pt_e", "pt_n", "pt_z", "pt_t", "seg", "n_pts"))
+
+
+def _unit_weapon_types(of_unit) -> tuple:
+    """The unit's position and weapon, as the shot solvers take them."""
+    return tuple(of_unit(name) for name in ("un_e", "un_n", "un_unlimited",
+                                            "un_launch_delay_s", "un_speed_mps", "un_dwell_s",
+                                            "un_dwell_ref_m"))
+
+
+def targeting_signatures(sc, ws) -> tuple[tuple, tuple]:
+    """The argument types run_events passes to select_target and to full_scan_target, read off
+    the scenario's and the workspace's tuple types (as run_events sees their members)."""
+    s, w, i, of_unit = _member_types(sc, ws)
+    geometry = (*_trajectory_types(i), *_unit_weapon_types(of_unit), s("c2_priority"),
+                i("t_impact"), i("target_value"), s("c2_central"), w("assigned_to"),
+                s("th_class"), w("hold_t"))
     head = (types.int64, types.float64, w("fate"), w("engaged_by"), w("engagements_of"),
             w("under_engagement"), s("c2_double_engagement"), of_unit("un_max_engagements"))
     select = (*head, w("cand_list"), w("cand_ready"), w("cand_count"), w("out_of_reach"),
@@ -961,11 +979,10 @@ def targeting_signatures(sc, ws) -> tuple[tuple, tuple]:
 def shot_solver_signature(sc, ws) -> tuple:
     """The argument types select_target passes to intercept.earliest_shot_and_effect_s, the
     shot solver (first_useful_shot_s, which central_c2 and finish_replication reach, passes
-    the same)."""
-    select, _ = targeting_signatures(sc, ws)
-    geometry = select[16:]
-    win_t = select[12].dtype
-    return (*geometry[:6], types.int64, types.float64, win_t, win_t, *geometry[6:13])
+    the same): j from its candidate list, t_from = max(now, t_ready), the window's ends."""
+    _, w, i, of_unit = _member_types(sc, ws)
+    return (*_trajectory_types(i), w("cand_list").dtype, w("cand_ready").dtype,
+            i("win_a").dtype, i("win_b").dtype, *_unit_weapon_types(of_unit))
 
 
 def compile_shot_solver(sc) -> None:
