@@ -49,7 +49,9 @@ INTERNAL = dict(JIT, no_cpython_wrapper=True)
 # (tests/engine/test_outcomes.py). Numba has no public hook for this: it wraps
 # CPUCodeLibrary._optimize_final_module, and leaves Numba's own build in place where that method
 # or llvmlite's new pass manager is missing.
-ENTRY_POINT_MARK = "8salvosim6engine6kernel9run_chunk"   # in run_chunk's and its wrapper's names
+MANGLED_PACKAGE = "8salvosim"       # this package's name in Numba's mangled symbol names
+CPYTHON_PREFIX = "_ZN7cpython"      # Numba's CPython wrappers ("cpython." and the qualified name)
+ENTRY_POINT_MARK = MANGLED_PACKAGE + "6engine6kernel9run_chunk"   # run_chunk's and its wrapper's
 INTERNAL_SUFFIX = ".run_chunk_internal"          # the copies' names, unique to run_chunk's module
 
 
@@ -115,9 +117,9 @@ def _fold_aggregate_loads(library, ll_module) -> None:
 # SimplifyCFG and aggressive DCE instead (0.13-0.25 s for run_chunk's; its machine-code
 # generation took as long as before). Every other function keeps Numba's passes, and the
 # wrappers the same semantics: outcomes bit-identical.
-# The mangled names of Numba's CPython wrappers of this package's functions ("cpython." and the
-# function's qualified name): other code in the process keeps Numba's passes.
-CPYTHON_WRAPPER_PREFIX = "_ZN7cpython8salvosim"
+# The mangled names of Numba's CPython wrappers of this package's functions: other code in the
+# process keeps Numba's passes.
+CPYTHON_WRAPPER_PREFIX = CPYTHON_PREFIX + MANGLED_PACKAGE
 
 
 def _wrapper_passes():
@@ -474,7 +476,7 @@ _install_lazy_entry_bitcode()
 #   code) is set in the JIT when a library with machine code that includes the function is
 #   finalized, and Numba's own write of it, where the JIT has none, is skipped;
 # - a library with a recursive call left for Numba's runtime linker gets machine code as before.
-NO_MACHINE_CODE_PREFIXES = ("_ZN8salvosim",)     # mangled names of this package's functions
+NO_MACHINE_CODE_PREFIXES = ("_ZN" + MANGLED_PACKAGE,)   # this package's functions
 ENV_PREFIX = "_ZN08NumbaEnv"                      # Numba's environment globals
 _ENVS_WITHOUT_MACHINE_CODE: set[str] = set()      # of the libraries finalized without it
 
@@ -489,7 +491,7 @@ def _gets_no_machine_code(module) -> bool:
     for function in module.functions:
         if function.is_declaration or function.linkage != llvm.Linkage.external:
             continue
-        if function.name.startswith(("_ZN7cpython", "cfunc.")):
+        if function.name.startswith((CPYTHON_PREFIX, "cfunc.")):
             return False
         ours = ours or function.name.startswith(NO_MACHINE_CODE_PREFIXES)
     return ours and not any(g.name.startswith(".numba.unresolved$")
@@ -523,6 +525,8 @@ def _install_no_machine_code_for_internal() -> None:
 
     def finalize_specific(self):
         plain_specific(self)
+        if not _ENVS_WITHOUT_MACHINE_CODE:
+            return              # (no library finalized without machine code in this process)
         for g in self._final_module.global_variables:
             if g.name in _ENVS_WITHOUT_MACHINE_CODE:
                 env = lookup_environment(g.name)
@@ -600,8 +604,8 @@ def _install_plain_array_typeof() -> None:
             return numba_handler(val, c)
         try:
             dtype = numpy_support.from_dtype(val.dtype)
-        except errors.NumbaNotImplementedError:
-            return numba_handler(val, c)          # Numba's error for an unsupported dtype
+        except errors.NumbaError:
+            return numba_handler(val, c)          # an unsupported dtype: Numba's own error
         return types.Array(dtype, val.ndim, numpy_support.map_layout(val),
                            readonly=not val.flags.writeable)
 
