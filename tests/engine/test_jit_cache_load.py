@@ -68,13 +68,20 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def run_child(tmp_path, code: str) -> dict:
+def child_output(tmp_path, code: str) -> list[str]:
+    """The lines a fresh process running code prints (cache in tmp_path/cache, tmp_path on
+    its path)."""
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"),
                PYTHONPATH=os.pathsep.join([str(tmp_path)] + sys.path))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=env, timeout=300, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return done.stdout.strip().splitlines()
+
+
+def run_child(tmp_path, code: str) -> dict:
+    """The JSON object a fresh process prints last (child_output)."""
+    return json.loads(child_output(tmp_path, code)[-1])
 
 
 def test_cached_functions_load_without_the_refresh_and_compute_the_same(tmp_path):
@@ -258,13 +265,9 @@ def test_internal_functions_get_no_machine_code_and_are_cached_as_bitcode(tmp_pa
     and cached as bitcode; a caller compiled in the same process, or in another one that
     loads it from the cache, links it and runs it (three decisions pushed: the earliest on
     top)."""
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
     runs = []
     for _ in range(2):
-        done = subprocess.run([sys.executable, "-c", NO_MACHINE_CODE], capture_output=True,
-                              text=True, env=env, timeout=300)
-        assert done.returncode == 0, done.stderr[-2000:]
-        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        runs.append(run_child(tmp_path, NO_MACHINE_CODE))
         stale = list((tmp_path / "cache").rglob("kernel.request_decision-*"))
         assert stale
         for path in stale:              # the caller is compiled again, linking the cached one
@@ -327,16 +330,11 @@ def test_functions_without_code_keep_their_environment_and_recursion(tmp_path):
     environment (print() reads it) and the runtime linking of a recursive call. Compiled
     fresh, loaded from the cache, and with only the caller compiled again."""
     (tmp_path / "nomc_probe.py").write_text(PROBE)
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"),
-               PYTHONPATH=os.pathsep.join([str(tmp_path)] + sys.path))
     for step in ("compiled", "loaded", "caller compiled again"):
         if step == "caller compiled again":
             for path in (tmp_path / "cache").rglob("nomc_probe.outer_print-*"):
                 path.unlink()
-        done = subprocess.run([sys.executable, "-c", PROBE_CHILD], capture_output=True,
-                              text=True, env=env, timeout=300, cwd=tmp_path)
-        assert done.returncode == 0, (step, done.stderr[-2000:])
-        lines = done.stdout.strip().splitlines()
+        lines = child_output(tmp_path, PROBE_CHILD)
         out = json.loads(lines[-1])
         assert "inner value 0.5" in lines, (step, lines)
         assert out["printed"] == 3.0 and out["parity"] == [0, 1], (step, out)
