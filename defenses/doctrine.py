@@ -10,6 +10,7 @@ import math
 from numba import njit
 
 from salvosim.bases.areas import within_reach
+from salvosim.defenses.envelope import engagement_window
 from salvosim.defenses.intercept import first_useful_shot_s, search_start_s, slant_range_m
 from salvosim.engine.constants import (
     HOLD_LAUNCH,
@@ -35,7 +36,7 @@ from salvosim.engine.constants import (
     WHY_RELOADING,
 )
 from salvosim.engine.events import shot_key
-from salvosim.engine.jit import JIT
+from salvosim.engine.jit import INTERNAL, JIT
 from salvosim.engine.rng import key_uniform
 
 
@@ -257,6 +258,54 @@ def mark_engaged(j, u, assigned_to, assign_engaged, queue_count):
 
 # ---------------------------------------------------------------------------- why not engaged
 @njit(**JIT, inline="always")
+def standing_rule_reason(sc, inst, u, j):
+    """The first standing rule that keeps unit u from ever engaging threat j: no Pk for its
+    class, the fire doctrine (doctrine_allows), a recognised decoy, no track before its end,
+    the defended-area rule (WHY_CLASS .. WHY_DEFENDED_AREA, in that order); WHY_ENGAGED when
+    none does."""
+    if not sc.un_engages[u, sc.th_class[j]]:
+        return WHY_CLASS
+    if not doctrine_allows(sc, inst, u, j):
+        return WHY_DOCTRINE
+    if inst.recognised[j]:
+        return WHY_DECOY
+    if inst.known_t[u, j] >= inst.t_end[j]:
+        return WHY_NOT_TRACKED
+    if sc.un_defended_only[u] and not inst.in_defended[j]:
+        return WHY_DEFENDED_AREA
+    return WHY_ENGAGED
+
+
+@njit(**INTERNAL)
+def held_back_by_fire_rules(sc, inst, u, j):
+    """Did unit u have a useful shot at threat j from its track + reaction time, which only
+    its fire doctrine (engage_classes, self-defence) or its defended-area rule forbade? The
+    class, decoy recognition and the track must allow it; the window, which the replication
+    did not compute for a unit that may not engage j, is computed here (into inst.buf)."""
+    if (not sc.un_engages[u, sc.th_class[j]] or inst.recognised[j]
+            or inst.known_t[u, j] >= inst.t_end[j]):
+        return False
+    a, b = engagement_window(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg, inst.n_pts,
+                             j, inst.t_end[j], sc.un_e[u], sc.un_n[u], sc.un_rmin_m[u],
+                             sc.un_rmax_m[u], sc.un_zmin_m[u], sc.un_zmax_m[u],
+                             sc.un_facing_deg[u], sc.un_width_deg[u], inst.buf)
+    if math.isnan(a):
+        return False
+    t_ready = inst.known_t[u, j] + sc.un_reaction_s[u]
+    return first_useful_shot_for(sc, inst, u, j, t_ready, a, b) < math.inf
+
+
+@njit(**JIT, inline="always")
+def held_back_reason(sc, inst, u, j):
+    """WHY_DOCTRINE or WHY_DEFENDED_AREA when that rule is what stopped unit u, which had a
+    useful shot at threat j in time (held_back_by_fire_rules); else WHY_ENGAGED."""
+    rule = standing_rule_reason(sc, inst, u, j)
+    if rule != WHY_DOCTRINE and rule != WHY_DEFENDED_AREA:
+        return WHY_ENGAGED
+    return rule if held_back_by_fire_rules(sc, inst, u, j) else WHY_ENGAGED
+
+
+@njit(**JIT, inline="always")
 def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t, assigned_ever, reload_start,
                             reload_end):
     """Why unit u never engaged threat j (WHY_* codes, larger = got closer to a shot).
@@ -269,17 +318,10 @@ def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t, assigned_ever
     other classes (hold_t <= t_first), it was reloading at t_first, or else its channels were
     busy."""
     c = sc.th_class[j]
-    if not sc.un_engages[u, c]:
-        return WHY_CLASS
-    if not doctrine_allows(sc, inst, u, j):
-        return WHY_DOCTRINE
-    if inst.recognised[j]:
-        return WHY_DECOY
+    rule = standing_rule_reason(sc, inst, u, j)
+    if rule != WHY_ENGAGED:
+        return rule
     t_known = inst.known_t[u, j]
-    if t_known >= inst.t_end[j]:
-        return WHY_NOT_TRACKED
-    if sc.un_defended_only[u] and not inst.in_defended[j]:
-        return WHY_DEFENDED_AREA
     a, b = inst.win_a[u, j], inst.win_b[u, j]
     if math.isnan(a):
         return WHY_ENVELOPE
@@ -315,11 +357,15 @@ def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t, assigned_ever
 def not_engaged_reasons(sc, inst, engagements_of_threat, out_of_ammo_t, hold_t, assigned_ever,
                         reload_start, reload_end, shots, order, why):
     """why[j]: WHY_ENGAGED for every threat engaged at least once, else the reason of the unit
-    that came closest to engaging it.
+    that came closest to engaging it: the largest code, except that a unit which had a useful
+    shot in time but was forbidden it by its fire doctrine or defended-area rule
+    (held_back_reason) comes closer than any unit without a useful shot in time (codes up to
+    WHY_LATE), though not as close as one that had the shot and the rules' leave (from
+    WHY_NOT_ASSIGNED on).
 
     Units are asked busiest first (most shots; order is scratch of one int per unit): a unit
     whose channels were busy gives WHY_BUSY, the largest code, which ends the search early. The
-    largest reason does not depend on the order."""
+    reason does not depend on the order."""
     n_units = len(sc.un_e)
     for k in range(n_units):
         order[k] = k
@@ -340,4 +386,10 @@ def not_engaged_reasons(sc, inst, engagements_of_threat, out_of_ammo_t, hold_t, 
                                                          reload_end))
             if reason == WHY_BUSY:
                 break       # the closest a unit can come: the other units cannot change it
+        if reason < WHY_NOT_ASSIGNED:
+            held = WHY_ENGAGED
+            for u in range(n_units):
+                held = max(held, held_back_reason(sc, inst, u, j))
+            if held != WHY_ENGAGED:
+                reason = held
         why[j] = reason

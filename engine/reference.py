@@ -27,6 +27,7 @@ from salvosim.defenses.doctrine import (
     ammunition_stops,
     assign_threat,
     channel_free_time_s,
+    held_back_reason,
     holds_assignment,
     mark_engaged,
     not_engaged_reasons,
@@ -61,6 +62,7 @@ from salvosim.engine.constants import (
     MISSED,
     N_CLASSES,
     THREAT_CLASSES,
+    WHY_ENGAGED,
     WHY_NAMES,
     WHY_NOT_ASSIGNED,
 )
@@ -429,6 +431,8 @@ class ReferenceReplication:
                                                  self.assigned_ever, self.reload_start,
                                                  self.reload_end)
                 text = WHY_NAMES[reason]
+                if held_back_reason(sc, inst, u, j) != WHY_ENGAGED:
+                    text += " (it had a useful shot in time)"
                 if reason >= WHY_NOT_ASSIGNED and self.engagement_count[j] > 0:
                     # u could have fired, but the threat was taken: say by whom, not "busy"
                     killer = self.kill_unit[j]

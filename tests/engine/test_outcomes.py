@@ -17,6 +17,7 @@ from salvosim.engine.constants import (
     WHY_BUSY,
     WHY_CLASS,
     WHY_DEFENDED_AREA,
+    WHY_DOCTRINE,
     WHY_ENGAGED,
     WHY_ENVELOPE,
     WHY_LATE,
@@ -188,6 +189,46 @@ def test_the_reason_is_that_of_the_unit_that_came_closest():
     assert (block.why == WHY_NO_SHOT).all()
 
 
+SLOW = dict(name="slow", north_m=3000.0, speed_mps=1.0)     # in range, never in time
+HELD_PK = {"drone": 0.5, "cruise_missile": 0.5}
+# (doctrine-held units stand 500 m off the aim point: self-defence within 0 m does not apply)
+
+
+@pytest.mark.parametrize("reason,held,area", [
+    # a fire rule forbade a unit that had a useful shot in time: the rule is the reason, not
+    # the other unit's 'no feasible shot'
+    (WHY_DEFENDED_AREA, missile_unit(name="held", defended_area_only=True), FAR_AREA),
+    (WHY_DOCTRINE, missile_unit(name="held", pk=HELD_PK, engage_classes=["cruise_missile"],
+                                self_defense_m=0.0, north_m=500.0), None),
+    # the same rules, but the unit had no shot either (out of range): 'no feasible shot'
+    (WHY_NO_SHOT, missile_unit(name="held", defended_area_only=True, north_m=20000.0),
+     FAR_AREA),
+    (WHY_NO_SHOT, missile_unit(name="held", pk=HELD_PK, engage_classes=["cruise_missile"],
+                               self_defense_m=0.0, north_m=20000.0), None),
+    # held back, but its shot came only before track + reaction time: not in time either
+    (WHY_NO_SHOT, missile_unit(name="held", defended_area_only=True, reaction_s=450.0),
+     FAR_AREA),
+])
+def test_a_unit_held_back_by_a_fire_rule_with_a_shot_in_time_came_closer(reason, held, area):
+    """doctrine.not_engaged_reasons: a rule that stopped a unit with a useful shot in time
+    outranks every reason of a unit without one (here 'no feasible shot')."""
+    sensors = [radar(), radar(name="far_radar", range_m=600.0, north_m=15000.0)]
+    for units in ([held, missile_unit(**SLOW)], [missile_unit(**SLOW), held]):
+        block = one_reason(units, sensors=sensors, area=area)
+        assert (block.threat_engagements == 0).all()
+        assert (block.why == reason).all(), units
+
+
+def test_a_held_back_unit_does_not_outrank_one_that_had_the_shot_and_no_ammunition():
+    spent = missile_unit(pk=0.0001, magazine=1, reserve=0)
+    held = missile_unit(name="held", defended_area_only=True)
+    block = one_reason([spent, held], raids=[drone_raid(count=2, interval_s=0.0)],
+                       area=FAR_AREA)
+    engaged = block.threat_engagements > 0
+    assert (engaged.sum(axis=1) == 1).all()
+    assert (block.why[~engaged] == WHY_MAGAZINE).all()
+
+
 def test_trace_says_why_each_unit_that_knew_a_threat_never_engaged_it():
     from salvosim.engine.reference import ReferenceReplication
     units = [missile_unit(name="far", north_m=20000.0),
@@ -198,6 +239,21 @@ def test_trace_says_why_each_unit_that_knew_a_threat_never_engaged_it():
     text = "\n".join(t for _, _, t in sim.log)
     assert "far never engaged" in text and "outside every envelope" in text
     assert "slow never engaged" in text and "no feasible shot" in text
+    assert "useful shot in time" not in text
+
+
+def test_trace_says_when_a_held_back_unit_had_a_useful_shot():
+    from salvosim.engine.reference import ReferenceReplication
+    units = [missile_unit(name="held", defended_area_only=True), missile_unit(**SLOW)]
+    data = oracle_scenario(units=units)
+    data["scenario"]["defended_area_m"] = FAR_AREA
+    sc, labels = compile_dict(data)
+    sim = ReferenceReplication(sc, 1, 0, labels=labels, trace=True)
+    sim.run()
+    text = "\n".join(t for _, _, t in sim.log)
+    assert ("held never engaged drones#1: impact predicted outside defended area "
+            "(it had a useful shot in time)") in text
+    assert "slow never engaged drones#1: no feasible shot" in text
     assert KILLED not in sim.fate
 
 
