@@ -164,6 +164,10 @@ def base_from_dict(data, where: Where, default_id: str, file: str,
         asset = build(Asset, table, w)
         if any(a.name == asset.name for a in assets):
             raise w.at("name").error(f"duplicate asset name {asset.name!r}")
+        if not asset.name.strip() or asset.name == "random_asset":
+            raise w.at("name").error(
+                f"{asset.name!r} cannot name an asset; allowed: a non-empty name other than "
+                f"'random_asset' (a raid's aim = 'random_asset' means a random asset)")
         assets.append(dataclasses.replace(asset, polygon=poly))
     layouts = {}
     layout_tables = data.get("layouts", {})

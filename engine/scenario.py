@@ -22,6 +22,7 @@ from salvosim.bases.geo import bearing_range_to_en, latlon_to_en
 from salvosim.defenses import FireUnitType, SensorType
 from salvosim.engine.constants import BALLISTIC_CLASSES, CRUISE_CLASSES
 from salvosim.engine.schema import (
+    MAX_DISTANCE_M,
     MAX_TIME_S,
     InputError,
     Where,
@@ -302,6 +303,14 @@ def scenario_from_dict(data: dict, file: str) -> Scenario:
         raise where.at("raids").error(f"{len(raids_data)} raids; allowed: at most {MAX_RAIDS}")
     raids = tuple(_read_raid(t, where.at("raids").at(i), base, notes)
                   for i, t in enumerate(raids_data))
+    for i, raid in enumerate(raids):
+        if any(r.name == raid.name for r in raids[:i]):
+            key = where.at("raids").at(i)
+            key = key.at("name") if "name" in raids_data[i] else key
+            raise key.error(
+                f"duplicate raid name {raid.name!r} (a raid without 'name' is named after its "
+                f"type); give each raid its own name: results and --vary raids.<name>.<key> "
+                f"tell raids apart by name")
     if header.raid_scale != 1.0:
         raids = tuple(dataclasses.replace(r, count=max(1, round(r.count * header.raid_scale)))
                       for r in raids)
@@ -356,7 +365,13 @@ def read_position(table: dict, where: Where, base, required: bool = True):
         raise where.at("lat_deg").error(f"{a!r} is out of range; allowed: -90 .. 90")
     if not -180.0 <= b <= 180.0:
         raise where.at("lon_deg").error(f"{b!r} is out of range; allowed: -180 .. 180")
-    return latlon_to_en(a, b, base.lat_deg, base.lon_deg)
+    east_m, north_m = latlon_to_en(a, b, base.lat_deg, base.lon_deg)
+    if max(abs(east_m), abs(north_m)) > MAX_DISTANCE_M:
+        raise where.error(
+            f"lat_deg {a!r}, lon_deg {b!r} lies {east_m / 1000:,.0f} km east and "
+            f"{north_m / 1000:,.0f} km north of the base's reference point; allowed: within "
+            f"{MAX_DISTANCE_M / 1000:,.0f} km east and north of it, as for east_m and north_m")
+    return east_m, north_m
 
 
 def _split(table: dict, own_keys, overridable, where: Where):
@@ -533,8 +548,8 @@ def _read_raid(table: Any, where: Where, base, notes: list | None = None) -> Rai
     if notes is not None:
         _does_not_apply(over, RAID_ONLY_FOR, threat.threat_class, where, notes)
     name = own.get("name", threat.id)
-    if not isinstance(name, str):
-        raise where.at("name").error(f"expected a string, got {short_value(name)}")
+    if not isinstance(name, str) or not name.strip():
+        raise where.at("name").error(f"expected a non-empty string, got {short_value(name)}")
 
     if "count" not in own:
         raise where.error("missing required key 'count'")

@@ -383,6 +383,10 @@ def parse_key_path(text: str) -> KeyPath:
         raise ValueError(f"unknown key '{key}' in '{text}'{suggest(key, kinds)}; numeric keys "
                          f"of {section}: {numeric}")
     kind = kinds[key]
+    if (section, key) == ("scenario", "replications"):
+        raise ValueError(f"'{text}': the replications per point are set for the whole run "
+                         f"(--reps, else the file's scenario.replications), so they cannot be "
+                         f"varied point by point; numeric keys of scenario: raid_scale, seed")
     if kind == "position":
         if len(keys) != 2 or keys[1] not in POSITION_KEYS:
             raise ValueError(f"'{text}': {key} takes one of {', '.join(POSITION_KEYS)}, e.g. "

@@ -115,6 +115,17 @@ CASES = [
      ["raids[0].launch.lat_deg", "95.0 is out of range", "allowed: >= -90 and <= 90"]),
     ("negative_seed", edited("replications = 10", "replications = 10\nseed = -1"), "validate",
      ["scenario.seed", "-1 is out of range", "allowed: >= 0 and <= 9223372036854775807"]),
+    ("duplicate_raid_name", appended('\n[[raids]]\nname = "rockets"\ntype = "rocket_107mm"\n'
+                                     'count = 2\nlaunch = { bearing_deg = 90.0, range_km = 7.5 }\n'
+                                     'aim = "living_area_north"\n'), "validate",
+     ["raids[1].name", "duplicate raid name 'rockets'", "give each raid its own name"]),
+    ("duplicate_default_raid_name",
+     edited('name = "rockets"\n', "") + '\n[[raids]]\ntype = "rocket_107mm"\ncount = 2\n'
+     'launch = { bearing_deg = 90.0, range_km = 7.5 }\naim = "living_area_north"\n', "validate",
+     ["raids[1]", "duplicate raid name 'rocket_107mm'", "named after its type"]),
+    ("unit_at_the_antipode", appended('\n[[units]]\nname = "far_gun"\ntype = "cram"\n'
+                                      'lat_deg = -33.8\nlon_deg = -137.6\n'), "validate",
+     ["units", "lat_deg -33.8, lon_deg -137.6", "allowed: within 5,000 km"]),
 ]
 
 

@@ -88,6 +88,12 @@ def _inline(**changes):
      ["scenario.base.assets[0]", "polygon_m"]),
     ({"perimeter_m": [[0.0, 0.0], [1.0, 1.0]]}, ["scenario.base.perimeter_m", "at least 3"]),
     ({"layouts": {"a": 3}}, ["scenario.base.layouts.a", "expected a layout table"]),
+    ({"assets": [{"name": "random_asset", "kind": "hq", "value": 1.0,
+                  "polygon_m": [[0.0, 0.0], [50.0, 0.0], [50.0, 50.0]]}]},
+     ["scenario.base.assets[0].name", "'random_asset' cannot name an asset"]),
+    ({"assets": [{"name": " ", "kind": "hq", "value": 1.0,
+                  "polygon_m": [[0.0, 0.0], [50.0, 0.0], [50.0, 50.0]]}]},
+     ["scenario.base.assets[0].name", "cannot name an asset"]),
 ])
 def test_inline_base_mistakes_are_one_clear_error(changes, fragments):
     from salvosim.engine.schema import InputError

@@ -122,7 +122,7 @@ def test_the_scenario_header_is_bounded(tmp_path, capsys):
 
 def test_threats_in_all_raids_together_are_bounded(tmp_path, capsys):
     raid = BASE[BASE.index("[[raids]]"):].replace("count = 3", "count = 6000").replace(
-        "interval_s = 1.0", "interval_s = 0.1")
+        "interval_s = 1.0", "interval_s = 0.1").replace('name = "rockets"', 'name = "rockets 2"')
     path = write(tmp_path, BASE.replace("count = 3", "count = 6000").replace(
         "interval_s = 1.0", "interval_s = 0.1") + "\n" + raid)
     rc, _, err = run_cli(["validate", str(path)], capsys)

@@ -162,6 +162,7 @@ def test_a_range_includes_stop_and_counts_stay_whole_numbers():
     (["raids.3.count=1:2:1"], "raid 3 does not exist"),
     (["units.patriot.magazine=1:2:1"], "no fire unit or fire-unit type 'patriot'"),
     (["raids.0.count=1:2:1", "raids.0.count=3:4:1"], "given more than once"),
+    (["scenario.replications=1,5"], "cannot be varied point by point"),
 ])
 def test_bad_vary_is_one_clear_line_exit_2_and_no_output(tmp_path, capsys, varies, says):
     out = tmp_path / "sw"
