@@ -183,9 +183,11 @@ def _dask_first(args) -> None:
         if args.dask_cache is not None:
             raise UsageError("--dask-cache applies with --dask only")
         return
-    from salvosim.engine.distributed import parse_address, require_dask
+    from salvosim.engine.distributed import LOCAL, parse_address, probe_scheduler, require_dask
     require_dask()
-    parse_address(args.dask)
+    where, _ = parse_address(args.dask)
+    if where != LOCAL:
+        probe_scheduler(where)
     args.dask_cache = args.dask_cache or os.environ.get("SALVOSIM_DASK_CACHE") or None
 
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import socket
+import struct
 import sys
 import time
 import tomllib
@@ -49,20 +51,62 @@ def require_dask():
 
 
 def parse_address(text: str) -> tuple[str, int | None]:
-    """('local', workers or None) for local[:N], else (scheduler address, None)."""
+    """('local', workers or None) for local[:N], else (scheduler address, None). N is at most
+    the machine's cores (local workers are processes of one thread each, as --threads)."""
     text = text.strip()
     if text == LOCAL or text.startswith(LOCAL + ":"):
         if text == LOCAL:
             return LOCAL, None
         n = text[len(LOCAL) + 1:]
-        if not n.isdigit() or int(n) < 1:
-            raise UsageError(f"--dask {text}: expected local, local:N with N >= 1 workers, or a "
-                             f"scheduler address (tcp://host:8786)")
+        cores = os.cpu_count() or 1
+        if not n.isdigit() or not 1 <= int(n) <= cores:
+            raise UsageError(f"--dask {text}: expected local, local:N with 1 <= N <= {cores} "
+                             f"workers (this machine's cores), or a scheduler address "
+                             f"(tcp://host:8786)")
         return LOCAL, int(n)
     if not text:
         raise UsageError("--dask: empty address; give local, local:N or a scheduler address "
                          "(tcp://host:8786)")
     return text, None
+
+
+PROBE_TIMEOUT_S = 10.0             # a scheduler sends its handshake at once on connection
+MAX_HANDSHAKE_BYTES = 1 << 24      # ... a small message (its first 8 bytes: its length)
+
+
+def probe_scheduler(address: str, timeout_s: float | None = None) -> None:
+    """Raise a UsageError unless a TCP address answers as a Dask scheduler does: on connection
+    it writes its handshake first, a frame whose first 8 bytes give its (small) length.
+    distributed.Client itself waits for that handshake without a time limit (a server that
+    never speaks hangs it) and allocates whatever length the first bytes give (an HTTP server
+    makes that exabytes). Other schemes (tls://, ucx://, ...) are left to the Client."""
+    from distributed.comm.addressing import parse_address as dask_address, parse_host_port
+    timeout_s = PROBE_TIMEOUT_S if timeout_s is None else timeout_s
+    try:
+        scheme, location = dask_address(address)
+        if scheme != "tcp":
+            return
+        host, port = parse_host_port(location, 8786)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"--dask {address}: not a scheduler address ({exc}); expected local, "
+                         f"local:N or tcp://host:8786") from None
+    head = b""
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s) as conn:
+            conn.settimeout(timeout_s)
+            while len(head) < 8:
+                chunk = conn.recv(8 - len(head))
+                if not chunk:
+                    break
+                head += chunk
+    except socket.timeout:
+        pass          # connected, but nothing came: not a scheduler (or an unreachable host)
+    except OSError as exc:
+        raise UsageError(f"--dask {address}: cannot reach the scheduler: {exc}") from None
+    size = struct.unpack("<Q", head)[0] if len(head) == 8 else 0
+    if not 0 < size <= MAX_HANDSHAKE_BYTES:
+        raise UsageError(f"--dask {address}: no Dask scheduler answered there (a scheduler "
+                         f"greets a new connection within {timeout_s:g} s)")
 
 
 @contextlib.contextmanager
@@ -82,10 +126,12 @@ def dask_client(address: str, cache_dir: str | None = None,
                                                **NO_DASHBOARD)
             client = distributed.Client(cluster)
         else:
+            probe_scheduler(where)
             try:
                 client = distributed.Client(where, timeout="30s")
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise UsageError(f"--dask {address}: cannot reach the scheduler: {exc}") from None
+            except Exception as exc:      # whatever the Client meets, one line
+                raise UsageError(f"--dask {address}: cannot reach the scheduler: "
+                                 f"{type(exc).__name__}: {exc}") from None
         try:
             yield client
         finally:

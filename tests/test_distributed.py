@@ -225,3 +225,58 @@ def test_dask_options_fail_clearly(monkeypatch, capsys):
     assert "--dask local:0: expected local, local:N" in capsys.readouterr().err
     assert _cli("run", MIXES, "--dask", "local:1", "--plots", "/tmp/x") == 2
     assert "run them without --dask" in capsys.readouterr().err
+
+
+def _fake_server(reply: bytes):
+    """A TCP server on a free local port that greets each connection with `reply` (b"": says
+    nothing) and keeps it open; (address, closer)."""
+    import socket
+    import threading
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    held = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            if reply:
+                conn.sendall(reply)
+            held.append(conn)
+
+    threading.Thread(target=serve, daemon=True).start()
+
+    def close():
+        server.close()
+        for conn in held:
+            conn.close()
+    return f"tcp://127.0.0.1:{server.getsockname()[1]}", close
+
+
+@pytest.mark.parametrize("reply", [b"HTTP/1.1 400 Bad Request\r\n\r\n", b""])
+def test_an_address_that_is_not_a_dask_scheduler_is_one_line(reply, monkeypatch, capsys,
+                                                            tmp_path):
+    """An HTTP server made the Client allocate exabytes (a traceback); a silent one hung it."""
+    from salvosim.engine import distributed as dist
+    monkeypatch.setattr(dist, "PROBE_TIMEOUT_S", 0.5)
+    address, close = _fake_server(reply)
+    try:
+        assert _cli("run", MIXES, "--reps", "2", "--json", tmp_path / "r.json",
+                    "--dask", address) == 2
+    finally:
+        close()
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == (f"salvosim: error: --dask {address}: no Dask scheduler answered there "
+                       f"(a scheduler greets a new connection within 0.5 s)")
+    assert not any("Traceback" in line for line in err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_local_workers_are_bounded_by_the_cores(capsys):
+    import os
+    cores = os.cpu_count() or 1
+    assert _cli("sweep", MIXES, *SWEEP, "--out", "-", "--dask", f"local:{cores + 1}") == 2
+    assert f"1 <= N <= {cores} workers" in capsys.readouterr().err
