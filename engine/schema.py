@@ -329,15 +329,27 @@ def build(cls, table: Any, where: Where, fixed: dict | None = None, base: Any = 
     return obj
 
 
+MAX_TOML_BYTES = 16 * 1024 * 1024    # the largest scenario, base or catalog file read
+
+
 def read_toml(path: str | Path) -> dict:
+    """A TOML file's tables. Only a regular file of at most MAX_TOML_BYTES is read (a device
+    such as /dev/zero would be read without end, a named pipe with no writer blocks)."""
     path = Path(path)
     if not path.exists():
         raise InputError(path, "", "file does not exist")
     if path.is_dir():
         raise InputError(path, "", "is a directory, expected a TOML file")
     try:
+        if not path.is_file():
+            raise InputError(path, "", "is not a regular file (a device, pipe or socket); "
+                                       "expected a TOML file")
+        size = path.stat().st_size
+        if size > MAX_TOML_BYTES:
+            raise InputError(path, "", f"is {size:,} bytes; allowed: at most "
+                                       f"{MAX_TOML_BYTES:,} bytes for a TOML file")
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            return tomllib.loads(fh.read(MAX_TOML_BYTES + 1).decode())
     except tomllib.TOMLDecodeError as exc:
         raise InputError(path, "", f"malformed TOML: {exc}") from None
     except RecursionError:

@@ -265,3 +265,22 @@ def test_map_threat_altitude_must_be_a_positive_height(altitude, tmp_path, capsy
     rc, _, err = _run(["map", str(scenario), "-o", str(out), f"--altitude-m={altitude}"], capsys)
     assert_one_clear_error(rc, err, ["--altitude-m", "> 0 m"])
     assert not out.exists()
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "too_big"])
+def test_only_a_regular_toml_file_of_bounded_size_is_read(kind, tmp_path, capsys):
+    """/dev/zero was read without end (9 GB in 37 s), a named pipe with no writer blocked."""
+    import os
+    from salvosim.engine.schema import MAX_TOML_BYTES
+    if kind == "device":
+        path, says = "/dev/zero", "is not a regular file"
+    elif kind == "fifo":
+        path, says = tmp_path / "pipe.toml", "is not a regular file"
+        os.mkfifo(path)
+    else:
+        path, says = tmp_path / "big.toml", f"allowed: at most {MAX_TOML_BYTES:,} bytes"
+        with open(path, "wb") as fh:
+            fh.truncate(MAX_TOML_BYTES + 1)     # sparse: no disk used
+    assert main(["validate", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and says in err and str(path) in err
