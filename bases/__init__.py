@@ -23,6 +23,7 @@ from salvosim.engine.schema import (
     bounded,
     build,
     check_keys,
+    check_printable_name,
     check_value,
     read_toml,
     short_value,
@@ -164,6 +165,7 @@ def base_from_dict(data, where: Where, default_id: str, file: str,
         asset = build(Asset, table, w)
         if any(a.name == asset.name for a in assets):
             raise w.at("name").error(f"duplicate asset name {asset.name!r}")
+        check_printable_name(asset.name, w.at("name"))
         if not asset.name.strip() or asset.name == "random_asset":
             raise w.at("name").error(
                 f"{asset.name!r} cannot name an asset; allowed: a non-empty name other than "

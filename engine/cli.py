@@ -63,6 +63,13 @@ _rep_number = _whole_number(0, 2 ** 63, "a replication number in 0 .. 2^63-1")
 
 
 class _Parser(argparse.ArgumentParser):
+    """Options only as documented: no abbreviations (`run --rep 3` was taken as --reps 3,
+    while trace's --rep means something else)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message):  # exit status 2 with one clear line, as argparse does
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 

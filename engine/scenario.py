@@ -28,6 +28,7 @@ from salvosim.engine.schema import (
     Where,
     allowed_list,
     bound_of,
+    check_printable_name,
     bounded,
     build,
     check_keys,
@@ -259,6 +260,9 @@ def scenario_from_dict(data: dict, file: str) -> Scenario:
         raise where.error("missing the [scenario] table (name, base, layout, ...)")
     header_table = dict(data["scenario"]) if isinstance(data["scenario"], dict) else data["scenario"]
     header = build(ScenarioHeader, header_table, where.at("scenario"))
+    if not header.name.strip():
+        raise where.at("scenario.name").error("expected a non-empty scenario name")
+    check_printable_name(header.name, where.at("scenario.name"))
     base, layout = resolve_base(header.base, header.layout, where.at("scenario"), file)
 
     defended = base.perimeter
@@ -519,6 +523,7 @@ def _check_name(table, where: Where, taken) -> None:
         raise where.error("missing required key 'name'")
     if not isinstance(table["name"], str) or not table["name"]:
         raise where.at("name").error(f"expected a non-empty string, got {short_value(table['name'])}")
+    check_printable_name(table["name"], where.at("name"))
     if table["name"] in taken:
         raise where.at("name").error(f"duplicate name {table['name']!r}; each name may appear "
                                      f"only once in this list")
@@ -550,6 +555,7 @@ def _read_raid(table: Any, where: Where, base, notes: list | None = None) -> Rai
     name = own.get("name", threat.id)
     if not isinstance(name, str) or not name.strip():
         raise where.at("name").error(f"expected a non-empty string, got {short_value(name)}")
+    check_printable_name(name, where.at("name"))
 
     if "count" not in own:
         raise where.error("missing required key 'count'")

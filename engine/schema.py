@@ -329,6 +329,15 @@ def build(cls, table: Any, where: Where, fixed: dict | None = None, base: Any = 
     return obj
 
 
+def check_printable_name(name: str, where: "Where") -> None:
+    """A name appears in tables, CSV rows and terminal headers: no control characters (a
+    carriage return split a sweep CSV row, a newline or NUL reached the terminal raw)."""
+    bad = next((ch for ch in name if ord(ch) < 32 or 127 <= ord(ch) < 160), None)
+    if bad is not None:
+        raise where.error(f"{short_value(name)} contains the control character "
+                          f"U+{ord(bad):04X}; allowed: printable characters only in a name")
+
+
 MAX_TOML_BYTES = 16 * 1024 * 1024    # the largest scenario, base or catalog file read
 
 

@@ -37,7 +37,8 @@ from salvosim.engine.scenario import (
     scenario_from_dict,
     unique_notes,
 )
-from salvosim.engine.schema import InputError, Where, allowed_list, key_of, suggest
+from salvosim.engine.schema import (InputError, Where, allowed_list, check_printable_name, key_of,
+                                    suggest)
 from salvosim.threats import ThreatType
 
 BASELINE = "baseline"
@@ -109,6 +110,7 @@ def check_variant_tables(tables, where: Where) -> None:
         if not isinstance(name, str) or not name.strip():
             raise (w.at("name") if "name" in table else w).error(
                 "every variant needs a non-empty string 'name'")
+        check_printable_name(name, w.at("name"))
         if name in names:
             raise w.at("name").error(f"duplicate variant name '{name}'")
         names.append(name)

@@ -527,8 +527,8 @@ def sweep_header(plan: SweepPlan, file_hash: str) -> dict:
             "replications": plan.reps, "variants": plan.names, "grid_points": len(plan.grid)}
 
 
-RESUME_CHECKS = (("file_sha256", "the scenario file's content"), ("vary", "the --vary options"),
-                 ("seed", "the seed"), ("replications", "the replications (--reps)"))
+RESUME_CHECKS = (("file_sha256", "scenario file content"), ("vary", "--vary options"),
+                 ("seed", "seed"), ("replications", "replications (--reps)"))
 
 
 def load_for_resume(path: Path, header: dict) -> dict[int, dict]:

@@ -284,3 +284,25 @@ def test_only_a_regular_toml_file_of_bounded_size_is_read(kind, tmp_path, capsys
     assert main(["validate", str(path)]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and says in err and str(path) in err
+
+
+@pytest.mark.parametrize("old,new,where", [
+    ('name = "bad-input base case"', 'name = "bad\\rinput"', "scenario.name"),
+    ('name = "rockets"', 'name = "rock\\nets"', "raids[0].name"),
+    ('name = "bad-input base case"', 'name = " "', "scenario.name"),
+])
+def test_a_name_with_control_characters_or_blank_is_refused(old, new, where, tmp_path, capsys):
+    """A carriage return in a name split a sweep CSV row; a newline reached the terminal."""
+    path = tmp_path / "scenario.toml"
+    path.write_text(edited(old, new))
+    assert main(["validate", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and f"{path}: {where}" in err
+
+
+def test_an_abbreviated_option_is_refused(tmp_path, capsys):
+    """`run --rep 3` was silently taken as --reps 3 (trace's --rep is another option)."""
+    path = tmp_path / "scenario.toml"
+    path.write_text(VALID)
+    assert main(["run", str(path), "--rep", "3"]) == 2
+    assert "unrecognized arguments: --rep 3" in capsys.readouterr().err
