@@ -304,5 +304,5 @@ def test_an_abbreviated_option_is_refused(tmp_path, capsys):
     """`run --rep 3` was silently taken as --reps 3 (trace's --rep is another option)."""
     path = tmp_path / "scenario.toml"
     path.write_text(VALID)
-    assert main(["run", str(path), "--rep", "3"]) == 2
-    assert "unrecognized arguments: --rep 3" in capsys.readouterr().err
+    rc, _, err = _run(["run", str(path), "--rep", "3"], capsys)
+    assert rc == 2 and "unrecognized arguments: --rep 3" in err
