@@ -80,7 +80,8 @@ def probe_scheduler(address: str, timeout_s: float | None = None) -> None:
     distributed.Client itself waits for that handshake without a time limit (a server that
     never speaks hangs it) and allocates whatever length the first bytes give (an HTTP server
     makes that exabytes). Other schemes (tls://, ucx://, ...) are left to the Client."""
-    from distributed.comm.addressing import parse_address as dask_address, parse_host_port
+    from distributed.comm.addressing import parse_address as dask_address
+    from distributed.comm.addressing import parse_host_port
     timeout_s = PROBE_TIMEOUT_S if timeout_s is None else timeout_s
     try:
         scheme, location = dask_address(address)

@@ -37,8 +37,7 @@ from salvosim.engine.scenario import (
     scenario_from_dict,
     unique_notes,
 )
-from salvosim.engine.schema import (InputError, Where, allowed_list, check_printable_name, key_of,
-                                    suggest)
+from salvosim.engine.schema import InputError, Where, allowed_list, check_printable_name, key_of, suggest
 from salvosim.threats import ThreatType
 
 BASELINE = "baseline"

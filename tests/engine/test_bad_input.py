@@ -271,6 +271,7 @@ def test_map_threat_altitude_must_be_a_positive_height(altitude, tmp_path, capsy
 def test_only_a_regular_toml_file_of_bounded_size_is_read(kind, tmp_path, capsys):
     """/dev/zero was read without end (9 GB in 37 s), a named pipe with no writer blocked."""
     import os
+
     from salvosim.engine.schema import MAX_TOML_BYTES
     if kind == "device":
         path, says = "/dev/zero", "is not a regular file"

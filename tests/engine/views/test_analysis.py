@@ -397,7 +397,7 @@ def test_resume_skips_the_points_of_a_partial_file(tmp_path, capsys, warm_jit):
 
 
 @pytest.mark.parametrize("extra, says", [(["--reps", "25"], "replications"),
-                                         (["--seed", "9"], "the seed"),
+                                         (["--seed", "9"], "different seed"),
                                          (["--vary", "c2.latency_s=1,2"], "--vary options")])
 def test_resume_refuses_a_file_made_with_other_options(tmp_path, capsys, warm_jit, extra, says):
     _sweep([], tmp_path / "sw", capsys)
