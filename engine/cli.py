@@ -121,10 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--keep-outcomes", metavar="PATH",
                    help="write per-replication, per-threat outcomes (.npz)")
     r.add_argument("--plots", metavar="DIR", help="write the standard plots to DIR")
-    bar = r.add_mutually_exclusive_group()
-    bar.add_argument("--quiet", action="store_true", help="no progress bar")
-    bar.add_argument("--progress", action="store_true",
-                     help="show the progress bar even when stderr is not a terminal")
+    _add_bar_options(r)
     _add_dask_options(r)
 
     t = sub.add_parser("trace", help="one replication's engagement timeline (reference engine)")
@@ -137,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("files", nargs="+", metavar="FILE")
     _add_run_options(k, "the first file's")
     k.add_argument("--json", metavar="PATH", help="write the comparison as JSON")
+    _add_bar_options(k)
     _add_dask_options(k)
 
     w = sub.add_parser("sweep", help="results over a grid of scenario values; saturation points")
@@ -161,7 +159,20 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--vary", metavar="KEY=START:STOP:STEP", default=None,
                    help="the saturation curve's sweep (default: raids.0.count from about 1/4 "
                         "to 8 times the file's count)")
+    _add_bar_options(h)
     return p
+
+
+def _add_bar_options(parser) -> None:
+    bar = parser.add_mutually_exclusive_group()
+    bar.add_argument("--quiet", action="store_true", help="no progress bar")
+    bar.add_argument("--progress", action="store_true",
+                     help="show the progress bar even when stderr is not a terminal")
+
+
+def _bar(args) -> bool | str:
+    """montecarlo.Progress's `enabled` from --quiet / --progress."""
+    return "always" if args.progress else not args.quiet
 
 
 def _add_run_options(parser, default_of: str) -> None:
@@ -316,7 +327,7 @@ def cmd_run(args) -> int:
     reps = args.reps or scn.header.replications
     seed = scn.header.seed if args.seed is None else args.seed
     warn(scn)
-    progress = "always" if args.progress else not args.quiet
+    progress = _bar(args)
     if args.dask:
         from salvosim.engine.distributed import dask_client, run_distributed
         with dask_client(args.dask, args.dask_cache) as client:
@@ -405,7 +416,7 @@ def cmd_compare(args) -> int:
                                   args.threads, cache_dir=args.dask_cache)
     else:
         note_compiling(args.engine)
-        run = run_paired(variants, reps, seed, args.engine, args.threads)
+        run = run_paired(variants, reps, seed, args.engine, args.threads, progress=_bar(args))
     cmp = comparison_json(run)
     say(comparison_text(run, cmp))
     outputs = Outputs(say)
@@ -514,7 +525,7 @@ def cmd_report(args) -> int:
     note_compiling(args.engine)
     html = build_report(scn, reps=args.reps, seed=args.seed, engine=args.engine,
                         threads=args.threads, sweep_reps=args.sweep_reps, vary=args.vary,
-                        progress=lambda line: say(one_line(line)))
+                        progress=lambda line: say(one_line(line)), bar=_bar(args))
     outputs = Outputs(say)
     outputs.write("-o", args.output, html)
     outputs.finish()

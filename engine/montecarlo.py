@@ -267,13 +267,17 @@ class Progress:
         self.delay_s = 0.0 if self.always else delay_s
         self.bar = None
         self.done = 0
+        self.closed = False
         self.lock = threading.Lock()
 
     def add(self, n: int) -> None:
-        """n more replications are done."""
+        """n more replications are done (ignored once closed: a worker thread finishing its
+        chunk after Ctrl-C drew a new bar)."""
         if not self.enabled:
             return
         with self.lock:
+            if self.closed:
+                return
             if self.bar is None:
                 try:
                     from tqdm.auto import tqdm
@@ -298,6 +302,7 @@ class Progress:
 
     def close(self) -> None:
         with self.lock:
+            self.closed = True
             if self.bar is not None:
                 self.bar.close()
                 self.bar = None

@@ -32,6 +32,7 @@ from salvosim.engine.fileio import write_atomic
 from salvosim.engine.montecarlo import (
     BLOCK_REPS,
     Block,
+    Progress,
     accumulator_from_state,
     accumulator_state,
     available_threads,
@@ -176,10 +177,11 @@ def check_threads(engine: str, threads: int | None) -> None:
 
 def paired_blocks(compiled: list, reps: int, seed: int, engine: str = "numba",
                   threads: int | None = None, block_reps: int = BLOCK_REPS, rep0: int = 0,
-                  kept: list | None = None):
+                  kept: list | None = None, on_reps: Callable[[int], None] | None = None):
     """(PairedAccumulator, [Accumulator per mix]) of each block of replications rep0 ..
     rep0 + reps - 1, every mix in lockstep, in replication order (blocks on the boundaries of
-    a run from replication 0 when rep0 is on one). kept: collects the first mix's blocks."""
+    a run from replication 0 when rep0 is on one). kept: collects the first mix's blocks;
+    on_reps(n): n more replications of one mix are done."""
     size = block_size(engine, block_reps)
     done = 0
     while done < reps:
@@ -196,6 +198,8 @@ def paired_blocks(compiled: list, reps: int, seed: int, engine: str = "numba",
             if kept is not None and v == 0:
                 kept.extend(blocks)
             per_variant.append(np.concatenate([replication_metrics(sc, b) for b in blocks]))
+            if on_reps is not None:
+                on_reps(n)
         paired.add(per_variant)
         yield paired, accs
         done += n
@@ -203,20 +207,27 @@ def paired_blocks(compiled: list, reps: int, seed: int, engine: str = "numba",
 
 def run_paired(variants: list[Variant], reps: int, seed: int, engine: str = "numba",
                threads: int | None = None, keep_first: bool = False,
-               block_reps: int = BLOCK_REPS) -> PairedRun:
+               block_reps: int = BLOCK_REPS, progress: bool | str = False) -> PairedRun:
     """Run every mix on the same seed and replication numbers, block by block in lockstep
-    (folded one block at a time, in replication order, as run_paired_dask folds its ranges)."""
+    (folded one block at a time, in replication order, as run_paired_dask folds its ranges).
+    progress: montecarlo.Progress's `enabled` (a bar of every mix's replications)."""
     check_threads(engine, threads)
     compiled = [compile_scenario(v.scenario) for v in variants]
     paired = PairedAccumulator(len(variants))
     accs = [Accumulator(sc, labels) for sc, labels in compiled]
     kept: list[Block] = []
     t0 = time.perf_counter()
-    for block_paired, block_accs in paired_blocks(compiled, reps, seed, engine, threads,
-                                                  block_reps, kept=kept if keep_first else None):
-        paired.merge(block_paired)
-        for acc, part in zip(accs, block_accs):
-            acc.merge(part)
+    bar = Progress(reps * len(variants), enabled=progress)
+    try:
+        for block_paired, block_accs in paired_blocks(compiled, reps, seed, engine, threads,
+                                                      block_reps,
+                                                      kept=kept if keep_first else None,
+                                                      on_reps=bar.add):
+            paired.merge(block_paired)
+            for acc, part in zip(accs, block_accs):
+                acc.merge(part)
+    finally:
+        bar.close()
     used_threads = (threads or available_threads()) if engine == "numba" else 1
     return PairedRun([v.name for v in variants], variants, compiled, paired, accs, seed, reps,
                      engine, used_threads, time.perf_counter() - t0,

@@ -59,8 +59,10 @@ details { margin: 0.5em 0; }
 # ----------------------------------------------------------------------------------------
 def build_report(scn, reps: int | None = None, seed: int | None = None, engine: str = "numba",
                  threads: int | None = None, sweep_reps: int | None = None,
-                 vary: str | None = None, progress: Callable[[str], None] | None = None) -> str:
-    """The report as one HTML string."""
+                 vary: str | None = None, progress: Callable[[str], None] | None = None,
+                 bar: bool | str = False) -> str:
+    """The report as one HTML string. progress: a line per phase; bar: the comparison's
+    progress bar (montecarlo.Progress's `enabled`)."""
     say = progress or (lambda _line: None)
     t0 = time.perf_counter()
     seed = scn.header.seed if seed is None else seed
@@ -71,7 +73,8 @@ def build_report(scn, reps: int | None = None, seed: int | None = None, engine: 
     plan = analysis.plan_sweep(scn, specs, seed, sweep_reps)   # validates before running
 
     say(f"{scn.name}: {reps} replications of {len(variants)} mix(es), {engine} engine")
-    run = analysis.run_paired(variants, reps, seed, engine, threads, keep_first=True)
+    run = analysis.run_paired(variants, reps, seed, engine, threads, keep_first=True,
+                              progress=bar)
     res = run.results(0)
     first = variants[0].scenario
     cmp = analysis.comparison_json(run)

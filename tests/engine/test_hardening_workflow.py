@@ -82,6 +82,34 @@ def test_run_progress_option_shows_the_bar_on_stderr(tmp_path, capsys):
     assert rc == 2 and "not allowed with" in err
 
 
+def test_a_closed_bar_stays_closed(monkeypatch):
+    """After Ctrl-C closed the bar, a worker thread finishing its chunk drew a new one."""
+    from salvosim.engine.montecarlo import Progress
+    buf = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", buf)
+    bar = Progress(10, enabled="always")
+    bar.add(4)
+    bar.close()
+    shown = buf.getvalue()
+    bar.add(3)
+    assert bar.bar is None and buf.getvalue() == shown
+
+
+@pytest.mark.parametrize("command", ["compare", "report"])
+def test_compare_and_report_show_a_progress_bar_when_asked(command, tmp_path, capsys):
+    """Both ran for seconds with nothing on stderr (a 100,000-replication comparison: 13 s)."""
+    mixes = str(REPO_ROOT / "scenarios" / "al_asad_mixes.toml")
+    extra = (["-o", str(tmp_path / "r.html"), "--sweep-reps", "2", "--vary",
+              "raids.0.count=10,20"] if command == "report" else [])
+    rc, _, err = run_cli([command, mixes, "--reps", "3", "--threads", "1", "--progress",
+                          *extra], capsys)
+    assert rc == 0, err
+    assert "replications: 100%" in err and "15/15" in err      # 5 mixes x 3
+    rc, _, err = run_cli([command, mixes, "--reps", "3", "--threads", "1", "--quiet", *extra],
+                         capsys)
+    assert rc == 0 and "replications:" not in err
+
+
 def test_compile_note_when_the_cache_is_cold(monkeypatch, capsys):
     from salvosim.engine import cli
     assert isinstance(cli.jit_cache_is_cold("numba"), bool)
