@@ -24,6 +24,7 @@ from salvosim.engine.fileio import (
     Outputs,
     check_outputs,
     check_writable,
+    is_stdout,
     same_file,
     say_stream,
     sayer,
@@ -316,7 +317,7 @@ def cmd_run(args) -> int:
     planned = [("--json", args.json), ("--keep-outcomes", args.keep_outcomes)]
     check_outputs(planned, [args.file])
     if args.plots is not None:
-        _check_plot_dir(args.plots, [args.file])
+        _check_plot_dir(args.plots, [args.file], planned)
     scn = load(args.file)
     check_outputs(planned, _inputs(scn))
     say = sayer(say_stream(args.json, args.keep_outcomes))
@@ -358,7 +359,9 @@ def cmd_run(args) -> int:
     return 0
 
 
-def _check_plot_dir(path: str, inputs: list[str]) -> None:
+def _check_plot_dir(path: str, inputs: list[str], outputs=()) -> None:
+    """--plots DIR, before any work: a directory (or one that can be made) that takes new
+    files, none of whose plots would replace an input file or another output."""
     if path == "":
         raise UsageError("--plots: empty path; give a directory")
     if path == STDOUT:
@@ -375,8 +378,14 @@ def _check_plot_dir(path: str, inputs: list[str]) -> None:
             if same_file(str(p / name), source):
                 raise UsageError(f"--plots {path!r}: {name} would replace the input file "
                                  f"{source!r}; give another directory")
+        for option, output in outputs:
+            if output is not None and not is_stdout(output) and same_file(str(p / name), output):
+                raise UsageError(f"--plots {path!r}: {name} would replace the {option} file "
+                                 f"{output!r}; give them different names")
     if p.is_dir():
         check_writable(str(p / STANDARD_PLOTS[0]), "--plots")
+    else:                  # made at the end: its parent must take it
+        check_writable(str(p.resolve().parent / f"{p.name}.probe"), "--plots")
 
 
 def cmd_trace(args) -> int:

@@ -307,3 +307,16 @@ def test_an_abbreviated_option_is_refused(tmp_path, capsys):
     path.write_text(VALID)
     rc, _, err = _run(["run", str(path), "--rep", "3"], capsys)
     assert rc == 2 and "unrecognized arguments: --rep 3" in err
+
+
+def test_a_plot_may_not_replace_another_output(tmp_path, capsys):
+    """`run --plots pq --json pq/impacts.png` wrote the JSON, then the plot over it."""
+    path = tmp_path / "scenario.toml"
+    path.write_text(VALID)
+    plots = tmp_path / "pq"
+    plots.mkdir()
+    rc, _, err = _run(["run", str(path), "--reps", "2", "--plots", str(plots),
+                       "--json", str(plots / "impacts.png")], capsys)
+    assert rc == 2 and err.count("\n") == 1
+    assert "impacts.png would replace the --json file" in err
+    assert list(plots.iterdir()) == []
