@@ -731,9 +731,10 @@ def saturation_value(s: dict, key: str) -> str:
 
 def saturation_text(record: dict) -> str:
     key = record["keys"][0]
+    swept = [p["values"][key] for p in record["points"]]
+    span = f"{min(swept)} .. {max(swept)}" if swept else "? .. ?"
     lines = [f"Saturation points along {key} (smallest swept value reaching the threshold; "
-             f"'not reached' within {record['points'][0]['values'][key] if record['points'] else '?'}"
-             f" .. {max(p['values'][key] for p in record['points']) if record['points'] else '?'}):"]
+             f"'not reached' within {span}):"]
     rows = []
     for s in record["saturation"]:
         fixed = ", ".join(f"{k} = {v}" for k, v in s["fixed"].items())

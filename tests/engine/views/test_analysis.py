@@ -454,3 +454,13 @@ def test_a_bad_plot_suffix_is_refused_before_anything_runs(tmp_path, capsys):
 def test_usage_errors_come_from_the_cli_module():
     with pytest.raises(UsageError):
         parse_vary("raids.0.count")
+
+
+def test_the_saturation_text_names_the_swept_span_whatever_the_order(tmp_path, capsys, warm_jit):
+    """A descending list (40,20,10) read "'not reached' within 40 .. 40"."""
+    rc, out, err = _run(["sweep", MIXES, "--vary", "raids.0.count=30,20,10", "--reps", "4",
+                         "--threads", "1", "--out", str(tmp_path / "d")], capsys)
+    assert rc == 0, err
+    assert "'not reached' within 10 .. 30)" in out
+    record = json.loads((tmp_path / "d.json").read_text())
+    assert all(s["swept"] == [10, 30] for s in record["saturation"])
