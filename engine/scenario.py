@@ -646,5 +646,5 @@ def _check_schedule(timing: RaidTiming, count: int, where: Where) -> None:
         key = "interval_s" if timing.interval_s > 0 else "start_s"
     if end > MAX_TIME_S:
         raise where.at(key).error(
-            f"the launches would last until {end:,.0f} s ({how}); allowed: every launch within "
+            f"the launches would last until {end:,.6g} s ({how}); allowed: every launch within "
             f"{bound_of(MAX_TIME_S)} s (30 days)")

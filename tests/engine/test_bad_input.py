@@ -320,3 +320,11 @@ def test_a_plot_may_not_replace_another_output(tmp_path, capsys):
     assert rc == 2 and err.count("\n") == 1
     assert "impacts.png would replace the --json file" in err
     assert list(plots.iterdir()) == []
+
+
+def test_a_huge_derived_time_is_short_in_the_message(tmp_path, capsys):
+    """rate_per_min = 1e-300 printed a 300-digit number (a 618-character line)."""
+    path = tmp_path / "scenario.toml"
+    path.write_text(edited("interval_s = 1.0", "rate_per_min = 1e-300"))
+    rc, _, err = _run(["validate", str(path)], capsys)
+    assert rc == 2 and "would last until 1.8e+302 s" in err and len(err) < 300
