@@ -277,12 +277,16 @@ def standing_rule_reason(sc, inst, u, j):
 
 
 @njit(**INTERNAL)
-def held_back_by_fire_rules(sc, inst, u, j):
+def held_back_by_fire_rules(sc, inst, u, j, out_of_ammo_t, hold_t, reload_start, reload_end):
     """Did unit u have a useful shot at threat j from its track + reaction time, which only
     its fire doctrine (engage_classes, self-defence) or its defended-area rule forbade? The
-    class, decoy recognition and the track must allow it; the window, which the replication
-    did not compute for a unit that may not engage j, is computed here (into inst.buf)."""
-    if (not sc.un_engages[u, sc.th_class[j]] or inst.recognised[j]
+    class, decoy recognition and the track must allow it, and at that first useful shot the
+    unit must still have had ammunition, no hold_for on the class and no reload under way
+    (else lifting the rule would not have given a shot either). The window, which the
+    replication did not compute for a unit that may not engage j, is computed here (into
+    inst.buf)."""
+    c = sc.th_class[j]
+    if (not sc.un_engages[u, c] or inst.recognised[j]
             or inst.known_t[u, j] >= inst.t_end[j]):
         return False
     a, b = engagement_window(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg, inst.n_pts,
@@ -292,17 +296,26 @@ def held_back_by_fire_rules(sc, inst, u, j):
     if math.isnan(a):
         return False
     t_ready = inst.known_t[u, j] + sc.un_reaction_s[u]
-    return first_useful_shot_for(sc, inst, u, j, t_ready, a, b) < math.inf
+    t_first = first_useful_shot_for(sc, inst, u, j, t_ready, a, b)
+    if t_first == math.inf or t_first >= out_of_ammo_t[u] or t_first >= hold_t[u, c]:
+        return False
+    for k in range(reload_start.shape[1]):
+        if reload_start[u, k] <= t_first < reload_end[u, k]:
+            return False
+    return True
 
 
 @njit(**JIT, inline="always")
-def held_back_reason(sc, inst, u, j):
+def held_back_reason(sc, inst, u, j, out_of_ammo_t, hold_t, reload_start, reload_end):
     """WHY_DOCTRINE or WHY_DEFENDED_AREA when that rule is what stopped unit u, which had a
-    useful shot at threat j in time (held_back_by_fire_rules); else WHY_ENGAGED."""
+    useful shot at threat j in time and the means to fire it (held_back_by_fire_rules); else
+    WHY_ENGAGED."""
     rule = standing_rule_reason(sc, inst, u, j)
     if rule != WHY_DOCTRINE and rule != WHY_DEFENDED_AREA:
         return WHY_ENGAGED
-    return rule if held_back_by_fire_rules(sc, inst, u, j) else WHY_ENGAGED
+    held = held_back_by_fire_rules(sc, inst, u, j, out_of_ammo_t, hold_t, reload_start,
+                                   reload_end)
+    return rule if held else WHY_ENGAGED
 
 
 @njit(**JIT, inline="always")
@@ -389,7 +402,8 @@ def not_engaged_reasons(sc, inst, engagements_of_threat, out_of_ammo_t, hold_t, 
         if reason < WHY_NOT_ASSIGNED:
             held = WHY_ENGAGED
             for u in range(n_units):
-                held = max(held, held_back_reason(sc, inst, u, j))
+                held = max(held, held_back_reason(sc, inst, u, j, out_of_ammo_t, hold_t,
+                                                  reload_start, reload_end))
             if held != WHY_ENGAGED:
                 reason = held
         why[j] = reason

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import socket
 import struct
 import sys
@@ -59,7 +60,7 @@ def parse_address(text: str) -> tuple[str, int | None]:
             return LOCAL, None
         n = text[len(LOCAL) + 1:]
         cores = os.cpu_count() or 1
-        if not n.isdigit() or not 1 <= int(n) <= cores:
+        if not re.fullmatch(r"[0-9]+", n) or not 1 <= int(n) <= cores:
             raise UsageError(f"--dask {text}: expected local, local:N with 1 <= N <= {cores} "
                              f"workers (this machine's cores), or a scheduler address "
                              f"(tcp://host:8786)")
@@ -102,7 +103,7 @@ def probe_scheduler(address: str, timeout_s: float | None = None) -> None:
                 head += chunk
     except socket.timeout:
         pass          # connected, but nothing came: not a scheduler (or an unreachable host)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:      # ValueError: a host name IDNA cannot encode
         raise UsageError(f"--dask {address}: cannot reach the scheduler: {exc}") from None
     size = struct.unpack("<Q", head)[0] if len(head) == 8 else 0
     if not 0 < size <= MAX_HANDSHAKE_BYTES:

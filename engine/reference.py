@@ -431,7 +431,8 @@ class ReferenceReplication:
                                                  self.assigned_ever, self.reload_start,
                                                  self.reload_end)
                 text = WHY_NAMES[reason]
-                if held_back_reason(sc, inst, u, j) != WHY_ENGAGED:
+                if held_back_reason(sc, inst, u, j, self.out_of_ammo_t, self.hold_t,
+                                    self.reload_start, self.reload_end) != WHY_ENGAGED:
                     text += " (it had a useful shot in time)"
                 if reason >= WHY_NOT_ASSIGNED and self.engagement_count[j] > 0:
                     # u could have fired, but the threat was taken: say by whom, not "busy"

@@ -280,3 +280,15 @@ def test_local_workers_are_bounded_by_the_cores(capsys):
     cores = os.cpu_count() or 1
     assert _cli("sweep", MIXES, *SWEEP, "--out", "-", "--dask", f"local:{cores + 1}") == 2
     assert f"1 <= N <= {cores} workers" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("address, says", [
+    ("local:\u00b2", "expected local, local:N"),                  # isdigit() but not int()
+    ("tcp://a..b:8786", "cannot reach the scheduler"),            # IDNA cannot encode it
+    ("tcp://" + "a" * 64 + ":8786", "cannot reach the scheduler"),
+])
+def test_odd_dask_addresses_are_one_line(address, says, capsys):
+    """Each ended in a ValueError traceback (a review's cases)."""
+    assert _cli("run", MIXES, "--reps", "2", "--dask", address) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("salvosim: error: --dask") and says in err and "Traceback" not in err

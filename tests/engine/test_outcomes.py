@@ -229,6 +229,22 @@ def test_a_held_back_unit_does_not_outrank_one_that_had_the_shot_and_no_ammuniti
     assert (block.why[~engaged] == WHY_MAGAZINE).all()
 
 
+def test_a_held_back_unit_without_ammunition_at_its_shot_was_not_held_back_by_the_rule():
+    """Its one round went to a cruise missile before the drone came: lifting the doctrine
+    would not have given a shot ('magazine empty' then), so the drone's reason is the slow
+    unit's 'no feasible shot', not the doctrine (a review's case)."""
+    held = missile_unit(name="held", pk=HELD_PK, engage_classes=["cruise_missile"],
+                        self_defense_m=0.0, north_m=500.0, magazine=1, reserve=0)
+    raids = [drone_raid(count=1, name="cm", type="quds1", speed_mps=50.0, range_km=15.0),
+             drone_raid(count=1, name="dr", range_km=20.0)]
+    block = one_reason([held, missile_unit(**SLOW)], raids=raids)
+    assert (block.threat_engagements[:, 0] == 1).all()        # the cruise missile
+    assert (block.why[:, 1] == WHY_NO_SHOT).all()
+    allowed = dict(held, name="spent", engage_classes=["cruise_missile", "drone"])
+    block = one_reason([allowed, missile_unit(**SLOW)], raids=raids)
+    assert (block.why[:, 1] == WHY_MAGAZINE).all()
+
+
 def test_trace_says_why_each_unit_that_knew_a_threat_never_engaged_it():
     from salvosim.engine.reference import ReferenceReplication
     units = [missile_unit(name="far", north_m=20000.0),
