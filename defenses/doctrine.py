@@ -276,6 +276,21 @@ def standing_rule_reason(sc, inst, u, j):
     return WHY_ENGAGED
 
 
+@njit(**JIT, inline="always")
+def means_reason(u, c, t_s, out_of_ammo_t, hold_t, reload_start, reload_end):
+    """What kept unit u from firing at a threat of class c at time t_s although it had the
+    shot: its ammunition was gone (WHY_MAGAZINE), hold_for kept the rest for other classes
+    (WHY_HOLD), or it was reloading (WHY_RELOADING); WHY_ENGAGED when none did."""
+    if t_s >= out_of_ammo_t[u]:
+        return WHY_MAGAZINE
+    if t_s >= hold_t[u, c]:
+        return WHY_HOLD
+    for k in range(reload_start.shape[1]):
+        if reload_start[u, k] <= t_s < reload_end[u, k]:
+            return WHY_RELOADING
+    return WHY_ENGAGED
+
+
 @njit(**INTERNAL)
 def held_back_by_fire_rules(sc, inst, u, j, out_of_ammo_t, hold_t, reload_start, reload_end):
     """Did unit u have a useful shot at threat j from its track + reaction time, which only
@@ -297,12 +312,8 @@ def held_back_by_fire_rules(sc, inst, u, j, out_of_ammo_t, hold_t, reload_start,
         return False
     t_ready = inst.known_t[u, j] + sc.un_reaction_s[u]
     t_first = first_useful_shot_for(sc, inst, u, j, t_ready, a, b)
-    if t_first == math.inf or t_first >= out_of_ammo_t[u] or t_first >= hold_t[u, c]:
-        return False
-    for k in range(reload_start.shape[1]):
-        if reload_start[u, k] <= t_first < reload_end[u, k]:
-            return False
-    return True
+    return t_first < math.inf and means_reason(u, c, t_first, out_of_ammo_t, hold_t,
+                                               reload_start, reload_end) == WHY_ENGAGED
 
 
 @njit(**JIT, inline="always")
@@ -356,14 +367,8 @@ def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t, assigned_ever
             return WHY_LATE
     if sc.c2_central and not assigned_ever[u, j]:
         return WHY_NOT_ASSIGNED
-    if t_first >= out_of_ammo_t[u]:
-        return WHY_MAGAZINE
-    if t_first >= hold_t[u, c]:
-        return WHY_HOLD
-    for k in range(reload_start.shape[1]):
-        if reload_start[u, k] <= t_first < reload_end[u, k]:
-            return WHY_RELOADING
-    return WHY_BUSY
+    lacking = means_reason(u, c, t_first, out_of_ammo_t, hold_t, reload_start, reload_end)
+    return WHY_BUSY if lacking == WHY_ENGAGED else lacking
 
 
 @njit(**JIT, inline="always")
