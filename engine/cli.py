@@ -331,7 +331,7 @@ def cmd_run(args) -> int:
     progress = _bar(args)
     if args.dask:
         from salvosim.engine.distributed import dask_client, run_distributed
-        with dask_client(args.dask, args.dask_cache) as client:
+        with dask_client(args.dask, args.dask_cache, probe=False) as client:
             res = run_distributed(client, scn, reps, seed, args.engine, args.threads,
                                   cache_dir=args.dask_cache, progress=progress)
     else:
@@ -420,7 +420,7 @@ def cmd_compare(args) -> int:
     if args.dask:
         from salvosim.engine.distributed import dask_client
         from salvosim.engine.views.analysis import run_paired_dask
-        with dask_client(args.dask, args.dask_cache) as client:
+        with dask_client(args.dask, args.dask_cache, probe=False) as client:
             run = run_paired_dask(client, scenarios, variants, reps, seed, args.engine,
                                   args.threads, cache_dir=args.dask_cache)
     else:
@@ -491,7 +491,7 @@ def _sweep_runner(args, plan):
         return
     from salvosim.engine.distributed import dask_client
     from salvosim.engine.views.analysis import dask_point_runner
-    with dask_client(args.dask, args.dask_cache) as client:
+    with dask_client(args.dask, args.dask_cache, probe=False) as client:
         yield dask_point_runner(client, plan, args.engine, args.threads, args.dask_cache)
 
 

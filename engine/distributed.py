@@ -113,9 +113,10 @@ def probe_scheduler(address: str, timeout_s: float | None = None) -> None:
 
 @contextlib.contextmanager
 def dask_client(address: str, cache_dir: str | None = None,
-                processes: bool = True) -> Iterator:
+                processes: bool = True, probe: bool = True) -> Iterator:
     """A connected Client: to the scheduler at `address`, or to a LocalCluster of N process
-    workers of one thread each (local[:N]; N: the machine's cores). Closed on exit."""
+    workers of one thread each (local[:N]; N: the machine's cores). Closed on exit. A
+    scheduler address is first probed (probe_scheduler) unless the caller already did."""
     distributed = require_dask()
     where, n = parse_address(address)
     cluster = None
@@ -128,7 +129,8 @@ def dask_client(address: str, cache_dir: str | None = None,
                                                **NO_DASHBOARD)
             client = distributed.Client(cluster)
         else:
-            probe_scheduler(where)
+            if probe:
+                probe_scheduler(where)
             try:
                 client = distributed.Client(where, timeout="30s")
             except Exception as exc:      # whatever the Client meets, one line
