@@ -91,3 +91,28 @@ def within_m_of_polygon(e, n, vert_e, vert_n, first, stop, radius_m):
             return True
         k_prev = k
     return False
+
+
+def polygon_reach_circle(vert_e, vert_n) -> tuple[float, float, float]:
+    """(centre east, centre north, radius) of a circle holding every vertex (so the filled
+    polygon): the centre of the bounding box and the farthest vertex from it, the radius widened
+    by 1e-9 relative and 1 mm over the rounding of the hypots. No vertices: an infinite radius
+    (clear_of_reach never rules anything out)."""
+    if len(vert_e) == 0:
+        return 0.0, 0.0, math.inf
+    c_e = 0.5 * (min(vert_e) + max(vert_e))
+    c_n = 0.5 * (min(vert_n) + max(vert_n))
+    r = max(math.hypot(e - c_e, n - c_n) for e, n in zip(vert_e, vert_n))
+    return c_e, c_n, r * (1.0 + 1e-9) + 1e-3
+
+
+@njit(**JIT, inline="always")
+def clear_of_reach(e, n, centre_e, centre_n, reach_m, radius_m):
+    """Is the point farther than radius_m from every point of a polygon held by the circle
+    (centre, reach_m) of polygon_reach_circle, by a 1e-6 relative and 1 mm margin (so
+    within_m_of_polygon would be False)? Used to skip the polygon's edges; never True for an
+    infinite or nan reach."""
+    limit_m = (reach_m + radius_m) * (1.0 + 1e-6) + 1e-3
+    d_e, d_n = e - centre_e, n - centre_n
+    return d_e * d_e + d_n * d_n > limit_m * limit_m
+

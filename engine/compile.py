@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from salvosim.bases.areas import polygon_reach_circle
 from salvosim.defenses.sensors import detection_range_m
 from salvosim.engine.constants import (
     AIM_POINT,
@@ -123,6 +124,9 @@ class CompiledScenario(NamedTuple):
     as_value: np.ndarray
     as_aim_e: np.ndarray
     as_aim_n: np.ndarray
+    as_reach_e: np.ndarray        # [A] a circle holding the polygon: centre (m) and radius (m)
+    as_reach_n: np.ndarray
+    as_reach_m: np.ndarray
     da_e: np.ndarray
     da_n: np.ndarray
     # C2 (scalars)
@@ -242,6 +246,8 @@ def compile_scenario(scn: Scenario) -> tuple[CompiledScenario, Labels]:
         vert_n.extend(list(ys)[:-1])
         start.append(len(vert_e))
     aim_points = [asset_aim_point(a) for a in scn.base.assets]
+    reach = [polygon_reach_circle(vert_e[start[a]:start[a + 1]], vert_n[start[a]:start[a + 1]])
+             for a in range(len(scn.base.assets))]
     da_x, da_y = scn.defended_area.exterior.coords.xy
     # Each sensor's detection range for each threat (a constant of the scenario, not computed
     # again in every replication): the njit function's own Python body, whose ** calls the
@@ -303,6 +309,8 @@ def compile_scenario(scn: Scenario) -> tuple[CompiledScenario, Labels]:
         as_vert_e=_f(vert_e), as_vert_n=_f(vert_n), as_start=_i(start),
         as_value=_f([a.value for a in scn.base.assets]),
         as_aim_e=_f([p[0] for p in aim_points]), as_aim_n=_f([p[1] for p in aim_points]),
+        as_reach_e=_f([c[0] for c in reach]), as_reach_n=_f([c[1] for c in reach]),
+        as_reach_m=_f([c[2] for c in reach]),
         da_e=_f(list(da_x)[:-1]), da_n=_f(list(da_y)[:-1]),
         c2_network=bool(scn.c2.network), c2_latency_s=float(scn.c2.latency_s),
         c2_double_engagement=bool(scn.c2.double_engagement),

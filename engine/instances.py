@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from salvosim.bases.areas import point_in_polygon, within_m_of_polygon
+from salvosim.bases.areas import clear_of_reach, point_in_polygon, within_m_of_polygon
 from salvosim.defenses.doctrine import doctrine_allows
 from salvosim.defenses.envelope import engagement_window
 from salvosim.defenses.intercept import latest_useful_shot_s
@@ -302,15 +302,20 @@ def prepare_replication(sc, seed, rep, inst):
 
 @njit(**JIT)
 def count_asset_hits(fate, decoy, lethal_m, impact_e, impact_n, vert_e, vert_n, vert_start,
-                     asset_hits):
+                     reach_e, reach_n, reach_m, asset_hits):
     """Impacts on each asset (MODEL.md §7 v2): every real threat that reached the ground,
-    leaked or missed, damages every asset whose polygon lies within its lethal radius of I."""
+    leaked or missed, damages every asset whose polygon lies within its lethal radius of I.
+    An asset whose reach circle (compile: as_reach_*) is clearly beyond the lethal radius is
+    ruled out without testing its edges."""
     for a in range(len(asset_hits)):
         asset_hits[a] = 0
     for j in range(len(fate)):
         if (fate[j] != LEAKED and fate[j] != MISSED) or decoy[j]:
             continue
         for a in range(len(asset_hits)):
+            if clear_of_reach(impact_e[j], impact_n[j], reach_e[a], reach_n[a], reach_m[a],
+                              lethal_m[j]):
+                continue
             if within_m_of_polygon(impact_e[j], impact_n[j], vert_e, vert_n, vert_start[a],
                                    vert_start[a + 1], lethal_m[j]):
                 asset_hits[a] += 1

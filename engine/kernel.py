@@ -870,7 +870,8 @@ def finish_replication(sc, ws, r, fate, fate_t, kill_unit, impact_e, impact_n, s
     J, U, A = fate.shape[1], shots.shape[1], asset_hits.shape[1]
     inst = ws.inst
     count_asset_hits(ws.fate, sc.th_decoy, sc.th_lethal_m, inst.impact_e, inst.impact_n,
-                     sc.as_vert_e, sc.as_vert_n, sc.as_start, ws.asset_hits)
+                     sc.as_vert_e, sc.as_vert_n, sc.as_start, sc.as_reach_e, sc.as_reach_n,
+                     sc.as_reach_m, ws.asset_hits)
     not_engaged_reasons(sc, inst, ws.engagement_count, ws.out_of_ammo_t, ws.hold_t,
                         ws.assigned_ever, ws.reload_start, ws.reload_end, ws.shots,
                         ws.unit_order, ws.why)

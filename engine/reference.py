@@ -405,7 +405,8 @@ class ReferenceReplication:
         self.env.run()
         asset_hits = np.zeros(len(sc.as_value), np.int64)
         count_asset_hits(self.fate, sc.th_decoy, sc.th_lethal_m, inst.impact_e, inst.impact_n,
-                         sc.as_vert_e, sc.as_vert_n, sc.as_start, asset_hits)
+                         sc.as_vert_e, sc.as_vert_n, sc.as_start, sc.as_reach_e,
+                         sc.as_reach_n, sc.as_reach_m, asset_hits)
         why = np.zeros(self.J, np.int8)
         not_engaged_reasons(sc, inst, self.engagement_count, self.out_of_ammo_t, self.hold_t,
                             self.assigned_ever, self.reload_start, self.reload_end, self.shots,

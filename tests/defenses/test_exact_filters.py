@@ -24,8 +24,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numba import njit
 
-from salvosim.bases.areas import distance_to_polygon_m, within_m_of_polygon, within_reach
-from salvosim.defenses.envelope import in_range_band
+from salvosim.bases.areas import (
+    clear_of_reach,
+    distance_to_polygon_m,
+    polygon_reach_circle,
+    within_m_of_polygon,
+    within_reach,
+)
+from salvosim.defenses.envelope import ground_clear_of_m, in_range_band
 from salvosim.defenses.intercept import (
     _fluence_rate,
     dwell_step_s,
@@ -475,3 +481,95 @@ def test_laser_dwell_end_equals_the_textbook_loop(u, family):
     got = laser_dwell_end_s(*tr, 0, t_start, *unit, dwell, ref, t_limit)
     want = textbook_dwell_end_s(*tr, 0, t_start, *unit, dwell, ref, t_limit)
     assert got == want, (traj, unit, t_start, dwell, ref, t_limit, got, want)
+
+
+@njit
+def ground_clear_of_m_jit(d0e, d0n, de, dn, s_stop, radius_m):
+    return ground_clear_of_m(d0e, d0n, de, dn, s_stop, radius_m)
+
+
+@njit
+def clear_of_reach_jit(e, n, centre_e, centre_n, reach_m, radius_m):
+    return clear_of_reach(e, n, centre_e, centre_n, reach_m, radius_m)
+
+
+def test_window_skips_only_pieces_wholly_out_of_range():
+    """engagement_window skips a flown piece when ground_clear_of_m says its ground line stays
+    beyond the maximum range: then in_range_band must be False at every point of the piece
+    (sampled densely, ends and the closest point included), for lines that cross the circle,
+    graze it (closest approach at the radius and an ulp or 1e-9 either side), stop short of it,
+    recede from it, and zero-length pieces; and it must skip most pieces that pass far away."""
+    rng = np.random.default_rng(41)
+    skipped_far = 0
+    for case in range(4000):
+        radius = 10.0 ** rng.uniform(0.0, 5.0)
+        bearing = rng.uniform(0.0, 2.0 * math.pi)
+        kind = case % 4
+        if kind == 0:                      # grazing: closest approach near the radius
+            miss = near(radius)[rng.integers(0, 9)]
+        elif kind == 1:                    # far
+            miss = radius * 10.0 ** rng.uniform(0.01, 2.0)
+        else:
+            miss = radius * rng.uniform(0.0, 3.0)
+        # closest point at miss along the bearing; the line runs perpendicular to it
+        ce, cn = miss * math.sin(bearing), miss * math.cos(bearing)
+        length = radius * 10.0 ** rng.uniform(-3.0, 2.0) * (0.0 if case % 97 == 0 else 1.0)
+        along = rng.uniform(-1.5, 0.5) * length
+        de, dn = length * math.cos(bearing), -length * math.sin(bearing)
+        d0e, d0n = ce + along * math.cos(bearing), cn - along * math.sin(bearing)
+        s_stop = rng.uniform(0.0, 1.0) if rng.uniform() < 0.5 else 1.0
+        if not ground_clear_of_m_jit(d0e, d0n, de, dn, s_stop, radius):
+            continue
+        skipped_far += kind == 1
+        s_values = np.concatenate([np.linspace(0.0, s_stop, 257), [s_stop]])
+        if de * de + dn * dn > 0.0:
+            s_star = -(d0e * de + d0n * dn) / (de * de + dn * dn)
+            s_values = np.append(s_values, [min(max(s_star + k * 1e-12, 0.0), s_stop)
+                                            for k in (-1, 0, 1)])
+        for s_mid in s_values:
+            assert not in_range_band(d0e + de * s_mid, d0n + dn * s_mid, 0.0, radius), \
+                (d0e, d0n, de, dn, s_stop, radius, s_mid)
+    assert skipped_far > 800        # of 1,000 far cases: the skip is not a no-op
+
+
+def test_asset_reach_circle_rules_out_only_assets_beyond_the_radius():
+    """count_asset_hits skips an asset when clear_of_reach says the impact point is beyond its
+    lethal radius of the polygon's reach circle (polygon_reach_circle): then the textbook
+    comparison (distance_to_polygon_m <= radius) must be False. Squares, a concave polygon, a
+    sliver, polygons far from the origin and 1e-3 m across, points on vertices and edges, and
+    radii at the distance and an ulp either side; most far points must be ruled out."""
+    rng = np.random.default_rng(43)
+    ell = ([0.0, 300.0, 300.0, 100.0, 100.0, 0.0], [0.0, 0.0, 100.0, 100.0, 300.0, 300.0])
+    shapes = [ell, ([0.0, 1000.0, 1000.0, 0.0], [0.0, 0.0, 1000.0, 1000.0]),
+              ([0.0, 5000.0, 5000.0], [0.0, 0.0, 1e-3])]
+    for _ in range(20):
+        k = int(rng.integers(3, 9))
+        angles = np.sort(rng.uniform(0.0, 2.0 * math.pi, k))
+        radii = 10.0 ** rng.uniform(-3.0, 4.0) * rng.uniform(0.2, 1.0, k)
+        off_e, off_n = rng.uniform(-4e5, 4e5, 2)
+        shapes.append((list(off_e + radii * np.sin(angles)), list(off_n + radii * np.cos(angles))))
+    ruled_out_far = far = 0
+    for ve, vn in shapes:
+        c_e, c_n, reach = polygon_reach_circle(ve, vn)
+        ve, vn = np.array(ve, dtype=float), np.array(vn, dtype=float)
+        size = max(np.ptp(ve), np.ptp(vn), 1e-3)
+        points = [(ve[k], vn[k]) for k in range(len(ve))]
+        points += [(0.5 * (ve[k] + ve[k - 1]), 0.5 * (vn[k] + vn[k - 1])) for k in range(len(ve))]
+        points += [(c_e + x, c_n + y) for x, y in rng.uniform(-3.0 * size, 3.0 * size, (300, 2))]
+        for e, n in points:
+            dist = distance_to_polygon_m(e, n, ve, vn, 0, len(ve))
+            for radius in near(dist) + [0.0, 0.5 * dist, 30.0]:
+                if radius < 0.0:
+                    continue
+                if clear_of_reach_jit(e, n, c_e, c_n, reach, radius):
+                    assert not textbook_within_m_of_polygon(e, n, ve, vn, 0, len(ve), radius), \
+                        (ve, vn, e, n, radius)
+                elif radius == 0.0 and math.hypot(e - c_e, n - c_n) > 2.0 * reach + 1.0:
+                    pytest.fail(f"a point {dist} m away was not ruled out at radius 0")
+            if dist > 3.0 * reach + 1.0:
+                far += 1
+                ruled_out_far += clear_of_reach_jit(e, n, c_e, c_n, reach, 0.25 * dist)
+    assert far > 1000 and ruled_out_far == far
+    assert polygon_reach_circle([], [])[2] == math.inf
+    assert not clear_of_reach_jit(1e300, 0.0, 0.0, 0.0, math.inf, 1.0)
+
