@@ -422,7 +422,7 @@ def cmd_compare(args) -> int:
         from salvosim.engine.views.analysis import run_paired_dask
         with dask_client(args.dask, args.dask_cache, probe=False) as client:
             run = run_paired_dask(client, scenarios, variants, reps, seed, args.engine,
-                                  args.threads, cache_dir=args.dask_cache)
+                                  args.threads, cache_dir=args.dask_cache, progress=_bar(args))
     else:
         note_compiling(args.engine)
         run = run_paired(variants, reps, seed, args.engine, args.threads, progress=_bar(args))

@@ -138,11 +138,15 @@ def test_a_sweep_to_standard_output_on_the_cluster_is_the_serial_one(warm_jit, c
     assert json.loads(serial)["complete"] and dist == serial
 
 
-def test_a_comparison_on_the_cluster_writes_the_serial_json(warm_jit, cluster, tmp_path):
+def test_a_comparison_on_the_cluster_writes_the_serial_json(warm_jit, cluster, tmp_path,
+                                                            capsys):
     assert _cli("compare", MIXES, "--reps", 1100, "--json", tmp_path / "serial.json") == 0
+    capsys.readouterr()
     assert _cli("compare", MIXES, "--reps", 1100, "--json", tmp_path / "dist.json",
-                "--dask", cluster.scheduler_address) == 0
+                "--dask", cluster.scheduler_address, "--progress") == 0
     assert (tmp_path / "dist.json").read_bytes() == (tmp_path / "serial.json").read_bytes()
+    err = capsys.readouterr().err       # the bar counts every mix's replications as they arrive
+    assert "replications: 100%" in err and "5500/5500" in err, err
 
 
 @pytest.mark.parametrize("n_ranges", [1, 2, 3])

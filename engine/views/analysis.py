@@ -294,9 +294,10 @@ def compare_range_task(sources: list[tuple[str, str]], seed: int, reps: int, rep
 def run_paired_dask(client, scenarios: list[Scenario], variants: list[Variant], reps: int,
                     seed: int, engine: str = "numba", threads: int | None = None,
                     block_reps: int = BLOCK_REPS, n_ranges: int | None = None,
-                    cache_dir: str | None = None) -> PairedRun:
+                    cache_dir: str | None = None, progress: bool | str = False) -> PairedRun:
     """run_paired on a Dask cluster: replication ranges on block boundaries as tasks, folded
-    in ascending replication order (the same PairedRun figures, bit for bit)."""
+    in ascending replication order (the same PairedRun figures, bit for bit). progress: as
+    run_paired's, advanced as each range arrives."""
     from salvosim.engine.distributed import (
         TASKS_PER_SLOT,
         as_arrived,
@@ -318,13 +319,18 @@ def run_paired_dask(client, scenarios: list[Scenario], variants: list[Variant], 
     accs = [Accumulator(sc, labels) for sc, labels in compiled]
     arrived: dict[int, list] = {}
     order = [r0 for r0, _ in ranges]
-    for r0, parts in as_arrived(client, futures):
-        arrived[r0] = parts
-        while order and order[0] in arrived:
-            for p_state, acc_states in arrived.pop(order.pop(0)):
-                paired.merge(PairedAccumulator.from_state(p_state))
-                for (sc, labels), acc, state in zip(compiled, accs, acc_states):
-                    acc.merge(accumulator_from_state(sc, labels, state))
+    bar = Progress(reps * len(variants), enabled=progress)
+    try:
+        for r0, parts in as_arrived(client, futures):
+            arrived[r0] = parts
+            bar.add(sum(state["reps"] for _, acc_states in parts for state in acc_states))
+            while order and order[0] in arrived:
+                for p_state, acc_states in arrived.pop(order.pop(0)):
+                    paired.merge(PairedAccumulator.from_state(p_state))
+                    for (sc, labels), acc, state in zip(compiled, accs, acc_states):
+                        acc.merge(accumulator_from_state(sc, labels, state))
+    finally:
+        bar.close()
     return PairedRun([v.name for v in variants], variants, compiled, paired, accs, seed, reps,
                      engine, slots(client), time.perf_counter() - t0)
 
