@@ -372,6 +372,10 @@ def _check_plot_dir(path: str, inputs: list[str], outputs=()) -> None:
         raise UsageError(f"--plots {path!r}: exists and is not a directory")
     if not p.exists() and not p.resolve().parent.is_dir():
         raise UsageError(f"--plots {path!r}: parent directory does not exist")
+    for option, output in outputs:
+        if output is not None and not is_stdout(output) and same_file(path, output):
+            raise UsageError(f"--plots {path!r} and {option} both name {output!r}; give them "
+                             f"different names")
     from salvosim.engine.views.plots import STANDARD_PLOTS
     for name in STANDARD_PLOTS:
         for source in inputs:
@@ -383,7 +387,8 @@ def _check_plot_dir(path: str, inputs: list[str], outputs=()) -> None:
                 raise UsageError(f"--plots {path!r}: {name} would replace the {option} file "
                                  f"{output!r}; give them different names")
     if p.is_dir():
-        check_writable(str(p / STANDARD_PLOTS[0]), "--plots")
+        for name in STANDARD_PLOTS:         # each: not a directory, and the directory takes it
+            check_writable(str(p / name), "--plots")
     else:                  # made at the end: its parent must take it
         check_writable(str(p.resolve().parent / f"{p.name}.probe"), "--plots")
 

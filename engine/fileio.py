@@ -6,6 +6,7 @@ empty, a directory or not writable. Every layer that writes a file uses these fu
 """
 from __future__ import annotations
 
+import errno
 import io
 import os
 import stat
@@ -31,7 +32,7 @@ def write_atomic(path: str | Path, data: bytes | str) -> None:
     if mode is not None and stat.S_ISDIR(mode):
         raise UsageError(f"{path}: is a directory; give a file name")
     if mode is not None and not stat.S_ISREG(mode):
-        with open(path, "wb" if isinstance(data, bytes) else "w") as fh:   # device, pipe
+        with _open_through(path, mode, isinstance(data, bytes)) as fh:     # device, pipe
             fh.write(data)
         return
     path = Path(path)
@@ -52,6 +53,22 @@ def write_atomic(path: str | Path, data: bytes | str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _open_through(path, mode: int, binary: bool):
+    """A device or pipe opened for writing. A named pipe no process reads would block the
+    open forever: it is opened without blocking, and with no reader that is an OSError
+    (ENXIO) the caller reports (Outputs: one line, the data kept in a temporary file)."""
+    if not stat.S_ISFIFO(mode):
+        return open(path, "wb" if binary else "w")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise OSError(errno.ENXIO, "a named pipe no process is reading") from None
+        raise
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "wb" if binary else "w")
 
 
 def is_stdout(path) -> bool:
@@ -129,7 +146,9 @@ def check_outputs(outputs: list[tuple[str, str | None]], inputs: list[str] = ())
 
 def check_writable(path: str, option: str) -> None:
     """The output can be written: not a directory, its directory exists and takes new files
-    (probed with a temporary file); a device or pipe (e.g. /dev/stdout) is written through."""
+    (probed with a temporary file); a device or pipe (e.g. /dev/stdout) is written through (a
+    named pipe is not opened here: a probe would end its reader's input; write_atomic does not
+    wait for a reader)."""
     try:
         mode = _existing_mode(path)
     except OSError as exc:

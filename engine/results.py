@@ -455,8 +455,10 @@ def results_text(res: Results) -> str:
         lines.append("  none")
     c = res.cost()
     lines.append("")
+    ratio = c["exchange_ratio"]
     lines.append(f"Interceptor cost per attack {usd(c['interceptors_usd'])} vs threats "
-                 f"{usd(c['threats_usd'])}: cost-exchange ratio {c['exchange_ratio']:.2f}")
+                 f"{usd(c['threats_usd'])}: cost-exchange ratio "
+                 + (f"{ratio:.2f}" if math.isfinite(ratio) else "n/a (the threats cost nothing)"))
     hist = lk["histogram"]
     lines.append("")
     lines.append("Leaker distribution (replications with k leakers)")

@@ -715,11 +715,13 @@ def _print_point(point: dict, keys, widths, name_w, print_line, cached: bool = F
     for k, r in enumerate(point["results"]):
         vals = "  ".join((str(point["values"][key]) if k == 0 else "").rjust(w)
                          for key, w in zip(keys, widths))
-        p = r["p_any"]
+        p, leak = r["p_any"], r["leak_fraction"]["mean"]
+        # no real threat (every raid a decoy): the leak fraction is null in the JSON
+        leak_text = "-" if leak is None else f"{100 * leak:.1f}"
         print_line(f"{vals}  {r['variant'].ljust(name_w)}  {r['threats']:7d}  "
                    f"{r['leakers']['mean']:7.2f} [{r['leakers']['ci95'][0]:6.2f}, "
                    f"{r['leakers']['ci95'][1]:6.2f}]  {p['value']:5.3f} [{p['ci95'][0]:5.3f}, "
-                   f"{p['ci95'][1]:5.3f}]  {100 * r['leak_fraction']['mean']:6.1f} %  "
+                   f"{p['ci95'][1]:5.3f}]  {leak_text:>6} %  "
                    f"{r['shots']['mean']:7.1f}  {usd(r['cost_usd']['mean']):>10}"
                    + ("  (done earlier)" if cached and k == 0 else ""))
 

@@ -298,7 +298,7 @@ def timeline_figure(scn, seed: int, rep: int = 0) -> Figure:
                                      else labels.units[u] for u, k in rows], fontsize=8)
     for tick, (u, _k) in zip(ax.get_yticklabels(), rows):
         tick.set_color(unit_colour[labels.unit_types[u]])
-    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_ylim(max(len(rows), 1) - 0.5, -0.5)
     ax.set_xlim(t0, t1)
     ax.grid(True, axis="x", color="#e5e5e5", zorder=0)
     ax.tick_params(labelbottom=False)
@@ -393,7 +393,7 @@ def expenditure_figure(res) -> Figure:
                 + (f" ({r['rounds']:.0f} rounds)" if r["rounds"] > r["shots"] else ""),
                 va="center", fontsize=7.5)
     ax.set_yticks(y, [f"{r['unit']} ({r['type']})" for r in rows], fontsize=8)
-    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_ylim(max(len(rows), 1) - 0.5, -0.5)
     top = max([r["shots"] for r in rows] + [1.0])
     ax.set_xlim(0, top * 1.6)
     ax.set_xlabel("mean per attack (wide bar: shots, narrow bar: kills)", fontsize=9)
@@ -406,7 +406,7 @@ def expenditure_figure(res) -> Figure:
     for yi, c in zip(y, costs):
         cost_ax.text(c, yi, f"  {_usd(c)}", va="center", fontsize=7.5)
     cost_ax.set_yticks(y, [""] * len(rows))
-    cost_ax.set_ylim(len(rows) - 0.5, -0.5)
+    cost_ax.set_ylim(max(len(rows), 1) - 0.5, -0.5)
     cost_ax.set_xlim(0, max(costs + [1.0]) * 1.35)
     cost_ax.xaxis.set_major_formatter(lambda x, _pos: _usd(x))
     cost_ax.set_xlabel("interceptor cost per attack, USD", fontsize=9)
@@ -540,7 +540,7 @@ def compare_figure(cmp: dict) -> Figure:
         ax.text(r["leakers"]["ci95"][1], yi, f"  {r['leakers']['mean']:.2f}, P(≥1) "
                 f"{r['p_any']['value']:.2f}", va="center", fontsize=8)
     ax.set_yticks(y, [r["variant"] for r in rows], fontsize=8.5)
-    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_ylim(max(len(rows), 1) - 0.5, -0.5)
     ax.set_xlim(0, max([r["leakers"]["ci95"][1] for r in rows] + [0.5]) * 1.5)
     ax.set_xlabel("leakers per attack (mean, 95% CI)", fontsize=9)
     ax.grid(True, axis="x", color="#e5e5e5")
@@ -552,7 +552,7 @@ def compare_figure(cmp: dict) -> Figure:
     cost_ax.set_xscale("log")
     cost_ax.set_xlim(min(costs) / 2, max(costs) * 8)
     cost_ax.set_yticks(y, [""] * len(rows))
-    cost_ax.set_ylim(len(rows) - 0.5, -0.5)
+    cost_ax.set_ylim(max(len(rows), 1) - 0.5, -0.5)
     cost_ax.set_xlabel("interceptor cost per attack, USD (log scale)", fontsize=9)
     cost_ax.grid(True, axis="x", color="#e5e5e5")
     cost_ax.set_axisbelow(True)

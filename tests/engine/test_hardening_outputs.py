@@ -247,3 +247,119 @@ def test_a_sweep_that_cannot_write_after_a_point_keeps_the_finished_points(tmp_p
                             "--threads", "1", "--out", str(tmp_path / "sw")], capsys)
     one_error(rc, err, "could not write", "No space left", "continue with --resume")
     assert len(json.loads((tmp_path / "sw.json").read_text())["points"]) == 1
+
+
+INLINE = ROOT / "scenarios" / "inline_base_example.toml"
+
+
+def _inline_with(tmp_path, edit, name="scenario.toml"):
+    """scenarios/inline_base_example.toml with `edit` applied to its text."""
+    return write(tmp_path, edit(INLINE.read_text(encoding="utf-8")), name)
+
+
+@pytest.mark.parametrize("other, plots", [("--json", "o1"), ("--keep-outcomes", "o1/")])
+def test_a_plots_directory_named_like_another_output_is_refused_before_the_work(
+        other, plots, tmp_path, capsys):
+    """`--json X --plots X` ran the whole simulation, wrote X, then failed to make the
+    directory X."""
+    path = write(tmp_path, BASE)
+    rc, out, err = run_cli(["run", str(path), "--reps", "1", "--threads", "1", other,
+                            str(tmp_path / "o1"), "--plots", str(tmp_path / plots)], capsys)
+    one_error(rc, err, "--plots", other, "both name")
+    assert not (tmp_path / "o1").exists() and "replications" not in out
+
+
+def test_every_plot_file_is_checked_before_the_work(tmp_path, capsys):
+    """A directory where one of the later plots goes: refused up front (it used to be found
+    after the work and the first plot)."""
+    path = write(tmp_path, BASE)
+    (tmp_path / "plots" / "timeline.png").mkdir(parents=True)
+    rc, out, err = run_cli(["run", str(path), "--reps", "1", "--threads", "1", "--plots",
+                            str(tmp_path / "plots")], capsys)
+    one_error(rc, err, "--plots", "timeline.png", "is a directory")
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["timeline.png"]
+    assert "replications" not in out
+
+
+def _run_in_a_process(*argv, timeout_s=120):
+    code = "import sys; from salvosim.engine.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", code, *map(str, argv)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout_s)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_named_pipe_output_nobody_reads_fails_in_one_line_instead_of_hanging(tmp_path):
+    """Opening a named pipe with no reader blocks forever: the run used to hang after its
+    work. Now the write fails in one line and the JSON goes to a temporary file."""
+    path = write(tmp_path, BASE)
+    fifo = tmp_path / "out.json"
+    os.mkfifo(fifo)
+    proc = _run_in_a_process("run", path, "--reps", "1", "--threads", "1", "--quiet",
+                             "--json", fifo)
+    line = one_error(proc.returncode, proc.stderr, "--json", "named pipe", "written to")
+    kept = line.split("written to '")[1].split("'")[0]
+    try:
+        assert json.loads(Path(kept).read_text())["kind"] == "run"
+    finally:
+        Path(kept).unlink()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_named_pipe_output_with_a_reader_gets_the_json(tmp_path):
+    import threading
+    path = write(tmp_path, BASE)
+    fifo = tmp_path / "out.json"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
+    reader.start()
+    proc = _run_in_a_process("run", path, "--reps", "1", "--threads", "1", "--quiet",
+                             "--json", fifo)
+    reader.join(30)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(got[0])["kind"] == "run"
+
+
+def test_a_sweep_of_decoys_only_prints_no_leak_fraction(tmp_path, capsys):
+    """With every raid a decoy there is no real threat and the leak fraction is null: the
+    sweep's table printed it with `100 * None` (a traceback after the first point)."""
+    path = _inline_with(tmp_path, lambda t: t.replace('type = "owa_small"',
+                                                      'type = "owa_small"\ndecoy = true'))
+    assert "decoy = true" in path.read_text()
+    rc, out, err = run_cli(["sweep", str(path), "--vary", "raids.0.count=2,3", "--reps", "2",
+                            "--threads", "1", "--out", str(tmp_path / "grid")], capsys)
+    assert rc == 0, err
+    assert len([ln for ln in out.splitlines() if "      - %" in ln]) == 2, out  # a row a point
+    record = json.loads((tmp_path / "grid.json").read_text())
+    assert record["complete"] is True
+    assert [r["leak_fraction"]["mean"] for p in record["points"] for r in p["results"]] == \
+        [None, None]
+
+
+def test_the_run_text_says_n_a_for_a_cost_exchange_ratio_of_free_threats(tmp_path, capsys):
+    path = _inline_with(tmp_path, lambda t: t.replace('type = "owa_small"',
+                                                      'type = "owa_small"\ncost_usd = 0.0'))
+    rc, out, err = run_cli(["run", str(path), "--reps", "2", "--threads", "1", "--quiet"],
+                           capsys)
+    assert rc == 0, err
+    assert "cost-exchange ratio n/a (the threats cost nothing)" in out and "nan" not in out
+
+
+def test_plots_of_a_scenario_without_fire_units_warn_nothing(tmp_path, capsys):
+    """No fire unit: the timeline and expenditure plots have no rows, and matplotlib warned
+    (several lines each, with source lines) about identical y limits."""
+    def drop_units(text):
+        kept, dropping = [], False
+        for line in text.splitlines(keepends=True):
+            if line.startswith("["):
+                dropping = line.strip() in ("[[sensors]]", "[[units]]")
+            if not dropping:
+                kept.append(line)
+        return "".join(kept)
+    path = _inline_with(tmp_path, drop_units)
+    assert "\n[[units]]" not in path.read_text() and "\n[[raids]]" in path.read_text()
+    rc, out, err = run_cli(["run", str(path), "--reps", "2", "--threads", "1", "--quiet",
+                            "--plots", str(tmp_path / "plots")], capsys)
+    assert rc == 0, err
+    assert "Warning" not in err, err
+    assert len(list((tmp_path / "plots").iterdir())) == 4
