@@ -158,8 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--sweep-reps", type=_reps, default=None,
                    help="replications per point of the saturation curve (default: 100)")
     h.add_argument("--vary", metavar="KEY=START:STOP:STEP", default=None,
-                   help="the saturation curve's sweep (default: raids.0.count from about 1/4 "
-                        "to 8 times the file's count)")
+                   help="the saturation curve's sweep (default: scenario.raid_scale from "
+                        "about 1/4 to 8 times the file's attack, the values it accepts)")
     _add_bar_options(h)
     return p
 

@@ -105,12 +105,26 @@ def build_report(scn, reps: int | None = None, seed: int | None = None, engine: 
 
 def default_report_vary(scn) -> str:
     """scenario.raid_scale from about a quarter to eight times the file's attack (every raid
-    grows together), within the bound on all threats together."""
+    grows together), keeping only the values the scenario accepts in every mix (the bound on
+    all threats together, a schedule that must end within its limit, ...): a file `validate`
+    accepts always gets its report (the file's own scale is always among them)."""
     from salvosim.engine.scenario import MAX_THREATS
     base = scn.header.raid_scale
     cap = MAX_THREATS / max(scn.n_threats / base, 1.0)
-    values = sorted({round(min(cap, base * f), 3) for f in SWEEP_FACTORS})
+    candidates = sorted({round(min(cap, base * f), 3) for f in SWEEP_FACTORS} | {base})
+    values = [v for v in candidates if v == base or _scale_accepted(scn, v)]
     return "scenario.raid_scale=" + ",".join(f"{v:g}" for v in values)
+
+
+def _scale_accepted(scn, value: float) -> bool:
+    """Whether every mix of the scenario accepts scenario.raid_scale = value."""
+    from salvosim.engine.errors import UsageError
+    spec = mixes.parse_vary_list([f"scenario.raid_scale={value:g}"])
+    try:
+        mixes.point_scenarios(scn, spec, (spec[0].values[0],))
+    except UsageError:
+        return False
+    return True
 
 
 # ----------------------------------------------------------------------------------------

@@ -32,6 +32,26 @@ def test_raid_scale_can_be_swept_and_the_report_sweeps_it():
     assert default_report_vary(scn).startswith("scenario.raid_scale=")
 
 
+def test_the_reports_default_sweep_keeps_to_scales_the_scenario_accepts():
+    """A file `validate` accepts got no report when the default sweep's larger scales broke a
+    limit: here a schedule of 4 launches 10 days apart (1.5 times as many would last past the
+    schedule limit), and 100 raids of 45 at scale 0.5 (2,250 threats: the cap, computed from
+    rounded counts, let 2.273 through, 10,200 threats)."""
+    data = oracle_scenario(raids=[drone_raid(count=4, interval_s=864000.0)])
+    long = scenario_from_data(data, "<test>")
+    many = oracle_scenario(raids=[drone_raid(count=45, name=f"r{i}") for i in range(100)])
+    many["scenario"]["raid_scale"] = 0.5
+    many = scenario_from_data(many, "<test>")
+    for scn in (long, many):
+        text = default_report_vary(scn)
+        spec = parse_vary(text)
+        assert scn.header.raid_scale in spec.values and len(spec.values) >= 3, text
+        for v in spec.values:                       # every one accepted (raises if not)
+            point_scenarios(scn, [spec], (v,), None)
+    assert max(parse_vary(default_report_vary(long)).values) == 1.0
+    assert max(parse_vary(default_report_vary(many)).values) < 2.273
+
+
 def test_the_typical_attack_is_one_with_the_median_number_of_leakers(warm_jit):
     res = run_scenario(two_raids(), reps=41, seed=2, threads=1, keep_outcomes=True)
     rep, leakers = typical_replication(res)
