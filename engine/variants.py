@@ -543,6 +543,41 @@ def parse_vary_list(texts: list[str]) -> list[VarySpec]:
     return specs
 
 
+def _key_target(kp: KeyPath, data: dict, scn: Scenario) -> tuple[str, frozenset, tuple]:
+    """What a key path sets in a mix: (section, the raids / placements it reaches, keys). A
+    raid by number or by name, a fire unit or sensor by name or by catalog type, resolve to
+    the same targets (an unknown one to none: apply_key then says so)."""
+    if kp.section in ("scenario", "c2"):
+        return kp.section, frozenset({""}), kp.keys
+    if kp.section == "raids":
+        raids = data.get("raids", [])
+        if isinstance(kp.selector, int):
+            return "raids", frozenset({kp.selector}), kp.keys
+        names = [r.get("name", r.get("type")) for r in raids]
+        return "raids", frozenset(i for i, n in enumerate(names) if n == kp.selector), kp.keys
+    placements = scn.units if kp.section == "units" else scn.sensors
+    chosen = [p.name for p in placements if p.name == kp.selector]
+    if not chosen:
+        chosen = [p.name for p in placements if p.spec.id == kp.selector]
+    return kp.section, frozenset(chosen), kp.keys
+
+
+def check_distinct_targets(specs: list[VarySpec], data: dict, scn: Scenario) -> None:
+    """Two --vary options that set the same value (raids.0.count and raids.<its name>.count,
+    a unit's type and its name) would let one silently override the other at every point:
+    refused, naming both."""
+    targets = [_key_target(s.path, data, scn) for s in specs]
+    for i, (sec, reach, keys) in enumerate(targets):
+        for k in range(i + 1, len(specs)):
+            sec2, reach2, keys2 = targets[k]
+            if sec == sec2 and keys == keys2 and reach & reach2:
+                which = ", ".join(sorted(map(str, reach & reach2)))
+                what = {"raids": f"of raid {which}", "units": f"of fire unit(s) {which}",
+                        "sensors": f"of sensor(s) {which}"}.get(sec, f"in [{sec}]")
+                raise UsageError(f"--vary {specs[i].path.text} and --vary {specs[k].path.text} "
+                                 f"both set {'.'.join(keys)} {what}; give only one of them")
+
+
 def point_scenarios(scn: Scenario, specs: list[VarySpec], values: tuple,
                     seed: int | None = None) -> list[Variant]:
     """Every defense mix of the scenario with the swept keys set to `values`.
@@ -550,6 +585,7 @@ def point_scenarios(scn: Scenario, specs: list[VarySpec], values: tuple,
     A swept key is set after the mix is applied, so it holds in every mix."""
     out = []
     for v in variants_of(scn, seed):
+        check_distinct_targets(specs, v.data, v.scenario)
         data = copy.deepcopy(v.data)
         counts: dict = {}
         for spec, value in zip(specs, values):

@@ -162,6 +162,10 @@ def test_a_range_includes_stop_and_counts_stay_whole_numbers():
     (["raids.3.count=1:2:1"], "raid 3 does not exist"),
     (["units.patriot.magazine=1:2:1"], "no fire unit or fire-unit type 'patriot'"),
     (["raids.0.count=1:2:1", "raids.0.count=3:4:1"], "given more than once"),
+    # the same value by two names: one would silently override the other at every point
+    (["raids.0.count=1,2", "raids.east drones.count=5"], "both set count of raid 0"),
+    (["units.cram.pk.drone=0.5,0.6", "units.cram_north.pk.drone=0.4"],
+     "both set pk.drone of fire unit(s) cram_north"),
     (["scenario.replications=1,5"], "cannot be varied point by point"),
 ])
 def test_bad_vary_is_one_clear_line_exit_2_and_no_output(tmp_path, capsys, varies, says):
