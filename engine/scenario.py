@@ -628,6 +628,16 @@ def _read_raid(table: Any, where: Where, base, notes: list | None = None) -> Rai
         ib = check_value(ib, number_meta("ingress_bearing_deg"), where.at("ingress_bearing_deg"))
         idist = check_value(idist, number_meta("ingress_distance_m", lo=0.0, lo_open=True),
                             where.at("ingress_distance_m"))
+        # The route flown: launch -> ingress waypoint (idist from the aim point on bearing ib)
+        # -> aim point; it must be within the threat's range as the direct one is.
+        wp_e = aim_e + idist * math.sin(math.radians(ib))
+        wp_n = aim_n + idist * math.cos(math.radians(ib))
+        route_km = (math.hypot(wp_e - launch_e, wp_n - launch_n) + idist) / 1000.0
+        if route_km > threat.max_range_km:
+            raise where.at("ingress_distance_m").error(
+                f"the route launch -> ingress waypoint -> target is {route_km:,.1f} km, longer "
+                f"than the range of {threat.id} ({threat.max_range_km:g} km); allowed: a "
+                f"route of at most {threat.max_range_km:g} km")
     return Raid(name=name, threat=threat, count=count, launch_e=launch_e, launch_n=launch_n,
                 launch_spread_m=launch_spread, timing=timing, aim_mode=aim_mode,
                 aim_asset=aim_asset, aim_e=aim_e, aim_n=aim_n, aim_spread_m=aim_spread,

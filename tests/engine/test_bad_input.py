@@ -82,6 +82,11 @@ CASES = [
     ("ingress_on_a_ballistic_threat",
      appended("ingress_bearing_deg = 270.0\ningress_distance_m = 5000.0\n"), "map",
      ["raids[0].ingress_bearing_deg", "only drones and cruise missiles", "not a rocket"]),
+    ("ingress_route_beyond_the_range",      # 2 x 5,000 km flown by a 300 km drone
+     edited("rocket_107mm", "owa_small")
+     + "ingress_bearing_deg = 260.0\ningress_distance_m = 5000000.0\n", "validate",
+     ["raids[0].ingress_distance_m", "launch -> ingress waypoint -> target is 10,00",
+      "longer than the range of owa_small (300 km)", "allowed: a route of at most 300 km"]),
     ("remove_a_unit_that_does_not_exist",
      appended('\n[[units]]\nname = "cram_nort"\nremove = true\n'), "map",
      ["units[0].name", "cannot remove 'cram_nort'", "did you mean 'cram_north'",
