@@ -25,6 +25,7 @@ from salvosim.engine.errors import UsageError
 from salvosim.engine.scenario import (
     C2,
     PLACEMENT_KEYS,
+    POSITION_FORMS,
     POSITION_KEYS,
     UNIT_ONLY_KEYS,
     RaidTiming,
@@ -457,7 +458,30 @@ def apply_key(data: dict, kp: KeyPath, value, scn: Scenario, counts: dict) -> No
         if entry is None:
             entry = {"name": p.name}
             entries.append(entry)
+        if kp.keys[0] in POSITION_KEYS and len(kp.keys) == 1:
+            _set_coordinate(entry, p, kp.keys[0], value, scn)
+            continue
         _set_nested(entry, kp.keys, value, seed=lambda k, p=p: getattr(p.spec, k, None))
+
+
+def _set_coordinate(entry: dict, placement, key: str, value, scn: Scenario) -> None:
+    """One coordinate of a placed unit or sensor: its position form needs both keys, so the
+    other is the placement's present one in that form (where it is now: the layout's, or the
+    mix's), and the entry's keys of another form go."""
+    from salvosim.bases.geo import bearing_of_en_deg, en_to_latlon
+    form = next(f for f in POSITION_FORMS if key in f)
+    if not all(k in entry for k in form):
+        e, n = placement.east_m, placement.north_m
+        if form == ("east_m", "north_m"):
+            now = (e, n)
+        elif form == ("bearing_deg", "range_km"):
+            now = (bearing_of_en_deg(e, n), math.hypot(e, n) / 1000.0)
+        else:
+            now = en_to_latlon(e, n, scn.base.lat_deg, scn.base.lon_deg)
+        for k in POSITION_KEYS:
+            entry.pop(k, None)
+        entry.update(zip(form, now))
+    entry[key] = value
 
 
 # ----------------------------------------------------------------------------------------

@@ -180,6 +180,35 @@ def test_bad_vary_is_one_clear_line_exit_2_and_no_output(tmp_path, capsys, varie
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("section, name, key, value, keeps", [
+    ("units", "cram_north", "east_m", 100.0, "north"),
+    ("units", "cram_north", "range_km", 2.5, "bearing"),
+    ("units", "cram_north", "bearing_deg", 90.0, "range"),
+    ("sensors", "cram_radar_north", "lat_deg", 33.8, "lat only"),
+])
+def test_one_coordinate_of_a_placed_unit_or_sensor_can_be_swept(section, name, key, value,
+                                                                  keeps):
+    """A position form needs both its keys: a sweep of one of them keeps the other where the
+    unit or sensor is now (it failed at every point: "'east_m' and 'north_m' go together")."""
+    scn = load_scenario(MIXES)
+    before = next(p for p in getattr(scn, section) if p.name == name)
+    spec = variants.parse_vary(f"{section}.{name}.{key}={value}")
+    for v in variants.point_scenarios(scn, [spec], (value,)):
+        p = next(p for p in getattr(v.scenario, section) if p.name == name)
+        bearing0 = math.atan2(before.east_m, before.north_m)
+        if keeps == "north":
+            assert (p.east_m, p.north_m) == (value, before.north_m)
+        elif keeps == "bearing":
+            assert math.hypot(p.east_m, p.north_m) == pytest.approx(value * 1000.0)
+            assert math.atan2(p.east_m, p.north_m) == pytest.approx(bearing0)
+        elif keeps == "range":
+            assert p.east_m == pytest.approx(math.hypot(before.east_m, before.north_m))
+            assert p.north_m == pytest.approx(0.0, abs=1e-9)
+        else:                      # 33.8 deg is ~1.56 km north of the base's 33.786; its lon
+            assert p.north_m == pytest.approx(1557.0, abs=2.0)
+            assert p.east_m == pytest.approx(before.east_m, abs=1.0)
+
+
 def test_vary_without_the_option_is_a_usage_error(capsys):
     rc, _, err = _run(["sweep", MIXES], capsys)
     assert rc == 2 and "--vary" in err
