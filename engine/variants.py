@@ -205,10 +205,14 @@ def apply_variant(data: dict, table: dict, index: int) -> tuple[dict, dict]:
     counts = {}
     for section in ("sensors", "units"):
         changes = []
+        known = _layout_names(data, section) | {e.get("name") for e in data.get(section, [])
+                                                if isinstance(e, dict)}
         for k, entry in enumerate(table.get(section, [])):
             entry = dict(entry)
             if "count" in entry:
                 counts[entry["name"]] = (entry.pop("count"), f"{origin}.{section}[{k}].count")
+                if set(entry) == {"name"} and entry["name"] not in known:
+                    continue    # { name = <a catalog type>, count = N }: N units of that type
             changes.append(entry)
         merge_placements(data, section, changes, f"{origin}.{section}")
     return data, counts

@@ -222,6 +222,25 @@ def test_a_file_without_variants_is_the_single_variant_baseline():
     assert v.name == "baseline" and v.scenario is scn
 
 
+def test_a_variant_sets_the_count_of_a_catalog_type_as_a_sweep_does(mixes):
+    """{ name = <type>, count = N } in [[variants]] (as units.<type>.count in --vary): it was
+    taken for a new unit and refused with "missing required key 'type'"."""
+    data = _with_variants(mixes, [{"name": "six", "units": [{"name": "cram", "count": 6}]},
+                                  {"name": "two", "units": [{"name": "cram", "count": 2}]}])
+    six, two = variants_of(scenario_from_data(data, "mix.toml"))
+    crams = [[u.name for u in v.scenario.units if u.spec.id == "cram"] for v in (six, two)]
+    assert crams[0] == ["cram_flightline", "cram_north", "cram_east", "cram_west",
+                        "cram_flightline_2", "cram_north_2"]
+    assert crams[1] == ["cram_flightline", "cram_north"]
+    spec = variants.parse_vary("units.cram.count=6")
+    [swept, *_] = variants.point_scenarios(mixes, [spec], (6,))
+    assert [u.name for u in swept.scenario.units if u.spec.id == "cram"] == crams[0]
+    bad = _with_variants(mixes, [{"name": "typo", "units": [{"name": "cramm", "count": 6}]}])
+    with pytest.raises(InputError, match=r"variants\[0\]\.units\[0\]\.count.*no fire unit "
+                                         r"or fire-unit type 'cramm'.*did you mean 'cram'"):
+        variants_of(scenario_from_data(bad, "mix.toml"))
+
+
 def test_variants_merge_by_name_remove_switch_layout_and_override_c2(mixes):
     data = _with_variants(mixes, [
         {"name": "changed", "c2": {"latency_s": 7.0},
