@@ -41,7 +41,7 @@ def write_atomic(path: str | Path, data: bytes | str) -> None:
     if path.parent and not path.parent.exists():
         raise UsageError(f"{path}: directory {path.parent} does not exist")
     mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), dir=path.parent or ".")
     try:
         with os.fdopen(fd, mode) as fh:
             fh.write(data)
@@ -69,6 +69,13 @@ def _open_through(path, mode: int, binary: bool):
         raise
     os.set_blocking(fd, True)
     return os.fdopen(fd, "wb" if binary else "w")
+
+
+def _temp_prefix(path: Path) -> str:
+    """The temporary name's prefix beside an output: '.<name>.' with the name cut to 64
+    characters (an output name near the file-system limit of 255 bytes is allowed, but the
+    temporary name is longer: the write failed after the work)."""
+    return f".{path.name[:64]}."
 
 
 def is_stdout(path) -> bool:
@@ -164,7 +171,7 @@ def check_writable(path: str, option: str) -> None:
     if not parent.is_dir():
         raise UsageError(f"{option} {path!r}: directory {str(parent)!r} does not exist")
     try:
-        fd, probe = tempfile.mkstemp(prefix=f".{p.name}.", dir=parent)
+        fd, probe = tempfile.mkstemp(prefix=_temp_prefix(p), dir=parent)
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
@@ -205,7 +212,7 @@ class Outputs:
 def _fallback(path: str, data: bytes | str) -> str | None:
     """Write `data` to a new file in the temporary directory; its name, or None."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix="salvosim-", suffix=f"-{Path(path).name}")
+        fd, tmp = tempfile.mkstemp(prefix="salvosim-", suffix=f"-{Path(path).name[-64:]}")
         with os.fdopen(fd, "wb" if isinstance(data, bytes) else "w") as fh:
             fh.write(data)
         return tmp

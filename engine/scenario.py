@@ -556,6 +556,10 @@ def _read_raid(table: Any, where: Where, base, notes: list | None = None) -> Rai
     if not isinstance(name, str) or not name.strip():
         raise where.at("name").error(f"expected a non-empty string, got {short_value(name)}")
     check_printable_name(name, where.at("name"))
+    if name.isdecimal():
+        raise where.at("name").error(f"{short_value(name)} is a whole number, which a key path "
+                                     f"such as raids.{name}.count reads as a raid's index; "
+                                     f"allowed: a name with a letter in it")
 
     if "count" not in own:
         raise where.error("missing required key 'count'")

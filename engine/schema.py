@@ -11,6 +11,7 @@ import dataclasses
 import difflib
 import math
 import tomllib
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -331,11 +332,23 @@ def build(cls, table: Any, where: Where, fixed: dict | None = None, base: Any = 
 
 def check_printable_name(name: str, where: "Where") -> None:
     """A name appears in tables, CSV rows and terminal headers: no control characters (a
-    carriage return split a sweep CSV row, a newline or NUL reached the terminal raw)."""
+    carriage return split a sweep CSV row, a newline or NUL reached the terminal raw), no
+    invisible format or separator characters (a right-to-left override reordered the table it
+    was printed in, U+2028 broke its line), and no spaces at either end (two names differing
+    only there printed alike)."""
     bad = next((ch for ch in name if ord(ch) < 32 or 127 <= ord(ch) < 160), None)
     if bad is not None:
         raise where.error(f"{short_value(name)} contains the control character "
                           f"U+{ord(bad):04X}; allowed: printable characters only in a name")
+    bad = next((ch for ch in name if unicodedata.category(ch) in ("Cf", "Zl", "Zp", "Cs")),
+               None)
+    if bad is not None:
+        raise where.error(f"{short_value(name)} contains the invisible character "
+                          f"U+{ord(bad):04X} ({unicodedata.name(bad, 'unnamed')}); allowed: "
+                          f"printable characters only in a name")
+    if name != name.strip():
+        raise where.error(f"{short_value(name)} begins or ends with white space; allowed: a "
+                          f"name without spaces at either end")
 
 
 MAX_TOML_BYTES = 16 * 1024 * 1024    # the largest scenario, base or catalog file read
@@ -358,7 +371,8 @@ def read_toml(path: str | Path) -> dict:
             raise InputError(path, "", f"is {size:,} bytes; allowed: at most "
                                        f"{MAX_TOML_BYTES:,} bytes for a TOML file")
         with path.open("rb") as fh:
-            return tomllib.loads(fh.read(MAX_TOML_BYTES + 1).decode())
+            # utf-8-sig: a byte-order mark (some Windows editors write one) is not TOML
+            return tomllib.loads(fh.read(MAX_TOML_BYTES + 1).decode("utf-8-sig"))
     except tomllib.TOMLDecodeError as exc:
         raise InputError(path, "", f"malformed TOML: {exc}") from None
     except RecursionError:

@@ -296,6 +296,15 @@ def test_only_a_regular_toml_file_of_bounded_size_is_read(kind, tmp_path, capsys
     ('name = "bad-input base case"', 'name = "bad\\rinput"', "scenario.name"),
     ('name = "rockets"', 'name = "rock\\nets"', "raids[0].name"),
     ('name = "bad-input base case"', 'name = " "', "scenario.name"),
+    # a right-to-left override reordered the printed table; U+2028 broke its line
+    ('name = "rockets"', 'name = "rock\u202eets"', "raids[0].name: 'rock\\u202eets' contains "
+                                                   "the invisible character U+202E"),
+    ('name = "rockets"', 'name = "rock\u2028ets"', "raids[0].name"),
+    # two names that differ only by a trailing space printed alike
+    ('name = "rockets"', 'name = "rockets "', "raids[0].name: 'rockets ' begins or ends with "
+                                             "white space"),
+    # a raid named "2" was what raids.2.count addressed, not raid 2
+    ('name = "rockets"', 'name = "2"', "raids[0].name: '2' is a whole number"),
 ])
 def test_a_name_with_control_characters_or_blank_is_refused(old, new, where, tmp_path, capsys):
     """A carriage return in a name split a sweep CSV row; a newline reached the terminal."""
@@ -303,7 +312,15 @@ def test_a_name_with_control_characters_or_blank_is_refused(old, new, where, tmp
     path.write_text(edited(old, new))
     assert main(["validate", str(path)]) == 2
     out, err = capsys.readouterr()
-    assert out == "" and err.count("\n") == 1 and f"{path}: {where}" in err
+    assert out == "" and err.count("\n") == 1 and f"{path}: {where}" in err, err
+
+
+def test_a_byte_order_mark_is_not_an_error(tmp_path, capsys):
+    """Some Windows editors start a UTF-8 file with a byte-order mark: it was 'malformed TOML:
+    Invalid statement (at line 1, column 1)', with nothing to see in the file."""
+    path = tmp_path / "scenario.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + VALID.encode())
+    assert main(["validate", str(path)]) == 0, capsys.readouterr().err
 
 
 def test_an_abbreviated_option_is_refused(tmp_path, capsys):

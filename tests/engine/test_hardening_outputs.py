@@ -363,3 +363,16 @@ def test_plots_of_a_scenario_without_fire_units_warn_nothing(tmp_path, capsys):
     assert rc == 0, err
     assert "Warning" not in err, err
     assert len(list((tmp_path / "plots").iterdir())) == 4
+
+
+def test_an_output_name_near_the_file_system_limit_is_written(tmp_path, capsys):
+    """A 250-character name is allowed by the file system (255 bytes), but the temporary file
+    beside it ('.<name>.<random>') was longer: the up-front probe refused it ('File name too
+    long'), and the atomic write would have failed after the work."""
+    path = write(tmp_path, BASE)
+    out = tmp_path / ("a" * 245 + ".json")
+    rc, _, err = run_cli(["run", str(path), "--reps", "1", "--threads", "1", "--quiet",
+                          "--json", str(out)], capsys)
+    assert rc == 0, err
+    assert json.loads(out.read_text())["kind"] == "run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, out.name])
