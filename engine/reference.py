@@ -483,6 +483,7 @@ def trace_replication(scn, seed: int, rep: int) -> list[str]:
         lines.append(f"{t:10.2f} s  {text}")
     counts = {name: int((out.fate == k).sum()) for k, name in enumerate(FATE_NAMES) if k}
     lines.append("# fates: " + ", ".join(f"{n} {c}" for n, c in counts.items()))
-    lines.append("# shots: " + ", ".join(f"{labels.units[u]} {int(out.shots[u])}"
-                                         for u in range(len(labels.units)) if out.shots[u]))
+    lines.append("# shots: " + (", ".join(f"{labels.units[u]} {int(out.shots[u])}"
+                                          for u in range(len(labels.units)) if out.shots[u])
+                                or "none"))
     return lines

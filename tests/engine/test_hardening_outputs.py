@@ -363,6 +363,8 @@ def test_plots_of_a_scenario_without_fire_units_warn_nothing(tmp_path, capsys):
     assert rc == 0, err
     assert "Warning" not in err, err
     assert len(list((tmp_path / "plots").iterdir())) == 4
+    rc, out, err = run_cli(["trace", str(path)], capsys)
+    assert rc == 0 and out.splitlines()[-1] == "# shots: none", out     # not "# shots: "
 
 
 def test_an_output_name_near_the_file_system_limit_is_written(tmp_path, capsys):
