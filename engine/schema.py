@@ -346,6 +346,9 @@ def check_printable_name(name: str, where: "Where") -> None:
         raise where.error(f"{short_value(name)} contains the invisible character "
                           f"U+{ord(bad):04X} ({unicodedata.name(bad, 'unnamed')}); allowed: "
                           f"printable characters only in a name")
+    if not name.strip():
+        raise where.error(f"{short_value(name)} is blank; allowed: a name with a visible "
+                          f"character")
     if name != name.strip():
         raise where.error(f"{short_value(name)} begins or ends with white space; allowed: a "
                           f"name without spaces at either end")

@@ -154,9 +154,13 @@ def raid_strategy(draw, name, ttype, asset_names):
         raid["jitter_s"] = draw(st.floats(0.0, 5.0, **finite))
     else:
         raid["rate_per_min"] = draw(st.floats(2.0, 30.0, **finite))
-    if t.is_cruise and draw(st.booleans()):
+    # The route launch -> waypoint -> aim must be within the threat's range: at most
+    # |launch - aim| + 2 x ingress, and |launch - aim| <= launch range + 3 km (the aim points
+    # lie within 3 km of the base's reference point).
+    ingress_max_m = min(10000.0, 0.5 * (t.max_range_km - raid["launch"]["range_km"] - 3.0) * 1e3)
+    if t.is_cruise and ingress_max_m >= 50.0 and draw(st.booleans()):
         raid["ingress_bearing_deg"] = draw(st.floats(0.0, 359.0, **finite))
-        raid["ingress_distance_m"] = draw(st.floats(50.0, 10000.0, **finite))
+        raid["ingress_distance_m"] = draw(st.floats(50.0, ingress_max_m, **finite))
     if draw(st.integers(0, 3)) == 3:
         raid["reliability"] = 1.0            # otherwise the catalog's (0.7 .. 0.95)
     return raid, bearing

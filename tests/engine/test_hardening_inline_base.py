@@ -93,7 +93,7 @@ def _inline(**changes):
      ["scenario.base.assets[0].name", "'random_asset' cannot name an asset"]),
     ({"assets": [{"name": " ", "kind": "hq", "value": 1.0,
                   "polygon_m": [[0.0, 0.0], [50.0, 0.0], [50.0, 50.0]]}]},
-     ["scenario.base.assets[0].name", "cannot name an asset"]),
+     ["scenario.base.assets[0].name", "' ' is blank"]),
 ])
 def test_inline_base_mistakes_are_one_clear_error(changes, fragments):
     from salvosim.engine.schema import InputError
