@@ -326,6 +326,8 @@ def cmd_run(args) -> int:
                        f"[[variants]]; `run` simulates the scenario as written — use "
                        f"`salvosim compare {args.file}` to run the variants"), file=sys.stderr)
     reps = args.reps or scn.header.replications
+    if args.keep_outcomes or args.plots:
+        _check_kept_memory(scn, reps, "--keep-outcomes" if args.keep_outcomes else "--plots")
     seed = scn.header.seed if args.seed is None else args.seed
     warn(scn)
     progress = _bar(args)
@@ -357,6 +359,26 @@ def cmd_run(args) -> int:
             outputs.failed.append(f"--plots {args.plots!r}: {exc.strerror or exc}")
     outputs.finish()
     return 0
+
+
+def _check_kept_memory(scn, reps: int, option: str,
+                       tail: str = " (without it, memory does not grow with the replications)"
+                       ) -> None:
+    """--keep-outcomes, --plots and a report's plots keep every replication's outcomes in
+    memory: refused before the work when that would take more than half of this machine's
+    memory (it ran until the memory ran out)."""
+    from salvosim.engine import montecarlo
+    total = montecarlo.physical_memory_bytes()
+    if total is None:
+        return
+    need = montecarlo.kept_outcome_bytes(scn.n_threats, len(scn.units), len(scn.base.assets),
+                                         reps)
+    if need > total // 2:
+        most = max(1, reps * (total // 2) // max(need, 1))
+        raise UsageError(f"{option} keeps every replication's outcomes: {reps:,} replications "
+                         f"of {scn.n_threats:,} threats need about {need / 2**30:,.1f} GiB, more "
+                         f"than half of this machine's {total / 2**30:,.1f} GiB; allowed: at "
+                         f"most about {most:,} replications{tail}")
 
 
 def _check_plot_dir(path: str, inputs: list[str], outputs=()) -> None:
@@ -534,6 +556,8 @@ def cmd_report(args) -> int:
     check_outputs([("-o", args.output)], [args.file])
     scn = load(args.file)
     check_outputs([("-o", args.output)], _inputs(scn))
+    _check_kept_memory(scn, args.reps or scn.header.replications,
+                       "report (the plots of its first mix)", tail=" (--reps)")
     say = sayer(say_stream(args.output))
     warn(scn)
     note_compiling(args.engine)

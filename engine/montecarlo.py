@@ -56,6 +56,25 @@ def empty_block(sc: CompiledScenario, rep0: int, n: int) -> Block:
                  shots_by_class=np.zeros((n, U, N_CLASSES + 1), np.int64))
 
 
+KEPT_PEAK_FACTOR = 2.5    # kept blocks + their concatenation + the compressed file in memory
+
+
+def kept_outcome_bytes(n_threats: int, n_units: int, n_assets: int, reps: int) -> int:
+    """Peak memory of keeping every replication's outcomes (--keep-outcomes, --plots): a
+    Block row per replication (empty_block's dtypes), times KEPT_PEAK_FACTOR."""
+    per_rep = (n_threats * (1 + 8 + 8 + 8 + 8 + 8 + 1) + n_units * 8 * (4 + N_CLASSES + 1)
+               + n_assets * 8)
+    return int(per_rep * reps * KEPT_PEAK_FACTOR)
+
+
+def physical_memory_bytes() -> int | None:
+    """This machine's physical memory, or None where the OS does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
 def available_threads() -> int:
     return os.cpu_count() or 1
 

@@ -378,3 +378,41 @@ def test_an_output_name_near_the_file_system_limit_is_written(tmp_path, capsys):
     assert rc == 0, err
     assert json.loads(out.read_text())["kind"] == "run"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, out.name])
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["run", "{s}", "--reps", "5000", "--keep-outcomes", "{o}.npz"], "--keep-outcomes keeps"),
+    (["run", "{s}", "--reps", "5000", "--plots", "{o}"], "--plots keeps"),
+    (["report", "{s}", "--reps", "5000", "-o", "{o}.html"], "report (the plots of its first mix)"),
+])
+def test_keeping_more_outcomes_than_half_the_memory_is_refused_before_the_work(
+        argv, says, tmp_path, capsys, monkeypatch):
+    """With a machine of 8 MiB (monkeypatched), 5,000 replications' outcomes (about 7 MB for
+    this scenario) are refused up front, naming how many would fit; 50 run."""
+    from salvosim.engine import montecarlo
+    monkeypatch.setattr(montecarlo, "physical_memory_bytes", lambda: 8 * 2**20)
+    path = write(tmp_path, BASE)
+    out = tmp_path / "out"
+    assert montecarlo.kept_outcome_bytes(3, 4, 13, 5000) > 4 * 2**20
+    rc, stdout, err = run_cli([a.format(s=path, o=out) for a in argv], capsys)
+    line = one_error(rc, err, says, "5,000 replications of", "allowed: at most about")
+    most = int(line.split("at most about ")[1].split()[0].replace(",", ""))
+    assert montecarlo.kept_outcome_bytes(3, 4, 13, most) <= 4 * 2**20 + 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name] and "replications" not in stdout
+    argv[argv.index("5000")] = "50"
+    if argv[0] == "run":
+        rc, _, err = run_cli([a.format(s=path, o=out) for a in argv] + ["--threads", "1"], capsys)
+        assert rc == 0, err
+
+
+def test_the_kept_outcome_estimate_is_the_blocks_bytes():
+    """kept_outcome_bytes counts a Block row per replication: equal to empty_block's arrays."""
+    from salvosim.engine import montecarlo
+    from salvosim.engine.compile import compile_scenario
+    from salvosim.engine.variants import load_scenario
+    scn = load_scenario(str(ROOT / "scenarios" / "al_asad_drone_raid.toml"))
+    sc, _ = compile_scenario(scn)
+    block = montecarlo.empty_block(sc, 0, 10)
+    actual = sum(a.nbytes for a in block[1:])
+    assert montecarlo.kept_outcome_bytes(scn.n_threats, len(scn.units), len(scn.base.assets),
+                                         10) == int(actual * montecarlo.KEPT_PEAK_FACTOR)
