@@ -113,7 +113,8 @@ class FireUnitType:
 
     def allowed_classes(self) -> list:
         """engage_classes, or every class with pk > 0 when it is empty."""
-        return list(self.engage_classes) or [c for c in THREAT_CLASSES if c in self.pk]
+        return list(self.engage_classes) or [c for c in THREAT_CLASSES
+                                             if self.pk.get(c, 0.0) > 0.0]
 
     def shots_against(self, threat_class: str) -> int:
         return self.shots_per_engagement_by_class.get(threat_class, self.shots_per_engagement)

@@ -127,8 +127,8 @@ def doctrine_allows(sc, inst, u, j):
         return False
     if sc.un_allowed[u, c]:
         return True
-    return within_reach(inst.aim_e[j] - sc.un_e[u], inst.aim_n[j] - sc.un_n[u],
-                        sc.un_self_defense_m[u])
+    return sc.un_self_defense_m[u] > 0.0 and within_reach(
+        inst.aim_e[j] - sc.un_e[u], inst.aim_n[j] - sc.un_n[u], sc.un_self_defense_m[u])
 
 
 @njit(**JIT)
