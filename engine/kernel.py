@@ -491,6 +491,10 @@ def c2_assign(sc, inst, ws, j, now):
         return True
     ok = push_event(ws.heap_t, ws.heap_key, ws.heap_size,
                     inst.latest_shot[u, j], EV_FREE, u, free_sub(FREE_LAPSE, j))
+    # A new assignment is a decision point (MODEL.md §6) even for a unit that has already
+    # decided at this instant: the once-per-instant guards are reset for it.
+    ws.last_request_t[u] = math.nan
+    ws.last_decision_t[u] = -math.inf
     return request_decision(ws.last_request_t, ws.pending, ws.pending_count, ws.wake_pending,
                             ws.heap_t, ws.heap_key, ws.heap_size, u, now, now) and ok
 

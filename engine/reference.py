@@ -267,6 +267,10 @@ class ReferenceReplication:
             return
         self.say(f"C2: {self.threat_name(j)} assigned to {self.unit_name(u)}", 2)
         self.env.process(self.lapse(u, j, self.inst.latest_shot[u, j]))
+        # A new assignment is a decision point (MODEL.md §6) even for a unit that has already
+        # decided at this instant: its once-per-instant guards are reset.
+        self.last_request_t[u] = math.nan
+        self.last_decision_t[u] = -math.inf
         self.request_decision(u, self.env.now)
 
     def c2_assign_waiting(self) -> None:

@@ -5,7 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from salvosim.engine.constants import CLASS_INDEX, N_CLASSES, WHY_DECOY, WHY_DOCTRINE, WHY_HOLD
+from salvosim.engine.constants import (
+    CLASS_INDEX,
+    LEAKED,
+    N_CLASSES,
+    WHY_DECOY,
+    WHY_DOCTRINE,
+    WHY_HOLD,
+)
 from salvosim.engine.instances import new_instances, prepare_replication
 from salvosim.engine.montecarlo import iter_blocks, run_block_reference
 from salvosim.engine.reference import ReferenceReplication
@@ -144,6 +151,92 @@ def test_central_assignment_picks_the_lowest_cost_per_expected_kill(costs, chose
         # The other unit only ever fires after the chosen one's engagement failed.
         assert all(e[0] == chosen for e in sim.engagement_log) or sim.fate[0] != 1 or \
             sim.kill_unit[0] == 1 - chosen
+
+
+REASSIGNED_AT_ONCE = """
+[scenario]
+name = "central idle 2"
+seed = 5
+replications = 20
+[scenario.base]
+lat_deg = 34.0
+lon_deg = 41.0
+perimeter_m = [[-600.0, -400.0], [600.0, -400.0], [600.0, 400.0], [-600.0, 400.0]]
+
+[[scenario.base.assets]]
+name = "hq"
+kind = "hq"
+value = 10.0
+polygon_m = [[-100.0, -100.0], [100.0, -100.0], [100.0, 100.0], [-100.0, 100.0]]
+
+[[scenario.base.assets]]
+name = "fuel"
+kind = "fuel"
+value = 5.0
+polygon_m = [[300.0, 200.0], [500.0, 200.0], [500.0, 350.0], [300.0, 350.0]]
+
+[c2]
+network = true
+latency_s = 0.0
+assignment = "central"
+priority = "nearest"
+
+[[sensors]]
+name = "kurfs"
+type = "kurfs"
+east_m = 0.0
+north_m = 0.0
+
+[[units]]
+name = "coyote_a"
+type = "coyote_b2"
+east_m = 0.0
+north_m = 0.0
+sensor = "kurfs"
+cost_per_shot_usd = 200000.0
+
+[[units]]
+name = "coyote_b"
+type = "coyote_b2"
+east_m = 0.0
+north_m = 0.0
+sensor = "kurfs"
+magazine = 1
+reserve = 0
+assign_queue = 2
+
+[[raids]]
+name = "cm"
+type = "quds1"
+count = 1
+launch = { bearing_deg = 45.0, range_km = 14.0 }
+aim = "hq"
+reliability = 1.0
+
+[[raids]]
+name = "drones"
+type = "owa_small"
+count = 2
+launch = { bearing_deg = 225.0, range_km = 9.5 }
+interval_s = 0.0
+aim = "hq"
+reliability = 1.0
+"""
+
+
+def test_a_threat_reassigned_to_a_unit_that_already_decided_this_instant_is_engaged():
+    """coyote_a fires at a drone at 7 s (one channel left); coyote_b then fires its last round
+    and the C2 moves the cruise missile to coyote_a at the same instant. coyote_a had already
+    decided then, and "one decision per unit per instant" dropped the new assignment: the
+    missile leaked in every attack ("channels busy") with a channel free. A new assignment is
+    a decision point (MODEL.md §6): it is engaged (with a reaction_s moving the reassignment
+    to another instant it always was)."""
+    import tomllib
+    data = tomllib.loads(REASSIGNED_AT_ONCE)
+    sc, labels, block = run_both(data, reps=20, seed=5)
+    missile = labels.threat_names.index("cm#1")
+    assert (block.threat_engagements[:, missile] > 0).mean() > 0.8
+    assert (block.fate == LEAKED).sum(axis=1).mean() < 0.5
 
 
 def test_autonomous_assignment_lets_both_units_engage_in_turn():
