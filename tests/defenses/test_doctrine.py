@@ -5,14 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from salvosim.engine.constants import (
-    CLASS_INDEX,
-    LEAKED,
-    N_CLASSES,
-    WHY_DECOY,
-    WHY_DOCTRINE,
-    WHY_HOLD,
-)
+from salvosim.engine.constants import CLASS_INDEX, LEAKED, N_CLASSES, WHY_DECOY, WHY_DOCTRINE, WHY_HOLD
 from salvosim.engine.instances import new_instances, prepare_replication
 from salvosim.engine.montecarlo import iter_blocks, run_block_reference
 from salvosim.engine.reference import ReferenceReplication
