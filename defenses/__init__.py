@@ -97,9 +97,10 @@ class FireUnitType:
                                     kind="float", lo=0.0)
     engage_classes: list = spec(
         "fire doctrine: the threat classes the unit is allowed to engage (weapon control); "
-        "empty: every class with pk > 0", default=[], kind="str_list", choices=THREAT_CLASSES)
+        "empty: every class in pk (a pk of 0 included)", default=[], kind="str_list",
+        choices=THREAT_CLASSES)
     self_defense_m: float = spec(
-        "fire doctrine: a threat of a class with pk > 0 but outside engage_classes is still "
+        "fire doctrine: a threat of a class in pk but outside engage_classes is still "
         "engaged when its aim point is within this ground distance of the unit, m (0: never)",
         default=0.0, kind="float", lo=0.0, hi=100_000.0)
     hold_for: dict = spec(
@@ -112,9 +113,10 @@ class FireUnitType:
     assumed: list = spec("keys whose values are modelling assumptions", default=[], kind="str_list")
 
     def allowed_classes(self) -> list:
-        """engage_classes, or every class with pk > 0 when it is empty."""
-        return list(self.engage_classes) or [c for c in THREAT_CLASSES
-                                             if self.pk.get(c, 0.0) > 0.0]
+        """engage_classes, or every class in pk when it is empty (a pk of 0 included: the
+        unit does not know its Pk; leave a class out of pk, or use engage_classes, to keep a
+        unit off it)."""
+        return list(self.engage_classes) or [c for c in THREAT_CLASSES if c in self.pk]
 
     def shots_against(self, threat_class: str) -> int:
         return self.shots_per_engagement_by_class.get(threat_class, self.shots_per_engagement)

@@ -222,7 +222,7 @@ def compile_scenario(scn: Scenario) -> tuple[CompiledScenario, Labels]:
     shots = np.ones((n_units, N_CLASSES), dtype=np.int64)
     for i, u in enumerate(scn.units):
         for c, p in u.spec.pk.items():
-            engages[i, CLASS_INDEX[c]] = p > 0.0      # a pk of 0 cannot kill: never engaged
+            engages[i, CLASS_INDEX[c]] = True
             pk[i, CLASS_INDEX[c]] = p
         for c in CLASS_INDEX:
             shots[i, CLASS_INDEX[c]] = u.spec.shots_against(c)

@@ -47,19 +47,14 @@ def test_a_unit_fires_outside_its_classes_only_in_self_defence(self_defense_m, u
         assert (block.why == WHY_DOCTRINE).all()
 
 
-def test_a_class_with_pk_0_is_never_engaged():
-    """pk = { drone = 0.0 }: every interceptor went at threats it could not kill (the default
-    engage_classes is the classes with pk > 0, and a pk of 0 cannot kill). A unit standing on
-    the aim point with self_defense_m = 0 ("never") also fired in self-defence: distance 0 is
-    within 0 m."""
-    rockets = drone_raid(count=2, name="rockets", type="rocket_107mm", range_km=7.0,
-                         bearing_deg=0.0, interval_s=5.0)
-    for k in ("altitude_m", "speed_mps", "dive_distance_m"):
-        rockets.pop(k)
-    unit = missile_unit(pk={"drone": 0.0, "rocket": 0.5})     # on the aim point (0, 0)
-    _, _, block = run_both(oracle_scenario(units=[unit], raids=[drone_raid(count=3), rockets]))
+def test_self_defence_of_0_m_is_never_even_on_the_aim_point():
+    """self_defense_m = 0 means never: a unit standing exactly on the drones' aim point, whose
+    classes exclude drones, fired in 'self-defence' (distance 0 is within 0 m)."""
+    unit = missile_unit(pk={"drone": 0.5, "cruise_missile": 0.5},       # on the aim point
+                        engage_classes=["cruise_missile"], self_defense_m=0.0)
+    _, _, block = run_both(oracle_scenario(units=[unit], raids=[drone_raid(count=3)]))
     assert (block.shots_by_class[:, 0, DRONE] == 0).all()
-    assert (block.shots_by_class[:, 0, CLASS_INDEX["rocket"]] > 0).any()
+    assert (block.why == WHY_DOCTRINE).all()
 
 
 def test_engage_classes_must_be_classes_the_unit_has_a_pk_for():
