@@ -305,7 +305,8 @@ def held_back_by_fire_rules(sc, inst, u, j, out_of_ammo_t, hold_t, reload_start,
             or inst.known_t[u, j] >= inst.t_end[j]):
         return False
     a, b = engagement_window(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg, inst.n_pts,
-                             j, inst.t_end[j], sc.un_e[u], sc.un_n[u], sc.un_rmin_m[u],
+                             j, inst.t_end[j], inst.known_t[u, j] + sc.un_reaction_s[u],
+                             sc.un_e[u], sc.un_n[u], sc.un_rmin_m[u],
                              sc.un_rmax_m[u], sc.un_zmin_m[u], sc.un_zmax_m[u],
                              sc.un_facing_deg[u], sc.un_width_deg[u], inst.buf)
     if math.isnan(a):

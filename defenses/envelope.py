@@ -140,14 +140,23 @@ def in_envelope(d_east, d_north, z_m, rmin_m, rmax_m, zmin_m, zmax_m, facing_deg
 
 
 @njit(**JIT)
-def engagement_window(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_end_s,
+def engagement_window(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_end_s, t_usable_s,
                       unit_e, unit_n, rmin_m, rmax_m, zmin_m, zmax_m, facing_deg, width_deg,
                       buf):
-    """First interval [a, b] of times <= t_end with threat j inside the envelope.
+    """The first interval [a, b] of times <= t_end with threat j inside the envelope that ends
+    after t_usable (b > t_usable: the unit knows the threat and has reacted before its end),
+    or, if none does, the first interval (no shot can use it either).
 
-    Returns (nan, nan) if the threat never enters it. buf is float scratch (>= 16)."""
+    MODEL.md §5 takes the first interval: a route that clipped the envelope before the
+    threat was tracked then hid every later pass (README, "Modelling choices"). An interval
+    that ends by t_usable cannot hold an intercept or a dwell (both come after the shot, at or
+    after t_usable), so no usable interval is ever passed over. t_usable = -inf gives the
+    first interval. Returns (nan, nan) if the threat never enters the envelope. buf is float
+    scratch (>= 16)."""
     a = math.nan
     b = math.nan
+    first_a = math.nan
+    first_b = math.nan
     edges = sector_edges(facing_deg, width_deg)
     for k in range(n_pts[j] - 1):
         tk, dur, t_stop, s_stop = flown_piece(pt_t, j, k, t_end_s)
@@ -160,8 +169,12 @@ def engagement_window(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_end_s,
         z1, h = pt_z[j, k + 1], seg[j, k, SEG_BULGE_M]
         d0e, d0n = e0 - unit_e, n0 - unit_n
         if ground_clear_of_m(d0e, d0n, de, dn, s_stop, rmax_m):
-            if not math.isnan(a):
-                return a, b         # the piece is outside: the window closed before it
+            if not math.isnan(a):   # the piece is outside: an interval closed before it
+                if b > t_usable_s:
+                    return a, b
+                if math.isnan(first_a):
+                    first_a, first_b = a, b
+                a = b = math.nan
             continue
         buf[0] = 0.0
         buf[1] = s_stop
@@ -186,6 +199,12 @@ def engagement_window(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_end_s,
                 if math.isnan(a):
                     a = t_lo
                 b = t_hi
-            elif not math.isnan(a):
-                return a, b
-    return a, b
+            elif not math.isnan(a):         # an interval closed
+                if b > t_usable_s:
+                    return a, b
+                if math.isnan(first_a):
+                    first_a, first_b = a, b
+                a = b = math.nan
+    if not math.isnan(a) and (b > t_usable_s or math.isnan(first_a)):
+        return a, b
+    return first_a, first_b

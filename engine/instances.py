@@ -272,7 +272,8 @@ def sense_and_window_one(sc, j, inst):
                 or inst.recognised[j] or not doctrine_allows(sc, inst, u, j)):
             continue    # never engageable: its window is not needed
         a, b = engagement_window(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg,
-                                 inst.n_pts, j, t_end, sc.un_e[u], sc.un_n[u], sc.un_rmin_m[u],
+                                 inst.n_pts, j, t_end, inst.known_t[u, j] + sc.un_reaction_s[u],
+                                 sc.un_e[u], sc.un_n[u], sc.un_rmin_m[u],
                                  sc.un_rmax_m[u], sc.un_zmin_m[u], sc.un_zmax_m[u],
                                  sc.un_facing_deg[u], sc.un_width_deg[u], inst.buf)
         inst.win_a[u, j] = a

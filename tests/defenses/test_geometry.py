@@ -123,7 +123,7 @@ def test_ingress_waypoint_makes_the_threat_arrive_from_the_ingress_bearing():
 def test_window_of_a_rocket_against_a_gun_is_bounded_by_max_then_min_range():
     tr = ballistic()
     buf = np.zeros(32)
-    a, b = engagement_window(*tr, 0, 1e9, 0.0, 0.0, 200.0, 2000.0, 0.0, 1500.0, 0.0, 360.0, buf)
+    a, b = engagement_window(*tr, 0, 1e9, -math.inf, 0.0, 0.0, 200.0, 2000.0, 0.0, 1500.0, 0.0, 360.0, buf)
     assert a == pytest.approx(6000.0 / 300.0)      # ground range 2 km
     assert b == pytest.approx(7800.0 / 300.0)      # ground range 200 m
 
@@ -133,16 +133,16 @@ def test_window_start_waits_for_the_altitude_floor_and_ends_at_failure():
     buf = np.zeros(32)
     # z = 4 H s (1 - s) = 1000 m on the way up at s = (1 - sqrt(1 - 1000/1600)) / 2
     s_up = (1 - math.sqrt(1 - 1000.0 / 1600.0)) / 2
-    a, b = engagement_window(*tr, 0, 10.0, 0.0, 0.0, 0.0, 1e6, 1000.0, 1e6, 0.0, 360.0, buf)
+    a, b = engagement_window(*tr, 0, 10.0, -math.inf, 0.0, 0.0, 0.0, 1e6, 1000.0, 1e6, 0.0, 360.0, buf)
     assert a == pytest.approx(s_up * 8000.0 / 300.0) and b == pytest.approx(10.0)
 
 
 def test_window_is_empty_outside_the_sector():
     tr = ballistic()                                 # comes from the west
     buf = np.zeros(32)
-    a, _ = engagement_window(*tr, 0, 1e9, 0.0, 0.0, 200.0, 2000.0, 0.0, 1500.0, 90.0, 120.0, buf)
+    a, _ = engagement_window(*tr, 0, 1e9, -math.inf, 0.0, 0.0, 200.0, 2000.0, 0.0, 1500.0, 90.0, 120.0, buf)
     assert math.isnan(a)
-    a, _ = engagement_window(*tr, 0, 1e9, 0.0, 0.0, 200.0, 2000.0, 0.0, 1500.0, 270.0, 120.0, buf)
+    a, _ = engagement_window(*tr, 0, 1e9, -math.inf, 0.0, 0.0, 200.0, 2000.0, 0.0, 1500.0, 270.0, 120.0, buf)
     assert a == pytest.approx(20.0)
 
 
@@ -182,7 +182,7 @@ def test_intercept_of_a_head_on_drone_matches_the_closed_form():
 def test_earliest_shot_arrives_at_the_window_start():
     tr = cruise(launch=(-20000.0, 0.0), alt=100.0)
     buf = np.zeros(32)
-    a, b = engagement_window(*tr, 0, 1e9, 0.0, 0.0, 500.0, 5000.0, 0.0, 4000.0, 0.0, 360.0, buf)
+    a, b = engagement_window(*tr, 0, 1e9, -math.inf, 0.0, 0.0, 500.0, 5000.0, 0.0, 4000.0, 0.0, 360.0, buf)
     t_s = earliest_shot_time_s(*tr, 0, 0.0, a, b, 0.0, 0.0, False, 0.5, 150.0, 0.0, 1.0)
     t_i = intercept_time_s(*tr, 0, t_s, 0.0, 0.0, 0.5, 150.0)
     assert t_i == pytest.approx(a, abs=2e-3)
@@ -228,7 +228,7 @@ def test_early_and_late_shortcuts_agree_with_solving_the_intercept(kind, bearing
     tr = cruise(launch=launch) if kind == "cruise" else ballistic(launch=launch, speed=800.0,
                                                                   apogee=dist_km * 200)
     buf = np.zeros(32)
-    a, b = engagement_window(*tr, 0, 1e9, unit_e, unit_n, 200.0, rmax, 0.0, 20000.0, 0.0, 360.0,
+    a, b = engagement_window(*tr, 0, 1e9, -math.inf, unit_e, unit_n, 200.0, rmax, 0.0, 20000.0, 0.0, 360.0,
                              buf)
     if math.isnan(a):
         return
@@ -246,3 +246,76 @@ def test_early_and_late_shortcuts_agree_with_solving_the_intercept(kind, bearing
             assert full == max(t_star, t_from + 1e-3)
     if always_too_late(tr[0], tr[1], tr[3], tr[5], 0, t_from, b, unit_e, unit_n, delay, speed):
         assert full == math.inf
+
+
+CLIPPED_FIRST = """
+[scenario]
+name = "first window only"
+seed = 5
+replications = 20
+[scenario.base]
+lat_deg = 34.0
+lon_deg = 41.0
+perimeter_m = [[-600.0, -400.0], [600.0, -400.0], [600.0, 400.0], [-600.0, 400.0]]
+
+[[scenario.base.assets]]
+name = "hq"
+kind = "hq"
+value = 10.0
+polygon_m = [[-100.0, -100.0], [100.0, -100.0], [100.0, 100.0], [-100.0, 100.0]]
+
+[[scenario.base.assets]]
+name = "fuel"
+kind = "fuel"
+value = 5.0
+polygon_m = [[300.0, 200.0], [500.0, 200.0], [500.0, 350.0], [300.0, 350.0]]
+
+[c2]
+network = true
+latency_s = 0.0
+
+[[sensors]]
+name = "kurfs"
+type = "kurfs"
+range_m = 10500.0
+east_m = 0.0
+north_m = 0.0
+
+[[units]]
+name = "coyote"
+type = "coyote_b2"
+east_m = 0.0
+north_m = 0.0
+sensor = "kurfs"
+
+[[raids]]
+name = "routed drone"
+type = "owa_small"
+count = 1
+launch = { east_m = -7452.0, north_m = 19899.0 }
+aim = "hq"
+ingress_bearing_deg = 90.0
+ingress_distance_m = 15000.0
+reliability = 1.0
+"""
+
+
+def test_a_drone_that_clipped_the_envelope_before_it_was_tracked_is_engaged_on_its_way_in():
+    """The route grazes the Coyote's 10 km range (closest pass about 9.95 km) before anything
+    tracks the drone, then comes back in from a waypoint 15 km east; tracked 8.8 km out, it was
+    inside the envelope for its last 220 s, yet "the first interval" was the graze, over
+    before the track: it leaked in every attack, in both engines. The window is now the first
+    interval the unit can still use (engagement_window's t_usable)."""
+    import tomllib
+
+    from salvosim.engine.compile import compile_scenario
+    from salvosim.engine.constants import LEAKED
+    from salvosim.engine.montecarlo import iter_blocks, run_block_reference
+    from salvosim.engine.variants import scenario_from_data
+    sc, _ = compile_scenario(scenario_from_data(tomllib.loads(CLIPPED_FIRST), "clipped.toml"))
+    fast = next(iter_blocks(sc, 20, 5, engine="numba", threads=1))
+    ref = run_block_reference(sc, 5, 0, 20)
+    np.testing.assert_array_equal(fast.fate, ref.fate)
+    assert (fast.shots[:, 0] > 0).all()
+    assert (fast.fate == LEAKED).mean() < 0.5
+
