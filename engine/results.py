@@ -65,7 +65,9 @@ def wilson_ci95(k: int, n: int) -> tuple[float, float]:
     denom = 1.0 + Z95 ** 2 / n
     centre = (p + Z95 ** 2 / (2 * n)) / denom
     half = Z95 * math.sqrt(p * (1 - p) / n + Z95 ** 2 / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # The bounds hold p (exactly 1 or 0 at k = n or 0); rounding left the upper one at
+    # 0.9999999999999999 for p = 1, an interval without its own estimate.
+    return min(max(0.0, centre - half), p), max(min(1.0, centre + half), p)
 
 
 def block_metrics(sc, block) -> dict[str, np.ndarray]:

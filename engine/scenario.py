@@ -84,8 +84,9 @@ class ScenarioHeader:
                              kind="int", lo=1)
     defended_area_m: list = spec("polygon [[east_m, north_m], ...] of the defended area "
                                  "(default: the base perimeter)", default=[], kind="polygon")
-    raid_scale: float = spec("multiplies every raid's count (rounded, at least 1): one key that "
-                             "grows the whole attack, e.g. --vary scenario.raid_scale=0.5:4:0.5",
+    raid_scale: float = spec("multiplies every raid's count (rounded half up, at least 1): one "
+                             "key that grows the whole attack, e.g. --vary "
+                             "scenario.raid_scale=0.5:4:0.5",
                              default=1.0, kind="float", lo=0.01, hi=100.0)
 
 
@@ -316,7 +317,9 @@ def scenario_from_dict(data: dict, file: str) -> Scenario:
                 f"type); give each raid its own name: results and --vary raids.<name>.<key> "
                 f"tell raids apart by name")
     if header.raid_scale != 1.0:
-        raids = tuple(dataclasses.replace(r, count=max(1, round(r.count * header.raid_scale)))
+        # rounded half up (2.5 -> 3, 1.5 -> 2), not Python's half to even
+        raids = tuple(dataclasses.replace(r, count=max(1, math.floor(r.count * header.raid_scale
+                                                                     + 0.5)))
                       for r in raids)
         for i, r in enumerate(raids):
             _check_schedule(r.timing, r.count, where.at("raids").at(i))

@@ -19,7 +19,7 @@ def two_raids(scale=None):
 
 def test_raid_scale_multiplies_every_raids_count_rounded_and_at_least_one():
     assert [r.count for r in two_raids(2.0).raids] == [6, 10]
-    assert [r.count for r in two_raids(0.5).raids] == [2, 2]      # 1.5 -> 2, 2.5 -> 2
+    assert [r.count for r in two_raids(0.5).raids] == [2, 3]      # 1.5 -> 2, 2.5 -> 3 (half up)
     assert [r.count for r in two_raids(0.01).raids] == [1, 1]
 
 

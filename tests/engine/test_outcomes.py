@@ -129,6 +129,24 @@ def test_a_mean_is_never_below_zero_and_a_zero_count_gets_a_one_sided_bound():
     assert lo < mean < hi
 
 
+def test_a_wilson_interval_holds_its_own_estimate_and_matches_the_closed_form():
+    """P(>= 1 leaker) = 1 in 10 attacks had the interval [0.722, 0.9999999999999999]: rounding
+    put the estimate outside. The bounds are the roots of the Wilson score equation
+    (p - x)^2 = z^2 x (1 - x) / n, solved here with the quadratic formula (written out apart
+    from the code's centre +- half form)."""
+    from salvosim.engine.results import Z95, wilson_ci95
+    for n in (1, 2, 7, 10, 64, 1000, 10 ** 6):
+        for k in sorted({0, 1, n // 3, n // 2, n - 1, n}):
+            lo, hi = wilson_ci95(k, n)
+            p = k / n
+            assert 0.0 <= lo <= p <= hi <= 1.0, (k, n, lo, hi)
+            a, b, c = 1.0 + Z95 ** 2 / n, -(2.0 * p + Z95 ** 2 / n), p * p
+            root = math.sqrt(b * b - 4.0 * a * c)
+            assert lo == pytest.approx((-b - root) / (2.0 * a), abs=1e-9)
+            assert hi == pytest.approx((-b + root) / (2.0 * a), abs=1e-9)
+        assert wilson_ci95(n, n)[1] == 1.0 and wilson_ci95(0, n)[0] == 0.0
+
+
 # ---------------------------------------------------------------------------- why not engaged
 def one_reason(units, raids=None, sensors=None, area=None, reps=4):
     data = oracle_scenario(units=units, raids=raids or [drone_raid(count=1)],
