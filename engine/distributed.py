@@ -149,7 +149,8 @@ def dask_client(address: str, cache_dir: str | None = None,
 # Worker side
 def scenario_source(scn) -> tuple[str, str]:
     """(TOML text, file name) of a scenario: what a worker gets to rebuild it."""
-    return Path(scn.file).read_text(encoding="utf-8"), scn.file
+    # utf-8-sig, as schema.read_toml: a byte-order mark is not TOML
+    return Path(scn.file).read_text(encoding="utf-8-sig"), scn.file
 
 
 _WORKER_SCENARIOS: dict = {}

@@ -71,11 +71,19 @@ def _open_through(path, mode: int, binary: bool):
     return os.fdopen(fd, "wb" if binary else "w")
 
 
+def _cut_utf8(text: str, max_bytes: int, keep_end: bool = False) -> str:
+    """text cut to at most max_bytes of UTF-8 (its start, or its end), never inside a
+    character."""
+    data = text.encode("utf-8", "surrogateescape")
+    data = data[-max_bytes:] if keep_end else data[:max_bytes]
+    return data.decode("utf-8", "ignore")
+
+
 def _temp_prefix(path: Path) -> str:
-    """The temporary name's prefix beside an output: '.<name>.' with the name cut to 64
-    characters (an output name near the file-system limit of 255 bytes is allowed, but the
-    temporary name is longer: the write failed after the work)."""
-    return f".{path.name[:64]}."
+    """The temporary name's prefix beside an output: '.<name>.' with the name cut to 64 bytes
+    (an output name near the file-system limit of 255 bytes is allowed, but the temporary name
+    is longer: the write failed after the work)."""
+    return f".{_cut_utf8(path.name, 64)}."
 
 
 def is_stdout(path) -> bool:
@@ -212,7 +220,8 @@ class Outputs:
 def _fallback(path: str, data: bytes | str) -> str | None:
     """Write `data` to a new file in the temporary directory; its name, or None."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix="salvosim-", suffix=f"-{Path(path).name[-64:]}")
+        fd, tmp = tempfile.mkstemp(prefix="salvosim-",
+                                   suffix=f"-{_cut_utf8(Path(path).name, 64, keep_end=True)}")
         with os.fdopen(fd, "wb" if isinstance(data, bytes) else "w") as fh:
             fh.write(data)
         return tmp

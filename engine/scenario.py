@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import decimal
 import math
 from pathlib import Path
 from typing import Any
@@ -317,9 +318,7 @@ def scenario_from_dict(data: dict, file: str) -> Scenario:
                 f"type); give each raid its own name: results and --vary raids.<name>.<key> "
                 f"tell raids apart by name")
     if header.raid_scale != 1.0:
-        # rounded half up (2.5 -> 3, 1.5 -> 2), not Python's half to even
-        raids = tuple(dataclasses.replace(r, count=max(1, math.floor(r.count * header.raid_scale
-                                                                     + 0.5)))
+        raids = tuple(dataclasses.replace(r, count=scaled_count(r.count, header.raid_scale))
                       for r in raids)
         for i, r in enumerate(raids):
             _check_schedule(r.timing, r.count, where.at("raids").at(i))
@@ -649,6 +648,13 @@ def _read_raid(table: Any, where: Where, base, notes: list | None = None) -> Rai
                 launch_spread_m=launch_spread, timing=timing, aim_mode=aim_mode,
                 aim_asset=aim_asset, aim_e=aim_e, aim_n=aim_n, aim_spread_m=aim_spread,
                 ingress_bearing_deg=ib, ingress_distance_m=idist or 0.0)
+
+
+def scaled_count(count: int, raid_scale: float) -> int:
+    """count x raid_scale rounded half up (2.5 -> 3, 1.5 -> 2; not Python's half to even), at
+    least 1. In decimal, on the scale as written: in binary 45 x 0.7 is 31.499999999999996."""
+    exact = decimal.Decimal(count) * decimal.Decimal(repr(raid_scale))
+    return max(1, int(exact.quantize(decimal.Decimal(1), rounding=decimal.ROUND_HALF_UP)))
 
 
 def _check_schedule(timing: RaidTiming, count: int, where: Where) -> None:

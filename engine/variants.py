@@ -595,15 +595,23 @@ def check_distinct_targets(specs: list[VarySpec], data: dict, scn: Scenario) -> 
     a unit's type and its name) would let one silently override the other at every point:
     refused, naming both."""
     targets = [_key_target(s.path, data, scn) for s in specs]
+
+    def form(keys):         # a unit's or sensor's position form, or None
+        return next((f for f in POSITION_FORMS if len(keys) == 1 and keys[0] in f), None)
     for i, (sec, reach, keys) in enumerate(targets):
         for k in range(i + 1, len(specs)):
             sec2, reach2, keys2 = targets[k]
-            if sec == sec2 and keys == keys2 and reach & reach2:
+            # two keys of one position form (east_m, north_m) set one coordinate each; two
+            # forms (east_m, range_km) would each place the unit, the last one winning
+            clash = keys == keys2 or (sec in ("units", "sensors") and form(keys) is not None
+                                      and form(keys2) is not None and form(keys) != form(keys2))
+            if sec == sec2 and clash and reach & reach2:
                 which = ", ".join(sorted(map(str, reach & reach2)))
                 what = {"raids": f"of raid {which}", "units": f"of fire unit(s) {which}",
                         "sensors": f"of sensor(s) {which}"}.get(sec, f"in [{sec}]")
+                key_text = ".".join(keys) if keys == keys2 else "the position"
                 raise UsageError(f"--vary {specs[i].path.text} and --vary {specs[k].path.text} "
-                                 f"both set {'.'.join(keys)} {what}; give only one of them")
+                                 f"both set {key_text} {what}; give only one of them")
 
 
 def point_scenarios(scn: Scenario, specs: list[VarySpec], values: tuple,

@@ -11,6 +11,7 @@ from salvosim.engine.compile import compile_scenario
 from salvosim.engine.montecarlo import block_ranges, fold_states, run_compiled, run_range
 from salvosim.engine.results import Accumulator, Results, results_json
 from salvosim.engine.variants import load_scenario
+from tests import REPO_ROOT
 
 MIXES = "scenarios/al_asad_mixes.toml"
 
@@ -296,3 +297,14 @@ def test_odd_dask_addresses_are_one_line(address, says, capsys):
     assert _cli("run", MIXES, "--reps", "2", "--dask", address) == 2
     err = capsys.readouterr().err
     assert err.startswith("salvosim: error: --dask") and says in err and "Traceback" not in err
+
+
+def test_a_file_with_a_byte_order_mark_rebuilds_on_a_worker(tmp_path):
+    """read_toml reads a UTF-8 byte-order mark, and a worker must too: it got the file's text
+    with the mark and tomllib refused it ('Invalid statement at line 1'), so --dask failed on a
+    file that ran locally."""
+    from salvosim.engine.distributed import scenario_source, worker_scenario
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + (REPO_ROOT / MIXES).read_bytes())
+    scn = load_scenario(str(path))
+    assert worker_scenario(*scenario_source(scn)).name == scn.name

@@ -20,6 +20,14 @@ def two_raids(scale=None):
 def test_raid_scale_multiplies_every_raids_count_rounded_and_at_least_one():
     assert [r.count for r in two_raids(2.0).raids] == [6, 10]
     assert [r.count for r in two_raids(0.5).raids] == [2, 3]      # 1.5 -> 2, 2.5 -> 3 (half up)
+    from salvosim.engine.scenario import scaled_count
+    # in decimal on the scale as written: 45 x 0.7 is 31.499999999999996 in binary
+    assert [scaled_count(45, 0.7), scaled_count(25, 0.58), scaled_count(50, 0.29)] == [32, 15, 15]
+    for count in range(1, 60):
+        for hundredths in range(1, 400):
+            exact_x2 = 2 * count * hundredths               # 200 x count x scale, an integer
+            want = max(1, (exact_x2 + 100) // 200)          # half up, in integers
+            assert scaled_count(count, hundredths / 100) == want, (count, hundredths)
     assert [r.count for r in two_raids(0.01).raids] == [1, 1]
 
 

@@ -416,3 +416,15 @@ def test_the_kept_outcome_estimate_is_the_blocks_bytes():
     actual = sum(a.nbytes for a in block[1:])
     assert montecarlo.kept_outcome_bytes(scn.n_threats, len(scn.units), len(scn.base.assets),
                                          10) == int(actual * montecarlo.KEPT_PEAK_FACTOR)
+
+
+def test_an_output_name_of_many_bytes_but_few_characters_is_written(tmp_path, capsys):
+    """61 emoji and '.json' are 249 bytes, a name the file system takes; the temporary name
+    beside it was cut to 64 characters, 256 bytes: 'File name too long'."""
+    path = write(tmp_path, BASE)
+    out = tmp_path / ("\U0001F680" * 61 + ".json")
+    assert len(out.name.encode()) == 249
+    rc, _, err = run_cli(["run", str(path), "--reps", "1", "--threads", "1", "--quiet",
+                          "--json", str(out)], capsys)
+    assert rc == 0, err
+    assert json.loads(out.read_text())["kind"] == "run"

@@ -166,6 +166,9 @@ def test_a_range_includes_stop_and_counts_stay_whole_numbers():
     (["raids.0.count=1,2", "raids.east drones.count=5"], "both set count of raid 0"),
     (["units.cram.pk.drone=0.5,0.6", "units.cram_north.pk.drone=0.4"],
      "both set pk.drone of fire unit(s) cram_north"),
+    # two position forms of one unit: the second placed it anew and dropped the first's value
+    (["units.cram_north.east_m=0,100", "units.cram_north.range_km=2"],
+     "both set the position of fire unit(s) cram_north"),
     (["scenario.replications=1,5"], "cannot be varied point by point"),
 ])
 def test_bad_vary_is_one_clear_line_exit_2_and_no_output(tmp_path, capsys, varies, says):
