@@ -363,6 +363,15 @@ def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t, assigned_ever
         t_first_launch = t_first if same_search else first_useful_shot_for(sc, inst, u, j,
                                                                            t_launch, a, b)
         if t_first_launch == math.inf:
+            # The window is the first interval u could still use after its track; an earlier
+            # pass, over before the track, may have had a shot from launch: then too late.
+            a0, b0 = engagement_window(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg,
+                                       inst.n_pts, j, inst.t_end[j], -math.inf, sc.un_e[u],
+                                       sc.un_n[u], sc.un_rmin_m[u], sc.un_rmax_m[u],
+                                       sc.un_zmin_m[u], sc.un_zmax_m[u], sc.un_facing_deg[u],
+                                       sc.un_width_deg[u], inst.buf)
+            if a0 != a and first_useful_shot_for(sc, inst, u, j, t_launch, a0, b0) < math.inf:
+                return WHY_LATE
             return WHY_NO_SHOT
         if t_first == math.inf:
             return WHY_LATE

@@ -319,3 +319,62 @@ def test_a_drone_that_clipped_the_envelope_before_it_was_tracked_is_engaged_on_i
     assert (fast.shots[:, 0] > 0).all()
     assert (fast.fate == LEAKED).mean() < 0.5
 
+
+TRACKED_AFTER_A_PASS = """
+[scenario]
+name = "late"
+seed = 5
+replications = 5
+[scenario.base]
+lat_deg = 34.0
+lon_deg = 41.0
+perimeter_m = [[-600.0, -400.0], [600.0, -400.0], [600.0, 400.0], [-600.0, 400.0]]
+[[scenario.base.assets]]
+name = "hq"
+kind = "hq"
+value = 10.0
+polygon_m = [[-100.0, -100.0], [100.0, -100.0], [100.0, 100.0], [-100.0, 100.0]]
+[c2]
+network = true
+latency_s = 0.0
+[[sensors]]
+name = "picket"
+type = "kurfs"
+range_m = 3570.0
+east_m = 5988.0
+north_m = 14836.0
+[[units]]
+name = "laser"
+type = "laser_50kw"
+east_m = 0.0
+north_m = 8000.0
+[[raids]]
+name = "routed drone"
+type = "owa_small"
+count = 1
+launch = { east_m = -29940.0, north_m = -17180.0 }
+launch_spread_m = 0.0
+aim = "hq"
+aim_spread_m = 0.0
+ingress_bearing_deg = 21.98
+ingress_distance_m = 16000.0
+"""
+
+
+def test_a_threat_whose_only_shot_was_before_its_track_was_tracked_too_late():
+    """A laser's first pass at a routed drone had a shot from launch, but the drone was tracked
+    only after it; the window is then the later pass (a 20 s graze with no shot), and the
+    reason became 'no feasible shot'. The earlier pass is looked at again for the reason:
+    'tracked too late', in both engines."""
+    import tomllib
+
+    from salvosim.engine.compile import compile_scenario
+    from salvosim.engine.constants import WHY_LATE
+    from salvosim.engine.montecarlo import iter_blocks, run_block_reference
+    from salvosim.engine.variants import scenario_from_data
+    sc, _ = compile_scenario(scenario_from_data(tomllib.loads(TRACKED_AFTER_A_PASS), "late.toml"))
+    fast = next(iter_blocks(sc, 3, 5, engine="numba", threads=1))
+    ref = run_block_reference(sc, 5, 0, 3)
+    np.testing.assert_array_equal(fast.why, ref.why)
+    assert (fast.why[:, 0] == WHY_LATE).all()
+
