@@ -442,6 +442,14 @@ def apply_key(data: dict, kp: KeyPath, value, scn: Scenario, counts: dict) -> No
                                  f"{suggest(kp.selector, names)}; raids: {allowed_list(names)} "
                                  f"(or their numbers 0 .. {len(raids) - 1})")
             raid = raids[names.index(kp.selector)]
+        if (len(kp.keys) == 2 and kp.keys[0] == "launch" and kp.keys[1] in POSITION_KEYS
+                and isinstance(raid.get("launch"), dict)):
+            # one coordinate of the launch point: the other one of its form stays where the
+            # launch point is (scn.raids are in file order)
+            placed = scn.raids[raids.index(raid)]
+            _set_position_key(raid["launch"], kp.keys[1], value, placed.launch_e,
+                              placed.launch_n, scn)
+            return
         _set_nested(raid, kp.keys, value)
         return
     placements = scn.units if kp.section == "units" else scn.sensors
@@ -472,10 +480,15 @@ def _set_coordinate(entry: dict, placement, key: str, value, scn: Scenario) -> N
     """One coordinate of a placed unit or sensor: its position form needs both keys, so the
     other is the placement's present one in that form (where it is now: the layout's, or the
     mix's), and the entry's keys of another form go."""
+    _set_position_key(entry, key, value, placement.east_m, placement.north_m, scn)
+
+
+def _set_position_key(entry: dict, key: str, value, e: float, n: float, scn: Scenario) -> None:
+    """Set one position key in a table whose point is now at (e, n) m: the other key of its
+    form is that point's, and keys of another form go."""
     from salvosim.bases.geo import bearing_of_en_deg, en_to_latlon
     form = next(f for f in POSITION_FORMS if key in f)
     if not all(k in entry for k in form):
-        e, n = placement.east_m, placement.north_m
         if form == ("east_m", "north_m"):
             now = (e, n)
         elif form == ("bearing_deg", "range_km"):
@@ -596,15 +609,18 @@ def check_distinct_targets(specs: list[VarySpec], data: dict, scn: Scenario) -> 
     refused, naming both."""
     targets = [_key_target(s.path, data, scn) for s in specs]
 
-    def form(keys):         # a unit's or sensor's position form, or None
-        return next((f for f in POSITION_FORMS if len(keys) == 1 and keys[0] in f), None)
+    def form(keys):         # (the point's table, position form) of a position key, or None
+        point = () if keys[:-1] == () else keys[:-1] if keys[:-1] == ("launch",) else None
+        f = next((f for f in POSITION_FORMS if keys[-1] in f), None)
+        return None if point is None or f is None else (point, f)
     for i, (sec, reach, keys) in enumerate(targets):
         for k in range(i + 1, len(specs)):
             sec2, reach2, keys2 = targets[k]
             # two keys of one position form (east_m, north_m) set one coordinate each; two
-            # forms (east_m, range_km) would each place the unit, the last one winning
-            clash = keys == keys2 or (sec in ("units", "sensors") and form(keys) is not None
-                                      and form(keys2) is not None and form(keys) != form(keys2))
+            # forms (east_m, range_km) would each place the point, the last one winning
+            f1, f2 = form(keys), form(keys2)
+            clash = keys == keys2 or (f1 is not None and f2 is not None and f1[0] == f2[0]
+                                      and f1[1] != f2[1])
             if sec == sec2 and clash and reach & reach2:
                 which = ", ".join(sorted(map(str, reach & reach2)))
                 what = {"raids": f"of raid {which}", "units": f"of fire unit(s) {which}",

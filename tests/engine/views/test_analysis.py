@@ -212,6 +212,26 @@ def test_one_coordinate_of_a_placed_unit_or_sensor_can_be_swept(section, name, k
             assert p.east_m == pytest.approx(before.east_m, abs=1.0)
 
 
+def test_one_coordinate_of_a_raids_launch_point_can_be_swept():
+    """The mixes' raid is launched at bearing 80, range 250 km: raids.0.launch.east_m failed at
+    every point ("give one position form only"); it now keeps north_m where the launch is, and
+    range_km keeps the bearing."""
+    scn = load_scenario(MIXES)
+    before = scn.raids[0]
+    for text, value in (("raids.0.launch.east_m", 5000.0), ("raids.0.launch.range_km", 20.0)):
+        spec = variants.parse_vary(f"{text}={value}")
+        for v in variants.point_scenarios(scn, [spec], (value,)):
+            r = v.scenario.raids[0]
+            if text.endswith("east_m"):
+                assert (r.launch_e, r.launch_n) == (5000.0, pytest.approx(before.launch_n))
+            else:
+                assert math.hypot(r.launch_e, r.launch_n) == pytest.approx(20000.0)
+                assert math.atan2(r.launch_e, r.launch_n) == pytest.approx(math.radians(80.0))
+    with pytest.raises(UsageError, match="both set the position of raid 0"):
+        variants.point_scenarios(scn, variants.parse_vary_list(
+            ["raids.0.launch.east_m=5000", "raids.0.launch.range_km=20"]), (5000.0, 20.0))
+
+
 def test_vary_without_the_option_is_a_usage_error(capsys):
     rc, _, err = _run(["sweep", MIXES], capsys)
     assert rc == 2 and "--vary" in err
