@@ -119,6 +119,16 @@ def reload_take(magazine_full, magazine, reserve):
 
 # ---------------------------------------------------------------------------- fire doctrine
 @njit(**JIT, inline="always")
+def unit_window(sc, inst, u, j, t_usable_s):
+    """Unit u's engagement window against threat j (envelope.engagement_window with u's
+    envelope): the first interval ending after t_usable_s, else the first (-inf: the first)."""
+    return engagement_window(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg, inst.n_pts,
+                             j, inst.t_end[j], t_usable_s, sc.un_e[u], sc.un_n[u],
+                             sc.un_rmin_m[u], sc.un_rmax_m[u], sc.un_zmin_m[u], sc.un_zmax_m[u],
+                             sc.un_facing_deg[u], sc.un_width_deg[u], inst.buf)
+
+
+@njit(**JIT, inline="always")
 def doctrine_allows(sc, inst, u, j):
     """Fire doctrine (MODEL.md §6 v2): u may engage j if j's class is in its engage_classes, or
     (self-defence) if u can engage the class and j's aim point is within self_defense_m of u."""
@@ -304,11 +314,7 @@ def held_back_by_fire_rules(sc, inst, u, j, out_of_ammo_t, hold_t, reload_start,
     if (not sc.un_engages[u, c] or inst.recognised[j]
             or inst.known_t[u, j] >= inst.t_end[j]):
         return False
-    a, b = engagement_window(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg, inst.n_pts,
-                             j, inst.t_end[j], inst.known_t[u, j] + sc.un_reaction_s[u],
-                             sc.un_e[u], sc.un_n[u], sc.un_rmin_m[u],
-                             sc.un_rmax_m[u], sc.un_zmin_m[u], sc.un_zmax_m[u],
-                             sc.un_facing_deg[u], sc.un_width_deg[u], inst.buf)
+    a, b = unit_window(sc, inst, u, j, inst.known_t[u, j] + sc.un_reaction_s[u])
     if math.isnan(a):
         return False
     t_ready = inst.known_t[u, j] + sc.un_reaction_s[u]
@@ -365,11 +371,7 @@ def unit_not_engaged_reason(sc, inst, u, j, out_of_ammo_t, hold_t, assigned_ever
         if t_first_launch == math.inf:
             # The window is the first interval u could still use after its track; an earlier
             # pass, over before the track, may have had a shot from launch: then too late.
-            a0, b0 = engagement_window(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg,
-                                       inst.n_pts, j, inst.t_end[j], -math.inf, sc.un_e[u],
-                                       sc.un_n[u], sc.un_rmin_m[u], sc.un_rmax_m[u],
-                                       sc.un_zmin_m[u], sc.un_zmax_m[u], sc.un_facing_deg[u],
-                                       sc.un_width_deg[u], inst.buf)
+            a0, b0 = unit_window(sc, inst, u, j, -math.inf)
             if a0 != a and first_useful_shot_for(sc, inst, u, j, t_launch, a0, b0) < math.inf:
                 return WHY_LATE
             return WHY_NO_SHOT

@@ -13,8 +13,7 @@ import numpy as np
 from numba import njit
 
 from salvosim.bases.areas import clear_of_reach, point_in_polygon, within_m_of_polygon
-from salvosim.defenses.doctrine import doctrine_allows
-from salvosim.defenses.envelope import engagement_window
+from salvosim.defenses.doctrine import doctrine_allows, unit_window
 from salvosim.defenses.intercept import latest_useful_shot_s
 from salvosim.defenses.sensors import detection_lower_bound_s, detection_time_s
 from salvosim.engine.constants import (
@@ -271,11 +270,7 @@ def sense_and_window_one(sc, j, inst):
         if (inst.known_t[u, j] >= t_end or (sc.un_defended_only[u] and not inst.in_defended[j])
                 or inst.recognised[j] or not doctrine_allows(sc, inst, u, j)):
             continue    # never engageable: its window is not needed
-        a, b = engagement_window(inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg,
-                                 inst.n_pts, j, t_end, inst.known_t[u, j] + sc.un_reaction_s[u],
-                                 sc.un_e[u], sc.un_n[u], sc.un_rmin_m[u],
-                                 sc.un_rmax_m[u], sc.un_zmin_m[u], sc.un_zmax_m[u],
-                                 sc.un_facing_deg[u], sc.un_width_deg[u], inst.buf)
+        a, b = unit_window(sc, inst, u, j, inst.known_t[u, j] + sc.un_reaction_s[u])
         inst.win_a[u, j] = a
         inst.win_b[u, j] = b
         inst.engageable[u, j] = not math.isnan(a)
