@@ -283,6 +283,13 @@ def _unit_copy_table(unit, name: str) -> dict:
     return table
 
 
+def placements_of(placements, selector: str) -> list:
+    """The units or sensors a key path or a count names: the one of that name, else every one
+    of that catalog type (in layout order)."""
+    return ([p for p in placements if p.name == selector]
+            or [p for p in placements if p.spec.id == selector])
+
+
 def apply_unit_counts(data: dict, scn: Scenario, counts: dict) -> dict:
     """Place `count` identical fire units for each {unit name or unit type: (count, key path)}.
 
@@ -292,9 +299,7 @@ def apply_unit_counts(data: dict, scn: Scenario, counts: dict) -> dict:
     data = copy.deepcopy(data)
     for selector, (count, path) in counts.items():
         check_unit_count(count, Where(scn.file, path))
-        units = [u for u in scn.units if u.name == selector]
-        if not units:
-            units = [u for u in scn.units if u.spec.id == selector]
+        units = placements_of(scn.units, selector)
         if not units:
             names = [u.name for u in scn.units] + sorted({u.spec.id for u in scn.units})
             raise InputError(scn.file, path, f"no fire unit or fire-unit type '{selector}' in "
@@ -456,9 +461,7 @@ def apply_key(data: dict, kp: KeyPath, value, scn: Scenario, counts: dict) -> No
     if kp.section == "units" and kp.keys == ("count",):
         counts[kp.selector] = (value, kp.text)
         return
-    chosen = [p for p in placements if p.name == kp.selector]
-    if not chosen:
-        chosen = [p for p in placements if p.spec.id == kp.selector]
+    chosen = placements_of(placements, kp.selector)
     if not chosen:
         names = [p.name for p in placements] + sorted({p.spec.id for p in placements})
         what, kind = ("fire unit", "fire-unit type") if kp.section == "units" else ("sensor", "sensor type")
@@ -471,16 +474,11 @@ def apply_key(data: dict, kp: KeyPath, value, scn: Scenario, counts: dict) -> No
             entry = {"name": p.name}
             entries.append(entry)
         if kp.keys[0] in POSITION_KEYS and len(kp.keys) == 1:
-            _set_coordinate(entry, p, kp.keys[0], value, scn)
+            # one coordinate: the other of its form stays where the unit is now (the
+            # layout's place, or the mix's)
+            _set_position_key(entry, kp.keys[0], value, p.east_m, p.north_m, scn)
             continue
         _set_nested(entry, kp.keys, value, seed=lambda k, p=p: getattr(p.spec, k, None))
-
-
-def _set_coordinate(entry: dict, placement, key: str, value, scn: Scenario) -> None:
-    """One coordinate of a placed unit or sensor: its position form needs both keys, so the
-    other is the placement's present one in that form (where it is now: the layout's, or the
-    mix's), and the entry's keys of another form go."""
-    _set_position_key(entry, key, value, placement.east_m, placement.north_m, scn)
 
 
 def _set_position_key(entry: dict, key: str, value, e: float, n: float, scn: Scenario) -> None:
@@ -597,10 +595,7 @@ def _key_target(kp: KeyPath, data: dict, scn: Scenario) -> tuple[str, frozenset,
         names = [r.get("name", r.get("type")) for r in raids]
         return "raids", frozenset(i for i, n in enumerate(names) if n == kp.selector), kp.keys
     placements = scn.units if kp.section == "units" else scn.sensors
-    chosen = [p.name for p in placements if p.name == kp.selector]
-    if not chosen:
-        chosen = [p.name for p in placements if p.spec.id == kp.selector]
-    return kp.section, frozenset(chosen), kp.keys
+    return kp.section, frozenset(p.name for p in placements_of(placements, kp.selector)), kp.keys
 
 
 def check_distinct_targets(specs: list[VarySpec], data: dict, scn: Scenario) -> None:
