@@ -46,7 +46,11 @@ class Block(NamedTuple):
 
 
 def empty_block(sc: CompiledScenario, rep0: int, n: int) -> Block:
-    J, U, A = len(sc.th_raid), len(sc.un_e), len(sc.as_value)
+    return empty_block_of(len(sc.th_raid), len(sc.un_e), len(sc.as_value), rep0, n)
+
+
+def empty_block_of(J: int, U: int, A: int, rep0: int, n: int) -> Block:
+    """A zeroed Block of n replications of J threats, U fire units and A assets."""
     return Block(rep0=rep0, fate=np.zeros((n, J), np.int8), fate_t=np.zeros((n, J)),
                  kill_unit=np.zeros((n, J), np.int64), impact_e=np.zeros((n, J)),
                  impact_n=np.zeros((n, J)), shots=np.zeros((n, U), np.int64),
@@ -61,10 +65,9 @@ KEPT_PEAK_FACTOR = 2.5    # kept blocks + their concatenation + the compressed f
 
 def kept_outcome_bytes(n_threats: int, n_units: int, n_assets: int, reps: int) -> int:
     """Peak memory of keeping every replication's outcomes (--keep-outcomes, --plots): a
-    Block row per replication (empty_block's dtypes), times KEPT_PEAK_FACTOR."""
-    per_rep = (n_threats * (1 + 8 + 8 + 8 + 8 + 8 + 1) + n_units * 8 * (4 + N_CLASSES + 1)
-               + n_assets * 8)
-    return int(per_rep * reps * KEPT_PEAK_FACTOR)
+    Block row per replication, times KEPT_PEAK_FACTOR."""
+    row = empty_block_of(n_threats, n_units, n_assets, 0, 1)[1:]
+    return int(sum(a.nbytes for a in row) * reps * KEPT_PEAK_FACTOR)
 
 
 def physical_memory_bytes() -> int | None:
