@@ -64,6 +64,40 @@ def compile_dict(data, file="<test>"):
     return compile_scenario(scenario_from_dict(copy.deepcopy(data), file))
 
 
+SMALL_SITE = """
+[scenario.base]
+lat_deg = 34.0
+lon_deg = 41.0
+perimeter_m = [[-600.0, -400.0], [600.0, -400.0], [600.0, 400.0], [-600.0, 400.0]]
+
+[[scenario.base.assets]]
+name = "hq"
+kind = "hq"
+value = 10.0
+polygon_m = [[-100.0, -100.0], [100.0, -100.0], [100.0, 100.0], [-100.0, 100.0]]
+
+[[scenario.base.assets]]
+name = "fuel"
+kind = "fuel"
+value = 5.0
+polygon_m = [[300.0, 200.0], [500.0, 200.0], [500.0, 350.0], [300.0, 350.0]]
+"""
+
+
+def site_scenario(body: str, name: str = "site") -> dict:
+    """Scenario data: a 1.2 x 0.8 km inline site (assets hq at the centre and fuel) and the
+    TOML tables of `body` ([c2], [[sensors]], [[units]], [[raids]])."""
+    return tomllib.loads(f'[scenario]\nname = "{name}"\n{SMALL_SITE}\n{body}')
+
+
+def both_engines(data, reps, seed):
+    """(compiled scenario, labels, numba block, reference block) of replications 0 .. reps-1."""
+    from salvosim.engine.montecarlo import iter_blocks, run_block_reference
+    sc, labels = compile_dict(data)
+    fast = next(iter_blocks(sc, reps, seed, engine="numba", threads=1))
+    return sc, labels, fast, run_block_reference(sc, seed, 0, reps)
+
+
 def compile_file(path, raid_scale=1):
     """A scenario file compiled, every raid's count multiplied by raid_scale (the scenario only)."""
     data = tomllib.loads(path.read_text())

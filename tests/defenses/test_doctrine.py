@@ -7,18 +7,22 @@ import pytest
 
 from salvosim.engine.constants import CLASS_INDEX, LEAKED, N_CLASSES, WHY_DECOY, WHY_DOCTRINE, WHY_HOLD
 from salvosim.engine.instances import new_instances, prepare_replication
-from salvosim.engine.montecarlo import iter_blocks, run_block_reference
 from salvosim.engine.reference import ReferenceReplication
-from tests.scenario_kit import compile_dict, drone_raid, missile_unit, oracle_scenario
+from tests.scenario_kit import (
+    both_engines,
+    compile_dict,
+    drone_raid,
+    missile_unit,
+    oracle_scenario,
+    site_scenario,
+)
 
 pytestmark = pytest.mark.usefixtures("warm_jit")
 DRONE = CLASS_INDEX["drone"]
 
 
 def run_both(data, reps=6, seed=4):
-    sc, labels = compile_dict(data)
-    fast = next(iter_blocks(sc, reps, seed, engine="numba", threads=1))
-    ref = run_block_reference(sc, seed, 0, reps)
+    sc, labels, fast, ref = both_engines(data, reps, seed)
     for field in ("fate", "shots", "shots_by_class", "why", "threat_engagements"):
         np.testing.assert_array_equal(getattr(fast, field), getattr(ref, field))
     np.testing.assert_allclose(fast.fate_t, ref.fate_t, rtol=0, atol=1e-9)
@@ -142,27 +146,6 @@ def test_central_assignment_picks_the_lowest_cost_per_expected_kill(costs, chose
 
 
 REASSIGNED_AT_ONCE = """
-[scenario]
-name = "central idle 2"
-seed = 5
-replications = 20
-[scenario.base]
-lat_deg = 34.0
-lon_deg = 41.0
-perimeter_m = [[-600.0, -400.0], [600.0, -400.0], [600.0, 400.0], [-600.0, 400.0]]
-
-[[scenario.base.assets]]
-name = "hq"
-kind = "hq"
-value = 10.0
-polygon_m = [[-100.0, -100.0], [100.0, -100.0], [100.0, 100.0], [-100.0, 100.0]]
-
-[[scenario.base.assets]]
-name = "fuel"
-kind = "fuel"
-value = 5.0
-polygon_m = [[300.0, 200.0], [500.0, 200.0], [500.0, 350.0], [300.0, 350.0]]
-
 [c2]
 network = true
 latency_s = 0.0
@@ -219,9 +202,7 @@ def test_a_threat_reassigned_to_a_unit_that_already_decided_this_instant_is_enga
     missile leaked in every attack ("channels busy") with a channel free. A new assignment is
     a decision point (MODEL.md §6): it is engaged (with a reaction_s moving the reassignment
     to another instant it always was)."""
-    import tomllib
-    data = tomllib.loads(REASSIGNED_AT_ONCE)
-    sc, labels, block = run_both(data, reps=20, seed=5)
+    sc, labels, block = run_both(site_scenario(REASSIGNED_AT_ONCE), reps=20, seed=5)
     missile = labels.threat_names.index("cm#1")
     assert (block.threat_engagements[:, missile] > 0).mean() > 0.8
     assert (block.fate == LEAKED).sum(axis=1).mean() < 0.5

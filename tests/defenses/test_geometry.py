@@ -18,6 +18,7 @@ from salvosim.engine.rng import (
     uniform_of,
 )
 from salvosim.threats.trajectory import build_ballistic, build_cruise, new_trajectories, position_at
+from tests.scenario_kit import both_engines, site_scenario
 
 
 def arrays(J=1):
@@ -249,27 +250,6 @@ def test_early_and_late_shortcuts_agree_with_solving_the_intercept(kind, bearing
 
 
 CLIPPED_FIRST = """
-[scenario]
-name = "first window only"
-seed = 5
-replications = 20
-[scenario.base]
-lat_deg = 34.0
-lon_deg = 41.0
-perimeter_m = [[-600.0, -400.0], [600.0, -400.0], [600.0, 400.0], [-600.0, 400.0]]
-
-[[scenario.base.assets]]
-name = "hq"
-kind = "hq"
-value = 10.0
-polygon_m = [[-100.0, -100.0], [100.0, -100.0], [100.0, 100.0], [-100.0, 100.0]]
-
-[[scenario.base.assets]]
-name = "fuel"
-kind = "fuel"
-value = 5.0
-polygon_m = [[300.0, 200.0], [500.0, 200.0], [500.0, 350.0], [300.0, 350.0]]
-
 [c2]
 network = true
 latency_s = 0.0
@@ -306,34 +286,14 @@ def test_a_drone_that_clipped_the_envelope_before_it_was_tracked_is_engaged_on_i
     inside the envelope for its last 220 s, yet "the first interval" was the graze, over
     before the track: it leaked in every attack, in both engines. The window is now the first
     interval the unit can still use (engagement_window's t_usable)."""
-    import tomllib
-
-    from salvosim.engine.compile import compile_scenario
     from salvosim.engine.constants import LEAKED
-    from salvosim.engine.montecarlo import iter_blocks, run_block_reference
-    from salvosim.engine.variants import scenario_from_data
-    sc, _ = compile_scenario(scenario_from_data(tomllib.loads(CLIPPED_FIRST), "clipped.toml"))
-    fast = next(iter_blocks(sc, 20, 5, engine="numba", threads=1))
-    ref = run_block_reference(sc, 5, 0, 20)
+    _, _, fast, ref = both_engines(site_scenario(CLIPPED_FIRST), reps=20, seed=5)
     np.testing.assert_array_equal(fast.fate, ref.fate)
     assert (fast.shots[:, 0] > 0).all()
     assert (fast.fate == LEAKED).mean() < 0.5
 
 
 TRACKED_AFTER_A_PASS = """
-[scenario]
-name = "late"
-seed = 5
-replications = 5
-[scenario.base]
-lat_deg = 34.0
-lon_deg = 41.0
-perimeter_m = [[-600.0, -400.0], [600.0, -400.0], [600.0, 400.0], [-600.0, 400.0]]
-[[scenario.base.assets]]
-name = "hq"
-kind = "hq"
-value = 10.0
-polygon_m = [[-100.0, -100.0], [100.0, -100.0], [100.0, 100.0], [-100.0, 100.0]]
 [c2]
 network = true
 latency_s = 0.0
@@ -366,15 +326,8 @@ def test_a_threat_whose_only_shot_was_before_its_track_was_tracked_too_late():
     only after it; the window is then the later pass (a 20 s graze with no shot), and the
     reason became 'no feasible shot'. The earlier pass is looked at again for the reason:
     'tracked too late', in both engines."""
-    import tomllib
-
-    from salvosim.engine.compile import compile_scenario
     from salvosim.engine.constants import WHY_LATE
-    from salvosim.engine.montecarlo import iter_blocks, run_block_reference
-    from salvosim.engine.variants import scenario_from_data
-    sc, _ = compile_scenario(scenario_from_data(tomllib.loads(TRACKED_AFTER_A_PASS), "late.toml"))
-    fast = next(iter_blocks(sc, 3, 5, engine="numba", threads=1))
-    ref = run_block_reference(sc, 5, 0, 3)
+    _, _, fast, ref = both_engines(site_scenario(TRACKED_AFTER_A_PASS), reps=3, seed=5)
     np.testing.assert_array_equal(fast.why, ref.why)
     assert (fast.why[:, 0] == WHY_LATE).all()
 
