@@ -37,6 +37,7 @@ from salvosim.defenses.intercept import (
     earliest_shot_time_s,
     early_answer_until_s,
     early_shot_bound,
+    first_useful_shot_s,
     settled_laser_shot,
     shot_end_time_s,
     useful_until_s,
@@ -994,6 +995,13 @@ def compile_shot_solver(sc) -> None:
     """Compile (or load) intercept.earliest_shot_and_effect_s, with shot_end_time_s and the
     intercept and dwell solvers it calls, as select_target calls it."""
     earliest_shot_and_effect_s.compile(shot_solver_signature(sc, new_workspace(sc, 64)))
+
+
+def compile_first_useful_shot(sc) -> None:
+    """Compile (or load) intercept.first_useful_shot_s, which central assignment (c2_assign)
+    and the not-engaged reasons (finish_replication) call, with earliest_shot_time_s under it:
+    its arguments are the shot solver's (shot_solver_signature)."""
+    first_useful_shot_s.compile(shot_solver_signature(sc, new_workspace(sc, 64)))
 
 
 def compile_targeting(sc) -> None:

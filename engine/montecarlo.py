@@ -92,13 +92,18 @@ def _pool(threads: int) -> ThreadPoolExecutor:
     return _POOLS[threads]
 
 
-# The second process of a cold compile (compile_in_two_processes): the scenario arrives pickled.
+# The second process of a cold compile (compile_in_two_processes): the scenario arrives pickled
+# on its stdin, then the first process's signals, a line each; it sends its own on its stdout.
 # It leaves by os._exit once its part is in the cache (Numba has closed and renamed its files
 # by then): the interpreter's shutdown would only delay the first process, which waits.
 _COMPILE_CHILD = ("import os, pickle, sys; "
                   "from salvosim.engine.montecarlo import compile_second_part; "
-                  "compile_second_part(pickle.load(sys.stdin.buffer)); os._exit(0)")
+                  "compile_second_part(pickle.load(sys.stdin.buffer), sys.stdin.buffer, "
+                  "sys.stdout.buffer); os._exit(0)")
 COMPILE_CHILD_TIMEOUT_S = 600.0
+# The signals, each sent once a part is in Numba's cache, before the other process needs it.
+FIRST_USEFUL_SHOT_CACHED = b"first-useful-shot\n"  # second process: first_useful_shot_s
+CENTRAL_C2_CACHED = b"central-c2\n"              # first process: central_c2, c2_assign
 
 
 def jit_cache_is_cold(engine: str = "numba") -> bool:
@@ -116,65 +121,127 @@ def jit_cache_is_cold(engine: str = "numba") -> bool:
         return False
 
 
-def compile_second_part(sc: CompiledScenario) -> None:
+def _send(stream, signal: bytes) -> None:
+    """Send one signal to the other process (gone: nothing to tell)."""
+    if stream is None:
+        return
+    try:
+        stream.write(signal)
+        stream.flush()
+    except (OSError, ValueError):           # a broken pipe, a closed stream
+        pass
+
+
+def _wait_for_line(stream, signal: bytes) -> None:
+    """Read the other process's signals until this one or the end of the stream (it is gone:
+    this process compiles what it needs itself)."""
+    if stream is None:
+        return
+    while True:
+        line = stream.readline()
+        if not line or line == signal:
+            return
+
+
+def compile_second_part(sc: CompiledScenario, from_first=None, to_first=None) -> None:
     """What the second process of a cold compile compiles, in this order: the heavier half of
     the shot solver (kernel.compile_shot_solver: intercept.earliest_shot_and_effect_s, with
-    shot_end_time_s and the intercept and dwell solvers), most of which the first process,
-    compiling the other half meanwhile, loads from the cache when it gets there
-    (NUMBA_DEBUG_CACHE=1: it loads shot_end_time_s, 2.5-2.8 s of compile, and may compile
-    earliest_shot_and_effect_s's own part, under a second, itself when it gets there first);
-    kernel.reset_state; the targeting (kernel.compile_targeting: the first process has cached
-    the rest of the shot solver by then); the event loop, which reaches central_c2 (the first
-    process's first function) a second or so into its compile; then kernel.finish_replication
-    (its not-engaged reasons call the shot solver too). Until the solver was split (issue 11),
-    both processes compiled all of it, and finish_replication came before the targeting: in nine
-    interleaved pairs of cold runs the new order was faster in all nine, by 1.1-6.0 s (median
-    3.0 s; Zen 3, runs of 21 to 35 s as the host's load changed)."""
+    shot_end_time_s and the intercept and dwell solvers); intercept.first_useful_shot_s
+    (kernel.compile_first_useful_shot, with the shot-time bounds and the laser's settled
+    shots), announced to the first process (to_first), whose central assignment and
+    not-engaged reasons call it; the targeting (kernel.compile_targeting); kernel.reset_state;
+    then, once the first process announces central_c2 (from_first), which the event loop calls,
+    kernel.run_events. Streams of None: no signals."""
     from salvosim.engine.kernel import (
         compile_event_loop,
-        compile_finish,
+        compile_first_useful_shot,
         compile_reset,
         compile_shot_solver,
         compile_targeting,
     )
     compile_shot_solver(sc)
-    compile_reset(sc)
+    compile_first_useful_shot(sc)
+    _send(to_first, FIRST_USEFUL_SHOT_CACHED)
     compile_targeting(sc)
+    compile_reset(sc)
+    _wait_for_line(from_first, CENTRAL_C2_CACHED)
     compile_event_loop(sc)
-    compile_finish(sc, empty_block(sc, 0, 1)[1:])
+
+
+class _Signals:
+    """The second process's signals, read by a thread (a wait can then time out)."""
+
+    def __init__(self, stream):
+        self._seen: set[bytes] = set()
+        self._ended = False
+        self._changed = threading.Condition()
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream) -> None:
+        try:
+            with stream:
+                for line in stream:
+                    with self._changed:
+                        self._seen.add(line)
+                        self._changed.notify_all()
+        except (OSError, ValueError):
+            pass
+        finally:
+            with self._changed:
+                self._ended = True
+                self._changed.notify_all()
+
+    def wait_for(self, signal: bytes, deadline: float) -> None:
+        """Until the signal came, the process ended, or the deadline (monotonic clock) passed:
+        subprocess.TimeoutExpired then."""
+        with self._changed:
+            while signal not in self._seen and not self._ended:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise subprocess.TimeoutExpired(_COMPILE_CHILD, COMPILE_CHILD_TIMEOUT_S)
+                self._changed.wait(left)
 
 
 def compile_in_two_processes(sc: CompiledScenario) -> int | None:
-    """Cold compile on two cores: a second Python process compiles half of the shot solver,
-    kernel.reset_state, the targeting, kernel.run_events and kernel.finish_replication into
-    Numba's cache (compile_second_part) while this one compiles kernel.central_c2 and
-    c2_assign, with the other half of the shot solver (intercept.py)
-    (kernel.compile_central_assignment), then instances.prepare: 17-19 s each on 2 cores
-    (Zen 3). Each process loads what the other has cached, and run_chunk then loads all of
-    it. Numba compiles one function at a time per process, and its cache files are written
-    atomically, so the two never see half a file; a function one process needs before the
-    other has cached it is compiled twice (time lost, nothing else); if the second process
-    fails or times out, this one compiles what is missing itself.
-    SALVOSIM_COMPILE_PROCESSES=1 turns it off.
+    """Cold compile on two cores: a second Python process (compile_second_part) compiles half
+    of the shot solver, first_useful_shot_s, the targeting, reset_state and run_events into
+    Numba's cache, while this one compiles instances.prepare, then central_c2 with c2_assign
+    (kernel.compile_central_assignment) and finish_replication. Each waits for the other's
+    signal before compiling what calls the other's part (central_c2 calls first_useful_shot_s,
+    run_events central_c2), and then loads it from the cache: nothing is compiled twice (before
+    the signals, both processes compiled parts of the shot solver at the same time, 2.2 s of one
+    process's compile on a Zen 3 host). run_chunk then loads all of it. Numba compiles one
+    function at a time per process, and its cache files are written atomically, so the two never
+    see half a file; if the second process fails, this one compiles what is missing itself;
+    after COMPILE_CHILD_TIMEOUT_S it is stopped. SALVOSIM_COMPILE_PROCESSES=1 turns it off.
     Returns the second process's exit status (None: it could not start)."""
-    from salvosim.engine.kernel import compile_central_assignment, compile_preparation
+    from salvosim.engine.kernel import compile_central_assignment, compile_finish, compile_preparation
+    deadline = time.monotonic() + COMPILE_CHILD_TIMEOUT_S
     try:
         child = subprocess.Popen([sys.executable, "-c", _COMPILE_CHILD], stdin=subprocess.PIPE,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     except OSError:
         return None
     try:
-        with child.stdin:
-            child.stdin.write(pickle.dumps(sc))
-        compile_central_assignment(sc)
+        signals = _Signals(child.stdout)
+        _send(child.stdin, pickle.dumps(sc))
         compile_preparation(sc)
-        return child.wait(timeout=COMPILE_CHILD_TIMEOUT_S)
+        signals.wait_for(FIRST_USEFUL_SHOT_CACHED, deadline)
+        compile_central_assignment(sc)
+        _send(child.stdin, CENTRAL_C2_CACHED)
+        compile_finish(sc, empty_block(sc, 0, 1)[1:])
+        return child.wait(timeout=max(0.0, deadline - time.monotonic()))
     except BaseException as exc:                # timeout, Ctrl-C, a closed pipe: stop it
         child.kill()
         child.wait()
         if not isinstance(exc, (subprocess.TimeoutExpired, OSError)):
             raise
         return child.returncode
+    finally:
+        try:
+            child.stdin.close()
+        except OSError:
+            pass
 
 
 MIN_CHUNK_REPS = 2      # the smallest chunk of a block's guided schedule

@@ -1,10 +1,15 @@
 """A cold compile on two cores (montecarlo.compile_in_two_processes): a second process compiles
 kernel.run_events into Numba's cache while the first compiles the rest, and run_chunk uses
 exactly what the second process compiled."""
+import io
 import json
+import os
+import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from salvosim.engine import montecarlo
 from tests.conftest import COLD_RUN, TINY, cold_run
@@ -52,3 +57,35 @@ def test_the_second_process_status_and_its_failures(monkeypatch):
     # whatever the second process did, the run is the run
     block = montecarlo.run_block_numba(sc, 1, 0, 3, 2)
     assert np.array_equal(block.fate, montecarlo.run_block_numba(sc, 1, 0, 3, 1).fate)
+
+
+def test_the_signals_between_the_two_processes():
+    """A wait ends at its signal (other lines skipped) or when the other process is gone (the
+    end of its stream: this one then compiles what it needs itself), never later than the
+    deadline; a signal to a process that is gone is dropped."""
+    signal = montecarlo.CENTRAL_C2_CACHED
+    stream = io.BytesIO(b"noise\n" + montecarlo.FIRST_USEFUL_SHOT_CACHED + signal + b"after\n")
+    montecarlo._wait_for_line(stream, signal)
+    assert stream.read() == b"after\n"
+    stream = io.BytesIO(b"noise\n")
+    montecarlo._wait_for_line(stream, signal)                 # the end: it returns
+    assert stream.read() == b""
+    montecarlo._wait_for_line(None, signal)                   # one process: no waiting
+
+    def signals_over_a_pipe():
+        r, w = os.pipe()
+        return montecarlo._Signals(os.fdopen(r, "rb")), os.fdopen(w, "wb")
+
+    signals, to_it = signals_over_a_pipe()
+    montecarlo._send(to_it, b"other\n" + montecarlo.FIRST_USEFUL_SHOT_CACHED)
+    signals.wait_for(montecarlo.FIRST_USEFUL_SHOT_CACHED, time.monotonic() + 60)
+    with pytest.raises(subprocess.TimeoutExpired):             # no such signal yet
+        signals.wait_for(signal, time.monotonic() + 0.05)
+    to_it.close()                                              # the other process is gone
+    signals.wait_for(signal, time.monotonic() + 60)
+    montecarlo._send(to_it, signal)                            # closed: dropped, no error
+    r, w = os.pipe()
+    os.close(r)
+    gone = os.fdopen(w, "wb", buffering=0)
+    montecarlo._send(gone, signal)                             # a broken pipe: dropped
+    gone.close()
