@@ -115,8 +115,14 @@ def _fold_aggregate_loads(library, ll_module) -> None:
 # took 1.3-2.0 s of run_chunk's 5-6 s compile, on the cold compile's critical path (Zen 3;
 # 3.2 s over all wrappers of a one-process cold compile). The wrappers get SROA, InstCombine,
 # SimplifyCFG and aggressive DCE instead (0.13-0.25 s for run_chunk's; its machine-code
-# generation took as long as before). Every other function keeps Numba's passes, and the
-# wrappers the same semantics: outcomes bit-identical.
+# generation took as long as before). Then each wrapper is marked `optnone` (with `noinline`,
+# which LLVM requires with it): no later pass touches it, and LLVM generates its machine code
+# as at -O0 (fast instruction selection and register allocation). run_chunk's wrapper was 43 %
+# of the instructions of run_chunk's final module; the module's machine code took 1.35-1.5 s
+# instead of 2.3-2.4 (Zen 3), on the cold compile's critical path, and the solvers the tests
+# call from Python (each with its own machine code) less too. A chunk's call unboxes its
+# arrays a few microseconds slower, if at all. Every other function keeps Numba's passes, and
+# the wrappers the same semantics: outcomes bit-identical.
 # The mangled names of Numba's CPython wrappers of this package's functions: other code in the
 # process keeps Numba's passes.
 CPYTHON_WRAPPER_PREFIX = CPYTHON_PREFIX + MANGLED_PACKAGE
@@ -141,12 +147,17 @@ def _optimize_wrappers_lightly(library, ll_module) -> bool:
         return False
     codegen = library._codegen
     for function in ll_module.functions:
-        if function.name.startswith(CPYTHON_WRAPPER_PREFIX):
+        wrapper = function.name.startswith(CPYTHON_WRAPPER_PREFIX)
+        if wrapper:
             passes, builder = _wrapper_passes(), codegen._pass_builder()
         else:
             passes, builder = codegen._function_pass_manager()
         with library._recorded_timings.record(f"Function passes on {function.name!r}", builder):
             passes.run(function, builder)
+        if wrapper and not function.is_declaration:
+            # no more passes, and machine code the quick way (LLVM's -O0 selector)
+            function.add_function_attribute("noinline")
+            function.add_function_attribute("optnone")
     return True
 
 
