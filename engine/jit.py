@@ -18,7 +18,8 @@ dead-argument elimination in run_chunk's final module (11-13 % more replications
 on a Zen 3 core); and, from the first compile of a process on, one step of Numba's IR inliner:
 the blocks of an inlined function are copied with one deepcopy memo (a two-process cold
 compile about 3.7 s shorter on a Zen 3 host). CPython wrappers get four cheap function passes
-instead of Numba's -O3 ones (1-1.7 s off run_chunk's compile). And it loads cached functions without Numba's
+instead of Numba's -O3 ones (1-1.7 s off run_chunk's compile), and machine code as at -O0
+(0.8-1 s off it). And it loads cached functions without Numba's
 refresh of its typing and lowering registries (0.15 s of a warm run on a Zen 3 host), and
 loads run_chunk without parsing its bitcode (about 50 ms); a cache directory found writable is not
 checked again for every function (11 ms); plain arrays are typed without importing numpy.ma

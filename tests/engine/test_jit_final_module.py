@@ -118,7 +118,7 @@ class TimedLibrary(Library):
         self._recorded_timings = PassTimingsCollection("test")
 
 
-def test_cpython_wrappers_get_light_passes_and_other_functions_numbas():
+def test_cpython_wrappers_get_light_passes_and_optnone_and_other_functions_numbas():
     codegen = run_chunk.targetctx.codegen()
     wrapper = jit.CPYTHON_WRAPPER_PREFIX + "4demo"
     module = llvm.parse_assembly(LOOP.format(name=wrapper) + LOOP.format(name="kernel_body"))
@@ -127,6 +127,12 @@ def test_cpython_wrappers_get_light_passes_and_other_functions_numbas():
     body = str(module.get_function("kernel_body"))
     assert "ret i64 45" in body and "phi" not in body       # Numba's -O3: folded
     assert "phi" in str(module.get_function(wrapper))       # the wrapper's passes: loop kept
+
+    def attributes(name):
+        return {word for a in module.get_function(name).attributes for word in bytes(a).split()}
+    # the wrapper: no later pass, quick machine code; the body: neither
+    assert {b"optnone", b"noinline"} <= attributes(wrapper)
+    assert not {b"optnone", b"noinline"} & attributes("kernel_body")
 
 
 def test_a_module_without_a_wrapper_is_left_to_numba():
