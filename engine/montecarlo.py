@@ -92,14 +92,12 @@ def _pool(threads: int) -> ThreadPoolExecutor:
     return _POOLS[threads]
 
 
-# The second process of a cold compile (compile_in_two_processes): the scenario arrives pickled
-# on its stdin, then the first process's signals, a line each; it sends its own on its stdout.
+# The second process of a cold compile (compile_in_two_processes, second_process_main): the
+# scenario arrives pickled on its stdin, then the first process's signals, a line each.
 # It leaves by os._exit once its part is in the cache (Numba has closed and renamed its files
 # by then): the interpreter's shutdown would only delay the first process, which waits.
-_COMPILE_CHILD = ("import os, pickle, sys; "
-                  "from salvosim.engine.montecarlo import compile_second_part; "
-                  "compile_second_part(pickle.load(sys.stdin.buffer), sys.stdin.buffer, "
-                  "sys.stdout.buffer); os._exit(0)")
+_COMPILE_CHILD = ("import os; from salvosim.engine.montecarlo import second_process_main; "
+                  "second_process_main(); os._exit(0)")
 COMPILE_CHILD_TIMEOUT_S = 600.0
 # The signals, each sent once a part is in Numba's cache, before the other process needs it.
 FIRST_USEFUL_SHOT_CACHED = b"first-useful-shot\n"  # second process: first_useful_shot_s
@@ -143,10 +141,21 @@ def _wait_for_line(stream, signal: bytes) -> None:
             return
 
 
+def second_process_main() -> None:
+    """The second process of a cold compile: its signals go on a copy of its stdout, and
+    anything else written there (a print, Numba's debug output) goes nowhere, so nothing can
+    split or hide a signal line."""
+    signals = os.fdopen(os.dup(1), "wb", buffering=0)
+    nowhere = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(nowhere, 1)
+    os.close(nowhere)
+    compile_second_part(pickle.load(sys.stdin.buffer), sys.stdin.buffer, signals)
+
+
 def compile_second_part(sc: CompiledScenario, from_first=None, to_first=None) -> None:
-    """What the second process of a cold compile compiles, in this order: the heavier half of
-    the shot solver (kernel.compile_shot_solver: intercept.earliest_shot_and_effect_s, with
-    shot_end_time_s and the intercept and dwell solvers); intercept.first_useful_shot_s
+    """What the second process of a cold compile compiles, in this order: the shot solver
+    (kernel.compile_shot_solver: intercept.earliest_shot_and_effect_s, with shot_end_time_s
+    and the intercept and dwell solvers); intercept.first_useful_shot_s
     (kernel.compile_first_useful_shot, with the shot-time bounds and the laser's settled
     shots), announced to the first process (to_first), whose central assignment and
     not-engaged reasons call it; the targeting (kernel.compile_targeting); kernel.reset_state;
@@ -203,17 +212,18 @@ class _Signals:
 
 
 def compile_in_two_processes(sc: CompiledScenario) -> int | None:
-    """Cold compile on two cores: a second Python process (compile_second_part) compiles half
-    of the shot solver, first_useful_shot_s, the targeting, reset_state and run_events into
-    Numba's cache, while this one compiles instances.prepare, then central_c2 with c2_assign
+    """Cold compile on two cores: a second Python process (compile_second_part) compiles the
+    shot solver, first_useful_shot_s, the targeting, reset_state and run_events into Numba's
+    cache, while this one compiles instances.prepare, then central_c2 with c2_assign
     (kernel.compile_central_assignment) and finish_replication. Each waits for the other's
     signal before compiling what calls the other's part (central_c2 calls first_useful_shot_s,
     run_events central_c2), and then loads it from the cache: nothing is compiled twice (before
     the signals, both processes compiled parts of the shot solver at the same time, 2.2 s of one
     process's compile on a Zen 3 host). run_chunk then loads all of it. Numba compiles one
     function at a time per process, and its cache files are written atomically, so the two never
-    see half a file; if the second process fails, this one compiles what is missing itself;
-    after COMPILE_CHILD_TIMEOUT_S it is stopped. SALVOSIM_COMPILE_PROCESSES=1 turns it off.
+    see half a file. If the second process fails, this one compiles what is missing itself;
+    COMPILE_CHILD_TIMEOUT_S after the start (this process's waits, the scenario's delivery
+    included) it is stopped. SALVOSIM_COMPILE_PROCESSES=1 turns it off.
     Returns the second process's exit status (None: it could not start)."""
     from salvosim.engine.kernel import compile_central_assignment, compile_finish, compile_preparation
     deadline = time.monotonic() + COMPILE_CHILD_TIMEOUT_S
@@ -222,25 +232,33 @@ def compile_in_two_processes(sc: CompiledScenario) -> int | None:
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     except OSError:
         return None
+    # The scenario goes from a thread: a pickle larger than the pipe's buffer is written only
+    # as the second process reads it, after its imports (or never, if it fails first).
+    delivery = threading.Thread(target=_send, args=(child.stdin, pickle.dumps(sc)), daemon=True)
     try:
         signals = _Signals(child.stdout)
-        _send(child.stdin, pickle.dumps(sc))
+        delivery.start()
         compile_preparation(sc)
         signals.wait_for(FIRST_USEFUL_SHOT_CACHED, deadline)
         compile_central_assignment(sc)
+        delivery.join(max(0.0, deadline - time.monotonic()))
+        if delivery.is_alive():
+            raise subprocess.TimeoutExpired(_COMPILE_CHILD, COMPILE_CHILD_TIMEOUT_S)
         _send(child.stdin, CENTRAL_C2_CACHED)
         compile_finish(sc, empty_block(sc, 0, 1)[1:])
         return child.wait(timeout=max(0.0, deadline - time.monotonic()))
-    except BaseException as exc:                # timeout, Ctrl-C, a closed pipe: stop it
+    except BaseException as exc:                # the deadline, Ctrl-C, an error: stop it
         child.kill()
         child.wait()
-        if not isinstance(exc, (subprocess.TimeoutExpired, OSError)):
+        if not isinstance(exc, subprocess.TimeoutExpired):
             raise
         return child.returncode
     finally:
+        if delivery.is_alive():                 # (the pipe is broken once the child is gone)
+            delivery.join()
         try:
             child.stdin.close()
-        except OSError:
+        except (OSError, ValueError):
             pass
 
 

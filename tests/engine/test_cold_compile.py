@@ -1,6 +1,6 @@
 """A cold compile on two cores (montecarlo.compile_in_two_processes): a second process compiles
-kernel.run_events into Numba's cache while the first compiles the rest, and run_chunk uses
-exactly what the second process compiled."""
+the shot solver, the targeting and kernel.run_events into Numba's cache while the first compiles
+the rest, the two signal each other, and run_chunk uses exactly what each compiled."""
 import io
 import json
 import os
@@ -18,12 +18,13 @@ from tests.scenario_kit import compile_file
 
 def test_a_cold_run_compiles_the_event_loop_once_in_two_processes(tmp_path, warm_jit):
     """A run with an empty cache: the event loop compiled by the second process is the one
-    run_chunk loads, and the functions each process compiles for the other (targeting and
-    reset_state and finish_replication in the second, central_c2 and c2_assign in the first) are
-    the ones the event loop and run_chunk call: one compiled version of each in the cache, not
-    two. The same for the half of the shot solver the second process compiles first
-    (kernel.shot_solver_signature: select_target's argument types) and for the solver's entry
-    the first process compiles. Then, in the same process, the reference engine, whose
+    run_chunk loads, and the functions each process compiles for the other (the targeting,
+    first_useful_shot_s and reset_state in the second, central_c2, c2_assign and
+    finish_replication in the first) are the ones the event loop and run_chunk call: one
+    compiled version of each in the cache, not two (a second signature would show as a second
+    version). The same for the shot solver the second process compiles first
+    (kernel.shot_solver_signature: select_target's argument types). Then, in the same process,
+    the reference engine, whose
     prepare_replication links its own copy of instances.prepare: run_chunk's copies are internal
     and renamed (engine/jit.py), so nothing sends it to a copy with fewer arguments (that
     crashed the interpreter).
@@ -57,6 +58,31 @@ def test_the_second_process_status_and_its_failures(monkeypatch):
     # whatever the second process did, the run is the run
     block = montecarlo.run_block_numba(sc, 1, 0, 3, 2)
     assert np.array_equal(block.fate, montecarlo.run_block_numba(sc, 1, 0, 3, 1).fate)
+
+
+def test_a_second_process_that_never_reads_the_scenario_is_stopped(monkeypatch):
+    """A scenario larger than a pipe's buffer goes to the second process as it reads it: one
+    that never does is stopped at the deadline, like any other."""
+    sc = compile_file(Path(TINY))
+    monkeypatch.setattr(montecarlo, "_COMPILE_CHILD", "import time; time.sleep(60)")
+    monkeypatch.setattr(montecarlo, "COMPILE_CHILD_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(montecarlo.pickle, "dumps", lambda _: b"x" * 1_000_000)
+    started = time.monotonic()
+    assert montecarlo.compile_in_two_processes(sc) not in (0, None)
+    assert time.monotonic() - started < 50           # not the child's 60 s
+
+
+def test_what_the_second_process_prints_cannot_hide_a_signal(monkeypatch):
+    """The second process's signals have their own copy of its stdout; a long print (Numba's
+    debug dumps) goes nowhere instead of gluing itself to a signal line, which the first
+    process would then wait for until the deadline."""
+    sc = compile_file(Path(TINY))
+    noisy = ("import os; from salvosim.engine import montecarlo as m; part = m.compile_second_part; "
+             "m.compile_second_part = lambda *a: (print('x' * 9000, end=''), part(*a)); "
+             "m.second_process_main(); os._exit(0)")
+    monkeypatch.setattr(montecarlo, "_COMPILE_CHILD", noisy)
+    monkeypatch.setattr(montecarlo, "COMPILE_CHILD_TIMEOUT_S", 120.0)
+    assert montecarlo.compile_in_two_processes(sc) == 0     # -9: the signal was never seen
 
 
 def test_the_signals_between_the_two_processes():
