@@ -152,6 +152,11 @@ def second_process_main() -> None:
     compile_second_part(pickle.load(sys.stdin.buffer), sys.stdin.buffer, signals)
 
 
+def scenario_bytes(sc: CompiledScenario) -> bytes:
+    """The scenario as the second process of a cold compile receives it (pickled)."""
+    return pickle.dumps(sc)
+
+
 def compile_second_part(sc: CompiledScenario, from_first=None, to_first=None) -> None:
     """What the second process of a cold compile compiles, in this order: the shot solver
     (kernel.compile_shot_solver: intercept.earliest_shot_and_effect_s, with shot_end_time_s
@@ -234,7 +239,8 @@ def compile_in_two_processes(sc: CompiledScenario) -> int | None:
         return None
     # The scenario goes from a thread: a pickle larger than the pipe's buffer is written only
     # as the second process reads it, after its imports (or never, if it fails first).
-    delivery = threading.Thread(target=_send, args=(child.stdin, pickle.dumps(sc)), daemon=True)
+    delivery = threading.Thread(target=_send, args=(child.stdin, scenario_bytes(sc)),
+                                daemon=True)
     try:
         signals = _Signals(child.stdout)
         delivery.start()

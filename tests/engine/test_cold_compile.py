@@ -66,7 +66,7 @@ def test_a_second_process_that_never_reads_the_scenario_is_stopped(monkeypatch):
     sc = compile_file(Path(TINY))
     monkeypatch.setattr(montecarlo, "_COMPILE_CHILD", "import time; time.sleep(60)")
     monkeypatch.setattr(montecarlo, "COMPILE_CHILD_TIMEOUT_S", 0.5)
-    monkeypatch.setattr(montecarlo.pickle, "dumps", lambda _: b"x" * 1_000_000)
+    monkeypatch.setattr(montecarlo, "scenario_bytes", lambda _: b"x" * 1_000_000)
     started = time.monotonic()
     assert montecarlo.compile_in_two_processes(sc) not in (0, None)
     assert time.monotonic() - started < 50           # not the child's 60 s
