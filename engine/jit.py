@@ -117,11 +117,11 @@ def _fold_aggregate_loads(library, ll_module) -> None:
 # 3.2 s over all wrappers of a one-process cold compile). The wrappers get SROA, InstCombine,
 # SimplifyCFG and aggressive DCE instead (0.13-0.25 s for run_chunk's; its machine-code
 # generation took as long as before). Then each wrapper is marked `optnone` (with `noinline`,
-# which LLVM requires with it): no later pass touches it, and LLVM generates its machine code
-# as at -O0 (fast instruction selection and register allocation). run_chunk's wrapper was 43 %
-# of the instructions of run_chunk's final module; the module's machine code took 1.35-1.5 s
-# instead of 2.3-2.4 (Zen 3), on the cold compile's critical path, and the solvers the tests
-# call from Python (each with its own machine code) less too. A call from Python unboxes its
+# which LLVM requires with it): no later pass touches it, and LLVM selects its instructions as
+# at -O0 and skips the optional machine passes for it. run_chunk's wrapper was 43 % of the
+# instructions of run_chunk's final module; the module's machine code took 1.35-1.6 s instead
+# of 2.3-2.4 (Zen 3), on the cold compile's critical path, and the machine code of the other
+# entry points' wrappers is quicker too. A call from Python unboxes its
 # arguments more slowly: run_chunk's 23 -> 27-33 us per chunk (about 20 chunks per block of
 # 1,024 replications, each chunk milliseconds long), shot_end_time_s's 0.81 -> 0.87 us (the
 # reference engine's calls; best of 5 x 20,000, Zen 3). Every other function keeps Numba's

@@ -142,9 +142,10 @@ def _wait_for_line(stream, signal: bytes) -> None:
 
 
 def second_process_main() -> None:
-    """The second process of a cold compile: its signals go on a copy of its stdout, and
-    anything else written there (a print, Numba's debug output) goes nowhere, so nothing can
-    split or hide a signal line."""
+    """The second process of a cold compile: reads the pickled scenario from its stdin and runs
+    compile_second_part. Its signals go on a copy of its stdout, and anything else written
+    there (a print, Numba's debug output) goes nowhere, so nothing can split or hide a signal
+    line."""
     signals = os.fdopen(os.dup(1), "wb", buffering=0)
     nowhere = os.open(os.devnull, os.O_WRONLY)
     os.dup2(nowhere, 1)
@@ -222,15 +223,19 @@ def compile_in_two_processes(sc: CompiledScenario) -> int | None:
     cache, while this one compiles instances.prepare, then central_c2 with c2_assign
     (kernel.compile_central_assignment) and finish_replication. Each waits for the other's
     signal before compiling what calls the other's part (central_c2 calls first_useful_shot_s,
-    run_events central_c2), and then loads it from the cache: nothing is compiled twice (before
-    the signals, both processes compiled parts of the shot solver at the same time, 2.2 s of one
-    process's compile on a Zen 3 host). run_chunk then loads all of it. Numba compiles one
+    run_events central_c2), and then loads it from the cache. Before the signals, both processes
+    compiled parts of the shot solver at the same time (2.2 s of one process's compile on a
+    Zen 3 host); with them, in measured runs only Numba's min and max overloads were compiled
+    twice (a function both parts reach without a signal between them, such as
+    trajectory.position_at, is compiled by whichever gets there first, the other loading it
+    if it is cached by then). run_chunk then loads all of it. Numba compiles one
     function at a time per process, and its cache files are written atomically, so the two never
     see half a file. If the second process fails, this one compiles what is missing itself;
     COMPILE_CHILD_TIMEOUT_S after the start (this process's waits, the scenario's delivery
     included) it is stopped. SALVOSIM_COMPILE_PROCESSES=1 turns it off.
     Returns the second process's exit status (None: it could not start)."""
     from salvosim.engine.kernel import compile_central_assignment, compile_finish, compile_preparation
+    scenario = scenario_bytes(sc)
     deadline = time.monotonic() + COMPILE_CHILD_TIMEOUT_S
     try:
         child = subprocess.Popen([sys.executable, "-c", _COMPILE_CHILD], stdin=subprocess.PIPE,
@@ -239,8 +244,7 @@ def compile_in_two_processes(sc: CompiledScenario) -> int | None:
         return None
     # The scenario goes from a thread: a pickle larger than the pipe's buffer is written only
     # as the second process reads it, after its imports (or never, if it fails first).
-    delivery = threading.Thread(target=_send, args=(child.stdin, scenario_bytes(sc)),
-                                daemon=True)
+    delivery = threading.Thread(target=_send, args=(child.stdin, scenario), daemon=True)
     try:
         signals = _Signals(child.stdout)
         delivery.start()

@@ -1,6 +1,8 @@
 """A cold compile on two cores (montecarlo.compile_in_two_processes): a second process compiles
-the shot solver, the targeting and kernel.run_events into Numba's cache while the first compiles
-the rest, the two signal each other, and run_chunk uses exactly what each compiled."""
+the shot solver, first_useful_shot_s, the targeting, reset_state and kernel.run_events into
+Numba's cache while the first compiles prepare, central assignment and finish_replication; each
+waits for the other's signal before compiling what calls the other's part; run_chunk uses
+exactly what each compiled."""
 import io
 import json
 import os
@@ -115,3 +117,80 @@ def test_the_signals_between_the_two_processes():
     gone = os.fdopen(w, "wb", buffering=0)
     montecarlo._send(gone, signal)                             # a broken pipe: dropped
     gone.close()
+
+
+class Recorder:
+    """Stands in for the kernel's compile_* functions and the signal streams: what happened,
+    in order."""
+
+    def __init__(self, monkeypatch, names, lines=b""):
+        from salvosim.engine import kernel
+        self.events: list[str] = []
+        self._lines = io.BytesIO(lines)
+        for name in names:
+            monkeypatch.setattr(kernel, name, self._compile(name))
+
+    def _compile(self, name):
+        def record(*_):
+            self.events.append(name)
+        return record
+
+    def write(self, data):                     # the stream to the other process
+        self.events.append("sent " + data.decode().strip())
+
+    def flush(self):
+        pass
+
+    def readline(self):                        # the stream from the other process
+        line = self._lines.readline()
+        self.events.append("read " + line.decode().strip())
+        return line
+
+
+def test_the_second_process_announces_and_waits_in_order(monkeypatch):
+    """The second part: first_useful_shot_s announced right after it is compiled, before the
+    targeting; the event loop compiled only once central_c2's signal is read."""
+    names = ["compile_shot_solver", "compile_first_useful_shot", "compile_targeting",
+             "compile_reset", "compile_event_loop"]
+    rec = Recorder(monkeypatch, names, b"noise\n" + montecarlo.CENTRAL_C2_CACHED)
+    montecarlo.compile_second_part(compile_file(Path(TINY)), rec, rec)
+    assert rec.events == ["compile_shot_solver", "compile_first_useful_shot",
+                          "sent first-useful-shot", "compile_targeting", "compile_reset",
+                          "read noise", "read central-c2", "compile_event_loop"]
+
+
+def test_the_first_process_waits_for_the_signal_before_central_assignment(monkeypatch):
+    """The first part with a stand-in second process that announces first_useful_shot_s only
+    after 1.5 s: central_c2 is compiled after that, not before, and the second process then
+    reads central_c2's signal (its exit status says so)."""
+    delay_s = 1.5
+    child = ("import pickle, sys, time; pickle.load(sys.stdin.buffer); "
+             f"time.sleep({delay_s}); out = sys.stdout.buffer; "
+             f"out.write({montecarlo.FIRST_USEFUL_SHOT_CACHED!r}); out.flush(); "
+             f"sys.exit(0 if sys.stdin.buffer.readline() == {montecarlo.CENTRAL_C2_CACHED!r} "
+             "else 7)")
+    monkeypatch.setattr(montecarlo, "_COMPILE_CHILD", child)
+    rec = Recorder(monkeypatch, ["compile_preparation", "compile_central_assignment",
+                                 "compile_finish"])
+    central_at = []
+    monkeypatch.setattr("salvosim.engine.kernel.compile_central_assignment",
+                        lambda _: central_at.append(time.monotonic()))
+    started = time.monotonic()
+    assert montecarlo.compile_in_two_processes(compile_file(Path(TINY))) == 0
+    assert rec.events == ["compile_preparation", "compile_finish"]
+    assert len(central_at) == 1 and central_at[0] - started >= delay_s
+
+
+def test_an_error_in_the_first_process_stops_the_second_and_is_raised(monkeypatch):
+    """Only the deadline is swallowed: an error while compiling is raised, after the second
+    process is stopped (not waited for)."""
+    monkeypatch.setattr(montecarlo, "_COMPILE_CHILD", "import time; time.sleep(60)")
+
+    def fail(_):
+        raise RuntimeError("compile failed")
+
+    monkeypatch.setattr("salvosim.engine.kernel.compile_preparation", fail)
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="compile failed"):
+        montecarlo.compile_in_two_processes(compile_file(Path(TINY)))
+    assert time.monotonic() - started < 50           # not the child's 60 s

@@ -143,20 +143,41 @@ def test_a_module_without_a_wrapper_is_left_to_numba():
 
 
 def test_functions_called_through_their_cpython_wrapper_still_unbox_and_box():
-    """A wrapper with the light passes: a named tuple of arrays, scalars, a returned tuple."""
+    """A wrapper with the light passes and optnone (the function is given a module name in
+    this package, so its wrapper's mangled name is one of this package's): a named tuple of
+    arrays, scalars, a returned tuple."""
     from collections import namedtuple
 
     import numpy as np
     from numba import njit
     Pair = namedtuple("Pair", "a b")
 
-    @njit(**dict(jit.JIT, cache=False))
     def combine(pair, scale, k):
         return pair.a[k] * scale + pair.b.sum(), pair.b.shape[0] - k
 
+    combine.__module__ = "salvosim.probe"
+    combine = njit(**dict(jit.JIT, cache=False))(combine)
     rng = np.random.default_rng(5)
     for _ in range(20):
         a, b = rng.normal(size=7), rng.normal(size=int(rng.integers(1, 9)))
         k, scale = int(rng.integers(0, 7)), float(rng.normal())
         x, n = combine(Pair(a, b), scale, k)
         assert x == pytest.approx(a[k] * scale + b.sum(), rel=1e-12) and n == len(b) - k
+    wrapper_ir = next(ir for ir in combine.inspect_llvm().values())
+    assert "optnone" in wrapper_ir          # the path taken: this package's wrapper
+
+
+def test_this_packages_wrappers_get_optnone_through_numba():
+    """Through Numba's own compile (not made-up IR): a function of this package gets a wrapper
+    marked optnone, and its body is not."""
+    from numba import njit
+
+    from salvosim.engine import rng
+    key_uniform = njit(**dict(jit.JIT, cache=False))(rng.key_uniform.py_func)
+    key_uniform(1, 2, 3, 4, 5)
+    module = llvm.parse_assembly(next(iter(key_uniform.inspect_llvm().values())))
+    marked = {f.name: b"optnone" in b" ".join(bytes(a) for a in f.attributes)
+              for f in module.functions if not f.is_declaration}
+    wrappers = [name for name in marked if name.startswith(jit.CPYTHON_WRAPPER_PREFIX)]
+    assert wrappers and all(marked[name] for name in wrappers)
+    assert not any(marked[name] for name in marked if name not in wrappers)
