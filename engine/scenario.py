@@ -634,10 +634,9 @@ def _read_raid(table: Any, where: Where, base, notes: list | None = None) -> Rai
         ib = check_value(ib, number_meta("ingress_bearing_deg"), where.at("ingress_bearing_deg"))
         idist = check_value(idist, number_meta("ingress_distance_m", lo=0.0, lo_open=True),
                             where.at("ingress_distance_m"))
-        # The route flown: launch -> ingress waypoint (idist from the aim point on bearing ib)
-        # -> aim point; it must be within the threat's range as the direct one is.
-        wp_e = aim_e + idist * math.sin(math.radians(ib))
-        wp_n = aim_n + idist * math.cos(math.radians(ib))
+        # The route flown: launch -> ingress waypoint -> aim point; it must be within the
+        # threat's range as the direct one is.
+        wp_e, wp_n = ingress_waypoint_m(aim_e, aim_n, ib, idist)
         route_km = (math.hypot(wp_e - launch_e, wp_n - launch_n) + idist) / 1000.0
         if route_km > threat.max_range_km:
             raise where.at("ingress_distance_m").error(
@@ -648,6 +647,14 @@ def _read_raid(table: Any, where: Where, base, notes: list | None = None) -> Rai
                 launch_spread_m=launch_spread, timing=timing, aim_mode=aim_mode,
                 aim_asset=aim_asset, aim_e=aim_e, aim_n=aim_n, aim_spread_m=aim_spread,
                 ingress_bearing_deg=ib, ingress_distance_m=idist or 0.0)
+
+
+def ingress_waypoint_m(aim_e: float, aim_n: float, bearing_deg: float,
+                       distance_m: float) -> tuple[float, float]:
+    """(east, north) m of a raid's ingress waypoint: distance_m from its aim point on
+    bearing_deg (clockwise from north)."""
+    b = math.radians(bearing_deg)
+    return aim_e + distance_m * math.sin(b), aim_n + distance_m * math.cos(b)
 
 
 def scaled_count(count: int, raid_scale: float) -> int:

@@ -28,6 +28,7 @@ from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 from shapely.geometry import Point
 
 from salvosim.defenses.sensors import detection_range_m, radar_horizon_m
+from salvosim.engine.scenario import ingress_waypoint_m
 
 DEFAULT_ALTITUDE_M = 100.0      # threat altitude for the horizon when no raid is a cruise threat
 VIEW_MARGIN = 1.12              # view half-width = largest ring reach x this
@@ -146,9 +147,8 @@ def raid_path_m(raid, base):
         aim = (raid.aim_e, raid.aim_n)
     pts = [(raid.launch_e, raid.launch_n)]
     if raid.ingress_bearing_deg is not None:
-        b = math.radians(raid.ingress_bearing_deg)
-        pts.append((aim[0] + raid.ingress_distance_m * math.sin(b),
-                    aim[1] + raid.ingress_distance_m * math.cos(b)))
+        pts.append(ingress_waypoint_m(aim[0], aim[1], raid.ingress_bearing_deg,
+                                      raid.ingress_distance_m))
     pts.append(aim)
     return pts
 

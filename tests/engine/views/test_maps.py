@@ -74,3 +74,28 @@ def test_draw_map_returns_a_figure_with_title_and_subtitle(flagship):
     assert flagship.name in fig._suptitle.get_text()
     labels = [t.get_text() for ax in fig.axes for t in ax.texts]
     assert any(t.startswith("east drones (22 × shahed136, 250 km, 80°)") for t in labels)
+
+
+@pytest.mark.parametrize("bearing_deg", [0.0, 90.0, 225.0, 359.5])
+def test_the_drawn_ingress_waypoint_is_the_one_the_threat_flies(bearing_deg):
+    """The map's (and the route-length check's) ingress waypoint against the kernel's flown
+    trajectory (threats.trajectory.build_cruise, its own code): the point after the launch,
+    for a threat with no aim or launch spread. Bearings clockwise from north: 90 is east."""
+    import copy
+
+    from salvosim.engine.compile import compile_scenario
+    from salvosim.engine.instances import new_instances, prepare_replication
+    from salvosim.engine.scenario import ingress_waypoint_m, scenario_from_dict
+    from tests.scenario_kit import drone_raid, oracle_scenario
+    data = oracle_scenario(raids=[drone_raid(range_km=20.0, bearing_deg=180.0,
+                                             ingress_bearing_deg=bearing_deg,
+                                             ingress_distance_m=6000.0)])
+    scn = scenario_from_dict(copy.deepcopy(data), "<test>")
+    drawn = raid_path_m(scn.raids[0], scn.base)[1]
+    sc, _ = compile_scenario(scn)
+    inst = new_instances(sc)
+    prepare_replication(sc, 1, 0, inst)
+    assert drawn == pytest.approx((inst.pt_e[0, 1], inst.pt_n[0, 1]), abs=1e-6)
+    b = math.radians(bearing_deg)                       # the closed form
+    assert drawn == pytest.approx((6000.0 * math.sin(b), 6000.0 * math.cos(b)), abs=1e-9)
+    assert ingress_waypoint_m(0.0, 0.0, 90.0, 1.0) == pytest.approx((1.0, 0.0), abs=1e-12)
