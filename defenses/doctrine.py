@@ -314,10 +314,10 @@ def held_back_by_fire_rules(sc, inst, u, j, out_of_ammo_t, hold_t, reload_start,
     if (not sc.un_engages[u, c] or inst.recognised[j]
             or inst.known_t[u, j] >= inst.t_end[j]):
         return False
-    a, b = unit_window(sc, inst, u, j, inst.known_t[u, j] + sc.un_reaction_s[u])
+    t_ready = inst.known_t[u, j] + sc.un_reaction_s[u]
+    a, b = unit_window(sc, inst, u, j, t_ready)
     if math.isnan(a):
         return False
-    t_ready = inst.known_t[u, j] + sc.un_reaction_s[u]
     t_first = first_useful_shot_for(sc, inst, u, j, t_ready, a, b)
     return t_first < math.inf and means_reason(u, c, t_first, out_of_ammo_t, hold_t,
                                                reload_start, reload_end) == WHY_ENGAGED
