@@ -13,7 +13,7 @@ from numba import njit
 
 from salvosim.bases.areas import clearly_below_sq
 from salvosim.engine.constants import ROOTS_START
-from salvosim.engine.jit import JIT
+from salvosim.engine.jit import INTERNAL, JIT
 from salvosim.threats.trajectory import SEG_BULGE_M, flown_piece, segment_altitude_m
 
 _EPS_S = 1e-12
@@ -139,6 +139,14 @@ def in_envelope(d_east, d_north, z_m, rmin_m, rmax_m, zmin_m, zmax_m, facing_deg
             and in_sector(d_east, d_north, facing_deg, width_deg))
 
 
+@njit(**INTERNAL)
+def first_interval(a, b, first_a, first_b):
+    """The first interval seen: [first_a, first_b], or [a, b] when there is none yet."""
+    if math.isnan(first_a):
+        return a, b
+    return first_a, first_b
+
+
 @njit(**JIT)
 def engagement_window(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_end_s, t_usable_s,
                       unit_e, unit_n, rmin_m, rmax_m, zmin_m, zmax_m, facing_deg, width_deg,
@@ -172,8 +180,7 @@ def engagement_window(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_end_s, t_usable_s
             if not math.isnan(a):   # the piece is outside: an interval closed before it
                 if b > t_usable_s:
                     return a, b
-                if math.isnan(first_a):
-                    first_a, first_b = a, b
+                first_a, first_b = first_interval(a, b, first_a, first_b)
                 a = b = math.nan
             continue
         buf[0] = 0.0
@@ -202,9 +209,8 @@ def engagement_window(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_end_s, t_usable_s
             elif not math.isnan(a):         # an interval closed
                 if b > t_usable_s:
                     return a, b
-                if math.isnan(first_a):
-                    first_a, first_b = a, b
+                first_a, first_b = first_interval(a, b, first_a, first_b)
                 a = b = math.nan
-    if not math.isnan(a) and (b > t_usable_s or math.isnan(first_a)):
+    if not math.isnan(a) and b > t_usable_s:
         return a, b
-    return first_a, first_b
+    return first_interval(a, b, first_a, first_b)
