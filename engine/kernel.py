@@ -482,9 +482,12 @@ def drop_threat(j, engageable, dirty, slot_fresh, slot_ans, clean_wake):
             slot_fresh[u, j] = False
 
 
-@njit(**INTERNAL)
+@njit(**JIT, inline="always")
 def c2_assign(sc, inst, ws, j, now):
-    """Assign threat j (tewa.assign_threat); schedule its lapse and the unit's decision."""
+    """Assign threat j (tewa.assign_threat); schedule its lapse and the unit's decision.
+    (Inlined in central_c2, its one caller: as a function of its own it took the scenario,
+    instance and workspace tuples flattened and packed them again, and took 0.3 s longer to
+    compile with central_c2, on the path of a cold compile's first process to its signal.)"""
     u = assign_threat(sc, inst, j, now, ws.engagements_of, ws.magazine, ws.reserve,
                       ws.assigned_to, ws.assign_engaged, ws.queue_count, ws.assigned_ever,
                       ws.waiting)
@@ -526,12 +529,13 @@ def central_c2(sc, inst, ws, c2_event, u, j, now):
     - FREE_LAPSE, u's latest useful shot at j passed: if u still holds j unengaged, the
       assignment lapses, j is assigned again, then the waiting threats.
     Only living threats are assigned.
-    A call of c2_assign passes the scenario, instance and workspace tuples flattened (about a
-    thousand values), and such calls are what a compile spends its time on (LLVM's SROA): the
-    event loop compiled in 4.8 s without any, 10.3 s with the eight it once had. So every C2
-    step goes through this one function, which run_events calls from two places (an EV_FREE,
-    a fire), and it calls c2_assign from one place, in a single sweep: first j, then u's
-    assignments, then the waiting threats."""
+    A call of a function that takes the scenario, instance and workspace tuples passes them
+    flattened (about a thousand values), and such calls are what a compile spends its time on
+    (LLVM's SROA): the event loop compiled in 4.8 s without any, 10.3 s with the eight it once
+    had. So every C2 step goes through this one function, which run_events calls from three
+    places (a fire, a kill assessment, an assignment or lapse), and which assigns (c2_assign,
+    inlined) from one place, in a single sweep: first j, then u's assignments, then the
+    waiting threats."""
     J = len(ws.fate)
     assigned_to, assign_engaged, queue_count = ws.assigned_to, ws.assign_engaged, ws.queue_count
     first = -1                  # j, assigned again first
@@ -1012,8 +1016,8 @@ def compile_targeting(sc) -> None:
 
 
 def compile_central_assignment(sc) -> None:
-    """Compile (or load) central_c2, and c2_assign which it calls, as run_events calls
-    them."""
+    """Compile (or load) central_c2 as run_events calls it (c2_assign, which it calls, is
+    inlined in it)."""
     ws_t = typeof(new_workspace(sc, 64))
     central_c2.compile((typeof(sc), _field_type(ws_t, "inst"), ws_t, types.int64, types.int64,
                         types.int64, types.float64))

@@ -101,7 +101,7 @@ _COMPILE_CHILD = ("import os; from salvosim.engine.montecarlo import second_proc
 COMPILE_CHILD_TIMEOUT_S = 600.0
 # The signals, each sent once a part is in Numba's cache, before the other process needs it.
 FIRST_USEFUL_SHOT_CACHED = b"first-useful-shot\n"  # second process: first_useful_shot_s
-CENTRAL_C2_CACHED = b"central-c2\n"              # first process: central_c2, c2_assign
+CENTRAL_C2_CACHED = b"central-c2\n"              # first process: central_c2
 
 
 def jit_cache_is_cold(engine: str = "numba") -> bool:
@@ -220,7 +220,7 @@ class _Signals:
 def compile_in_two_processes(sc: CompiledScenario) -> int | None:
     """Cold compile on two cores: a second Python process (compile_second_part) compiles the
     shot solver, first_useful_shot_s, the targeting, reset_state and run_events into Numba's
-    cache, while this one compiles instances.prepare, then central_c2 with c2_assign
+    cache, while this one compiles instances.prepare, then central_c2 (c2_assign inlined in it)
     (kernel.compile_central_assignment) and finish_replication. Each waits for the other's
     signal before compiling what calls the other's part (central_c2 calls first_useful_shot_s,
     run_events central_c2), and then loads it from the cache. Before the signals, both processes

@@ -21,10 +21,10 @@ from tests.scenario_kit import compile_file
 def test_a_cold_run_compiles_the_event_loop_once_in_two_processes(tmp_path, warm_jit):
     """A run with an empty cache: the event loop compiled by the second process is the one
     run_chunk loads, and the functions each process compiles for the other (the targeting,
-    first_useful_shot_s and reset_state in the second, central_c2, c2_assign and
-    finish_replication in the first) are the ones the event loop and run_chunk call: one
-    compiled version of each in the cache, not two (a second signature would show as a second
-    version). The same for the shot solver the second process compiles first
+    first_useful_shot_s and reset_state in the second, central_c2 (with c2_assign inlined: no
+    version of its own) and finish_replication in the first) are the ones the event loop and
+    run_chunk call: one compiled version of each in the cache, not two (a second signature
+    would show as a second version). The same for the shot solver the second process compiles first
     (kernel.shot_solver_signature: select_target's argument types). Then, in the same process,
     the reference engine, whose
     prepare_replication links its own copy of instances.prepare: run_chunk's copies are internal
@@ -43,10 +43,11 @@ def test_a_cold_run_compiles_the_event_loop_once_in_two_processes(tmp_path, warm
         assert fast[key] == ref[key], key
     for name in ("kernel.run_events", "kernel.run_chunk", "kernel.finish_replication",
                  "kernel.reset_state", "instances.prepare-", "kernel.select_target",
-                 "kernel.full_scan_target", "kernel.c2_assign", "kernel.central_c2",
+                 "kernel.full_scan_target", "kernel.central_c2",
                  "intercept.earliest_shot_and_effect_s-", "intercept.first_useful_shot_s-"):
         versions = [c for c in cached if c.startswith(name)]
         assert len(versions) == 1, (name, versions)
+    assert not [c for c in cached if c.startswith("kernel.c2_assign")]
 
 
 def test_the_second_process_status_and_its_failures(monkeypatch):
