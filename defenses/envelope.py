@@ -9,6 +9,7 @@ membership cannot change, so one test at each sub-interval's midpoint decides it
 """
 import math
 
+import numpy as np
 from numba import njit
 
 from salvosim.bases.areas import clearly_below_sq
@@ -172,9 +173,10 @@ def engagement_window(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_end_s, t_usable_s
             break
         if s_stop == 0.0:
             continue
-        e0, n0, z0 = pt_e[j, k], pt_n[j, k], pt_z[j, k]
-        de, dn = pt_e[j, k + 1] - e0, pt_n[j, k + 1] - n0
-        z1, h = pt_z[j, k + 1], seg[j, k, SEG_BULGE_M]
+        ju, k0, k1 = np.uint64(j), np.uint64(k), np.uint64(k + 1)   # no wraparound code
+        e0, n0, z0 = pt_e[ju, k0], pt_n[ju, k0], pt_z[ju, k0]
+        de, dn = pt_e[ju, k1] - e0, pt_n[ju, k1] - n0
+        z1, h = pt_z[ju, k1], seg[ju, k0, SEG_BULGE_M]
         d0e, d0n = e0 - unit_e, n0 - unit_n
         if ground_clear_of_m(d0e, d0n, de, dn, s_stop, rmax_m):
             if not math.isnan(a):   # the piece is outside: an interval closed before it

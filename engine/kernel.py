@@ -264,8 +264,9 @@ def keep_slot(slot_fresh, slot_ans, slot_until, u, j, answer, until_s):
 def keep_candidate(cand_list, cand_ready, u, kept, j, t_ready):
     """Keep threat j (ready at t_ready) at position kept of u's candidate list; the new
     length."""
-    cand_list[u, kept] = j
-    cand_ready[u, kept] = t_ready
+    at = np.uint64(kept)
+    cand_list[u, at] = j
+    cand_ready[u, at] = t_ready
     return kept + 1
 
 
@@ -310,28 +311,30 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
     best_effect = math.nan
     kept = 0
     for k in range(cand_count[u]):
-        j = cand_list[u, k]
-        t_ready = cand_ready[u, k]
+        ku = np.uint64(k)
+        j = cand_list[u, ku]
+        ju = np.uint64(j)       # indices never negative: no wraparound code
+        t_ready = cand_ready[u, ku]
         if t_ready > now and t_ready >= wake:
             kept = keep_candidate(cand_list, cand_ready, u, kept, j, t_ready)
             continue    # not known yet, and cannot wake u earlier (t_shot >= t_ready)
-        if slot_fresh[u, j] and now < slot_until[u, j]:
+        if slot_fresh[u, ju] and now < slot_until[u, ju]:
             kept = keep_candidate(cand_list, cand_ready, u, kept, j, t_ready)
-            if slot_ans[u, j] == -math.inf:        # useful now (useful_until_s)
+            if slot_ans[u, ju] == -math.inf:        # useful now (useful_until_s)
                 score = target_score(priority, pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, now,
                                      unit_e, unit_n, t_impact[j], target_value[j])
                 if score < best_score:
                     best, best_score, best_effect = j, score, math.nan
                 continue
-            wake = min(wake, slot_ans[u, j])
-            horizon = min(horizon, slot_until[u, j])
+            wake = min(wake, slot_ans[u, ju])
+            horizon = min(horizon, slot_until[u, ju])
             continue
-        slot_fresh[u, j] = False
-        if (fate[j] != ALIVE or engagements_of[u, j] >= max_engagements or now > win_b[u, j]
-                or out_of_reach[u, j]):
+        slot_fresh[u, ju] = False
+        if (fate[j] != ALIVE or engagements_of[u, ju] >= max_engagements or now > win_b[u, ju]
+                or out_of_reach[u, ju]):
             continue
         kept = keep_candidate(cand_list, cand_ready, u, kept, j, t_ready)
-        if (engaged_by[u, j] or (under_engagement[j] > 0 and not double_engagement)
+        if (engaged_by[u, ju] or (under_engagement[j] > 0 and not double_engagement)
                 or hold_t[u, th_class[j]] <= now):
             # until j's engagement ends (touch_threat) or forever (hold_for)
             if not central:
@@ -342,34 +345,34 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
         t_from = max(now, t_ready)
         until = t_from           # this answer holds for decisions before `until`
         t_effect = math.nan      # when a shot now takes effect, if solved here
-        if t_from < early_until[u, j]:
+        if t_from < early_until[u, ju]:
             # Still too early for any shot to reach the window: the cached answer holds and
             # equals earliest_shot_time_s (intercept.early_shot_bound; lasers: shot at a).
-            t_shot = wake_at(early_t_star[u, j], t_from)
-            if t_shot == early_t_star[u, j]:
-                until = early_until[u, j]
-        elif t_from > win_b[u, j]:
+            t_shot = wake_at(early_t_star[u, ju], t_from)
+            if t_shot == early_t_star[u, ju]:
+                until = early_until[u, ju]
+        elif t_from > win_b[u, ju]:
             t_shot = math.inf
-        elif is_laser and t_from < win_a[u, j]:
-            early_until[u, j] = win_a[u, j] - MIN_WAKE_STEP_S
-            early_t_star[u, j] = win_a[u, j]
-            t_shot = win_a[u, j]
+        elif is_laser and t_from < win_a[u, ju]:
+            early_until[u, ju] = win_a[u, ju] - MIN_WAKE_STEP_S
+            early_t_star[u, ju] = win_a[u, ju]
+            t_shot = win_a[u, ju]
             until = t_shot
         else:
             if not is_laser:
                 until_j, t_star = early_shot_bound(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j,
-                                                   t_from, win_a[u, j], unit_e, unit_n,
+                                                   t_from, win_a[u, ju], unit_e, unit_n,
                                                    launch_delay_s, speed_mps)
-                early_until[u, j] = until_j
-                early_t_star[u, j] = t_star
-            if t_from < early_until[u, j]:
-                t_shot = wake_at(early_t_star[u, j], t_from)
-                if t_shot == early_t_star[u, j]:
-                    until = early_until[u, j]
+                early_until[u, ju] = until_j
+                early_t_star[u, ju] = t_star
+            if t_from < early_until[u, ju]:
+                t_shot = wake_at(early_t_star[u, ju], t_from)
+                if t_shot == early_t_star[u, ju]:
+                    until = early_until[u, ju]
             elif not is_laser and always_too_late(pt_e, pt_n, pt_t, n_pts, j, t_from,
-                                                  win_b[u, j], unit_e, unit_n, launch_delay_s,
+                                                  win_b[u, ju], unit_e, unit_n, launch_delay_s,
                                                   speed_mps):
-                out_of_reach[u, j] = True     # earliest_shot_time_s is +inf now and later
+                out_of_reach[u, ju] = True     # earliest_shot_time_s is +inf now and later
                 t_shot = math.inf
             else:
                 useful_until = -math.inf
@@ -377,36 +380,36 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
                 if is_laser:
                     # bounds of the fluence rate settle most dwells without integrating
                     t_shot, useful_until = settled_laser_shot(
-                        pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from, win_b[u, j], unit_e,
+                        pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from, win_b[u, ju], unit_e,
                         unit_n, dwell_s, dwell_ref_m)
                     if t_shot == math.inf:
-                        out_of_reach[u, j] = True     # and at every later start too
+                        out_of_reach[u, ju] = True     # and at every later start too
                     solve = math.isnan(t_shot)
                 if solve:
                     t_shot, t_effect = earliest_shot_and_effect_s(
-                        pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from, win_a[u, j],
-                        win_b[u, j], unit_e, unit_n, is_laser, launch_delay_s, speed_mps,
+                        pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from, win_a[u, ju],
+                        win_b[u, ju], unit_e, unit_n, is_laser, launch_delay_s, speed_mps,
                         dwell_s, dwell_ref_m)
                     if t_shot == math.inf:
-                        out_of_reach[u, j] = True     # +inf here stays +inf (its docstring)
+                        out_of_reach[u, ju] = True     # +inf here stays +inf (its docstring)
                     elif t_shot == now and not is_laser:
                         useful_until = useful_until_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j,
-                                                      now, t_effect, win_a[u, j], win_b[u, j],
+                                                      now, t_effect, win_a[u, ju], win_b[u, ju],
                                                       speed_mps)
                     elif t_shot > t_from and not is_laser:      # too early: a wake-up
                         until = early_answer_until_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j,
-                                                     t_from, t_shot, t_effect, win_a[u, j],
+                                                     t_from, t_shot, t_effect, win_a[u, ju],
                                                      unit_e, unit_n, launch_delay_s, speed_mps)
                 if t_shot == now and useful_until > now and not central:
                     # useful now, and at every decision before `useful_until`
                     keep_slot(slot_fresh, slot_ans, slot_until, u, j, -math.inf,
-                              min(useful_until, win_b[u, j]))
+                              min(useful_until, win_b[u, ju]))
         if t_shot == math.inf:
             continue                               # and it stays +inf
         horizon = min(horizon, until)
         if until > now and t_shot > now and not central:
             keep_slot(slot_fresh, slot_ans, slot_until, u, j, t_shot,
-                      min(until, t_shot, win_b[u, j]))
+                      min(until, t_shot, win_b[u, ju]))
         if t_shot == now:
             score = target_score(priority, pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, now, unit_e,
                                  unit_n, t_impact[j], target_value[j])

@@ -112,9 +112,10 @@ def flown_piece(pt_t, j, k, t_end_s):
     """(t_k, duration, t_stop, s_stop) of segment k of threat j as flown before t_end: it runs
     from t_k to t_stop, the fraction s_stop of the segment. s_stop = 0 for a zero-length leg
     (an ingress waypoint on the launch point: skip it), -1 once t_end is reached (stop)."""
-    tk = pt_t[j, k]
-    dur = pt_t[j, k + 1] - tk
-    t_stop = min(pt_t[j, k + 1], t_end_s)
+    ju, ku, k1 = np.uint64(j), np.uint64(k), np.uint64(k + 1)   # unsigned: no wraparound code
+    tk = pt_t[ju, ku]
+    dur = pt_t[ju, k1] - tk
+    t_stop = min(pt_t[ju, k1], t_end_s)
     if dur <= 0.0:
         return tk, dur, t_stop, 0.0
     if t_stop <= tk:
@@ -126,7 +127,8 @@ def flown_piece(pt_t, j, k, t_end_s):
 def segment_of(pt_t, n_pts, j, t_s):
     """Index of the segment that holds time t (clamped to the flight)."""
     k = 0
-    while k < n_pts[j] - 2 and t_s > pt_t[j, k + 1]:
+    ju = np.uint64(j)                   # unsigned indices: no wraparound code
+    while k < n_pts[ju] - 2 and t_s > pt_t[ju, np.uint64(k + 1)]:
         k += 1
     return k
 
@@ -134,16 +136,19 @@ def segment_of(pt_t, n_pts, j, t_s):
 @njit(**JIT)
 def position_at(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s):
     """(east, north, altitude) of threat j at time t, clamped to launch and impact."""
-    last = n_pts[j] - 1
-    if t_s <= pt_t[j, 0]:
-        return pt_e[j, 0], pt_n[j, 0], pt_z[j, 0]
-    if t_s >= pt_t[j, last]:
-        return pt_e[j, last], pt_n[j, last], pt_z[j, last]
+    ju = np.uint64(j)                   # unsigned indices: no wraparound code
+    last = np.uint64(n_pts[ju] - 1)
+    first = np.uint64(0)
+    if t_s <= pt_t[ju, first]:
+        return pt_e[ju, first], pt_n[ju, first], pt_z[ju, first]
+    if t_s >= pt_t[ju, last]:
+        return pt_e[ju, last], pt_n[ju, last], pt_z[ju, last]
     k = segment_of(pt_t, n_pts, j, t_s)
-    s = (t_s - pt_t[j, k]) / (pt_t[j, k + 1] - pt_t[j, k])
-    e = pt_e[j, k] + (pt_e[j, k + 1] - pt_e[j, k]) * s
-    n = pt_n[j, k] + (pt_n[j, k + 1] - pt_n[j, k]) * s
-    z = segment_altitude_m(pt_z[j, k], pt_z[j, k + 1], seg[j, k, SEG_BULGE_M], s)
+    k0, k1 = np.uint64(k), np.uint64(k + 1)
+    s = (t_s - pt_t[ju, k0]) / (pt_t[ju, k1] - pt_t[ju, k0])
+    e = pt_e[ju, k0] + (pt_e[ju, k1] - pt_e[ju, k0]) * s
+    n = pt_n[ju, k0] + (pt_n[ju, k1] - pt_n[ju, k0]) * s
+    z = segment_altitude_m(pt_z[ju, k0], pt_z[ju, k1], seg[ju, k0, SEG_BULGE_M], s)
     return e, n, z
 
 
