@@ -33,6 +33,7 @@ Both engines call these functions; the Numba kernel caches two of their answers
 """
 import math
 
+import numpy as np
 from numba import njit
 
 from salvosim.defenses.envelope import clearly_below_sq
@@ -75,9 +76,10 @@ def speed_bound_mps(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s):
     trajectory.speed_bound_from_mps over the segments of positive duration that end at or
     after t_from. Times are sorted, so those are the segments from the first such one on, and
     the builders stored that maximum (seg[j, k, SEG_SPEED_FROM_MPS])."""
-    for k in range(n_pts[j] - 1):
-        if not pt_t[j, k + 1] < t_from_s:
-            return seg[j, k, SEG_SPEED_FROM_MPS]
+    ju = np.uint64(j)                   # unsigned indices: no wraparound code
+    for k in range(n_pts[ju] - 1):
+        if not pt_t[ju, np.uint64(k + 1)] < t_from_s:
+            return seg[ju, np.uint64(k), SEG_SPEED_FROM_MPS]
     return 0.0
 
 
@@ -95,8 +97,10 @@ def slant_bound_m(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s, t_to_s, unit_
     ground_sq = 0.0     # the largest squared ground distance seen
     t_last = math.nan   # the end taken last
     top = 0.0
-    for k in range(n_pts[j] - 1):
-        t0, t1 = pt_t[j, k], pt_t[j, k + 1]
+    ju = np.uint64(j)                   # unsigned indices: no wraparound code
+    for k in range(n_pts[ju] - 1):
+        k0, k1 = np.uint64(k), np.uint64(k + 1)
+        t0, t1 = pt_t[ju, k0], pt_t[ju, k1]
         if t1 < t_from_s or t0 > t_to_s:
             continue
         for t in (max(t0, t_from_s), min(t1, t_to_s)):
@@ -109,7 +113,7 @@ def slant_bound_m(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_from_s, t_to_s, unit_
             if not clearly_below_sq(d_sq, ground_sq):
                 ground = max(ground, math.hypot(d_e, d_n))
                 ground_sq = max(ground_sq, d_sq)
-        top = max(top, max(pt_z[j, k], pt_z[j, k + 1]) + max(seg[j, k, SEG_BULGE_M], 0.0))
+        top = max(top, max(pt_z[ju, k0], pt_z[ju, k1]) + max(seg[ju, k0, SEG_BULGE_M], 0.0))
     return math.hypot(ground, top)
 
 
@@ -410,14 +414,16 @@ def ground_floor_m(pt_e, pt_n, pt_t, n_pts, j, t_from_s, t_to_s, unit_e, unit_n)
     needs no hypot: it cannot be the least."""
     floor = math.inf
     floor_sq = math.inf      # the squared distance whose hypot is the floor
-    for k in range(n_pts[j] - 1):
-        t0, t1 = pt_t[j, k], pt_t[j, k + 1]
+    ju = np.uint64(j)                   # unsigned indices: no wraparound code
+    for k in range(n_pts[ju] - 1):
+        k0, k1 = np.uint64(k), np.uint64(k + 1)
+        t0, t1 = pt_t[ju, k0], pt_t[ju, k1]
         if t1 < t_from_s or t0 > t_to_s or t1 <= t0:
             continue
         s0 = max(0.0, (t_from_s - t0) / (t1 - t0))
         s1 = min(1.0, (t_to_s - t0) / (t1 - t0))
-        de, dn = pt_e[j, k + 1] - pt_e[j, k], pt_n[j, k + 1] - pt_n[j, k]
-        ae, an = pt_e[j, k] + de * s0 - unit_e, pt_n[j, k] + dn * s0 - unit_n
+        de, dn = pt_e[ju, k1] - pt_e[ju, k0], pt_n[ju, k1] - pt_n[ju, k0]
+        ae, an = pt_e[ju, k0] + de * s0 - unit_e, pt_n[ju, k0] + dn * s0 - unit_n
         be, bn = de * (s1 - s0), dn * (s1 - s0)
         len2 = be * be + bn * bn
         f = 0.0

@@ -10,6 +10,7 @@ bisected to 1 ms. Both engines call these functions.
 """
 import math
 
+import numpy as np
 from numba import njit
 
 from salvosim.defenses.envelope import (
@@ -98,7 +99,8 @@ def detection_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_end_s,
             break
         if s_stop == 0.0:
             continue
-        z0, z1, h = pt_z[j, k], pt_z[j, k + 1], seg[j, k, SEG_BULGE_M]
+        ju, k0, k1 = np.uint64(j), np.uint64(k), np.uint64(k + 1)   # no wraparound code
+        z0, z1, h = pt_z[ju, k0], pt_z[ju, k1], seg[ju, k0, SEG_BULGE_M]
         level = z0 == z1 and h == 0.0
         if level:
             # Constant altitude: range and horizon make one circle; the answer is exact.
@@ -111,8 +113,8 @@ def detection_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_end_s,
             # `top`, so only pieces within this circle (and the sector) need sampling.
             top = max(z0, z1) + max(h, 0.0)
             radius = min(r_det_m, radar_horizon_m(sensor_h_m, top))
-        e0, n0 = pt_e[j, k], pt_n[j, k]
-        de, dn = pt_e[j, k + 1] - e0, pt_n[j, k + 1] - n0
+        e0, n0 = pt_e[ju, k0], pt_n[ju, k0]
+        de, dn = pt_e[ju, k1] - e0, pt_n[ju, k1] - n0
         d0e, d0n = e0 - sensor_e, n0 - sensor_n
         buf[0] = 0.0
         buf[1] = s_stop

@@ -463,10 +463,12 @@ def next_known_s(engageable, known_t, j, after_s):
 def touch_threat(j, engageable, dirty, slot_fresh):
     """Threat j changed state (its engagement ended): every unit that may engage it must
     rescan, and solve j again."""
-    for u in range(len(dirty)):
-        if engageable[u, j]:
+    ju = np.uint64(j)                   # unsigned indices: no wraparound code
+    for v in range(len(dirty)):
+        u = np.uint64(v)
+        if engageable[u, ju]:
             dirty[u] = True
-            slot_fresh[u, j] = False
+            slot_fresh[u, ju] = False
 
 
 @njit(**INTERNAL)
@@ -477,12 +479,14 @@ def drop_threat(j, engageable, dirty, slot_fresh, slot_ans, clean_wake):
     and woke at clean_wake) need not rescan when its answer for j was a later wake-up: j's
     answer only rises (to +inf), so the earliest wake-up stays, and the horizon may only grow
     (kept smaller: safe). Any other unit rescans."""
-    for u in range(len(dirty)):
-        if engageable[u, j]:
-            if not (slot_fresh[u, j] and (slot_ans[u, j] > clean_wake[u]
-                                          or slot_ans[u, j] == math.inf)):
+    ju = np.uint64(j)                   # unsigned indices: no wraparound code
+    for v in range(len(dirty)):
+        u = np.uint64(v)
+        if engageable[u, ju]:
+            if not (slot_fresh[u, ju] and (slot_ans[u, ju] > clean_wake[u]
+                                           or slot_ans[u, ju] == math.inf)):
                 dirty[u] = True
-            slot_fresh[u, j] = False
+            slot_fresh[u, ju] = False
 
 
 @njit(**JIT, inline="always")
