@@ -187,11 +187,13 @@ def push_event(ht, hk, hn, t_s, kind, i1, i2):
     hn[0] = n + 1
     while n > 0:                        # sift up: move parents down until t_s, key fits
         parent = (n - 1) >> 1
-        if not (t_s < ht[parent] or (t_s == ht[parent] and key < hk[parent])):
+        p, at = np.uint64(parent), np.uint64(n)     # unsigned: no wraparound code
+        if not (t_s < ht[p] or (t_s == ht[p] and key < hk[p])):
             break
-        ht[n], hk[n] = ht[parent], hk[parent]
+        ht[at], hk[at] = ht[p], hk[p]
         n = parent
-    ht[n], hk[n] = t_s, key
+    at = np.uint64(n)
+    ht[at], hk[at] = t_s, key
     return True
 
 
@@ -201,19 +203,23 @@ def pop_event(ht, hk, hn):
     n = hn[0] - 1
     hn[0] = n
     if n > 0:
-        t_last, k_last = ht[n], hk[n]   # sift down the last slot from the root
+        last = np.uint64(n)             # unsigned indices: no wraparound code
+        t_last, k_last = ht[last], hk[last]   # sift down the last slot from the root
         k = 0
         while True:
             child = 2 * k + 1
             if child >= n:
                 break
-            if child + 1 < n and _before(ht, hk, child + 1, child):
+            if child + 1 < n and _before(ht, hk, np.uint64(child + 1), np.uint64(child)):
                 child += 1
-            if not (ht[child] < t_last or (ht[child] == t_last and hk[child] < k_last)):
+            c = np.uint64(child)
+            if not (ht[c] < t_last or (ht[c] == t_last and hk[c] < k_last)):
                 break
-            ht[k], hk[k] = ht[child], hk[child]
+            at = np.uint64(k)
+            ht[at], hk[at] = ht[c], hk[c]
             k = child
-        ht[k], hk[k] = t_last, k_last
+        at = np.uint64(k)
+        ht[at], hk[at] = t_last, k_last
     kind, i1, i2 = event_fields(key)
     return t_s, kind, i1, i2
 
@@ -322,7 +328,7 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
             kept = keep_candidate(cand_list, cand_ready, u, kept, j, t_ready)
             if slot_ans[u, ju] == -math.inf:        # useful now (useful_until_s)
                 score = target_score(priority, pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, now,
-                                     unit_e, unit_n, t_impact[j], target_value[j])
+                                     unit_e, unit_n, t_impact[ju], target_value[ju])
                 if score < best_score:
                     best, best_score, best_effect = j, score, math.nan
                 continue
@@ -330,17 +336,17 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
             horizon = min(horizon, slot_until[u, ju])
             continue
         slot_fresh[u, ju] = False
-        if (fate[j] != ALIVE or engagements_of[u, ju] >= max_engagements or now > win_b[u, ju]
+        if (fate[ju] != ALIVE or engagements_of[u, ju] >= max_engagements or now > win_b[u, ju]
                 or out_of_reach[u, ju]):
             continue
         kept = keep_candidate(cand_list, cand_ready, u, kept, j, t_ready)
-        if (engaged_by[u, ju] or (under_engagement[j] > 0 and not double_engagement)
-                or hold_t[u, th_class[j]] <= now):
+        if (engaged_by[u, ju] or (under_engagement[ju] > 0 and not double_engagement)
+                or hold_t[u, th_class[ju]] <= now):
             # until j's engagement ends (touch_threat) or forever (hold_for)
             if not central:
                 keep_slot(slot_fresh, slot_ans, slot_until, u, j, math.inf, math.inf)
             continue
-        if central and assigned_to[j] != u:
+        if central and assigned_to[ju] != u:
             continue    # assigned to another unit (central C2)
         t_from = max(now, t_ready)
         until = t_from           # this answer holds for decisions before `until`
@@ -412,7 +418,7 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
                       min(until, t_shot, win_b[u, ju]))
         if t_shot == now:
             score = target_score(priority, pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, now, unit_e,
-                                 unit_n, t_impact[j], target_value[j])
+                                 unit_n, t_impact[ju], target_value[ju])
             if score < best_score:
                 best, best_score, best_effect = j, score, t_effect
         elif t_shot < wake:
