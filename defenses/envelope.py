@@ -37,7 +37,7 @@ def add_roots(buf, n, qa, qb, qc, s_max):
         if abs(qb) > 1e-300:
             s = -qc / qb
             if 0.0 < s < s_max:
-                buf[n] = s
+                buf[np.uint64(n)] = s      # unsigned: no wraparound code
                 n += 1
         return n
     disc = qb * qb - 4.0 * qa * qc
@@ -49,10 +49,10 @@ def add_roots(buf, n, qa, qb, qc, s_max):
     s1 = q / qa
     s2 = qc / q if q != 0.0 else s1
     if 0.0 < s1 < s_max:
-        buf[n] = s1
+        buf[np.uint64(n)] = s1
         n += 1
     if 0.0 < s2 < s_max and s2 != s1:
-        buf[n] = s2
+        buf[np.uint64(n)] = s2
         n += 1
     return n
 
@@ -97,12 +97,12 @@ def add_sector_crossings(buf, n, d0e, d0n, de, dn, edges, width_deg, s_max):
 def sort_prefix(buf, n):
     """Insertion sort of buf[:n] (n is tiny)."""
     for i in range(1, n):
-        v = buf[i]
+        v = buf[np.uint64(i)]           # unsigned indices: no wraparound code
         k = i - 1
-        while k >= 0 and buf[k] > v:
-            buf[k + 1] = buf[k]
+        while k >= 0 and buf[np.uint64(k)] > v:
+            buf[np.uint64(k + 1)] = buf[np.uint64(k)]
             k -= 1
-        buf[k + 1] = v
+        buf[np.uint64(k + 1)] = v
 
 
 @njit(**JIT)
@@ -195,7 +195,7 @@ def engagement_window(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_end_s, t_usable_s
         m = add_sector_crossings(buf, m, d0e, d0n, de, dn, edges, width_deg, s_stop)
         sort_prefix(buf, m)
         for i in range(m - 1):
-            s_lo, s_hi = buf[i], buf[i + 1]
+            s_lo, s_hi = buf[np.uint64(i)], buf[np.uint64(i + 1)]
             if s_hi - s_lo <= _EPS_S:
                 continue
             s_mid = 0.5 * (s_lo + s_hi)

@@ -122,7 +122,7 @@ def detection_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_end_s,
         m = add_sector_crossings(buf, m, d0e, d0n, de, dn, edges, width_deg, s_stop)
         sort_prefix(buf, m)
         for i in range(m - 1):
-            s_lo, s_hi = buf[i], buf[i + 1]
+            s_lo, s_hi = buf[np.uint64(i)], buf[np.uint64(i + 1)]
             s_mid = 0.5 * (s_lo + s_hi)
             ge, gn = d0e + de * s_mid, d0n + dn * s_mid
             if (s_hi - s_lo <= 1e-12 or not in_range_band(ge, gn, 0.0, radius)

@@ -217,20 +217,21 @@ def all_detections(sc, inst):
 
 @njit(**JIT, inline="always")
 def sense_and_window_one(sc, j, inst):
-    c = sc.th_class[j]
-    t_end = inst.t_end[j]
+    ju = np.uint64(j)                   # unsigned index: no wraparound code
+    c = sc.th_class[ju]
+    t_end = inst.t_end[ju]
     # Detections are computed only where they can set a known time (MODEL.md §4): the network
     # track is the least (detection + track delay) over the sensors, so sensors are taken in
     # order of a lower bound of that (detection_lower_bound_s) until the bound passes the best
     # found; a unit's own sensor counts only if it can beat the network track.
     v_ground = max_ground_speed_mps(inst.seg, inst.n_pts, j)
     for s in range(len(sc.se_e)):
-        inst.detect_t[s, j] = math.inf
+        inst.detect_t[s, ju] = math.inf
         inst.sense_done[s] = True
         inst.sense_lb[s] = math.inf
         if sc.se_tracks[s, c]:
             lb = detection_lower_bound_s(inst.pt_e, inst.pt_n, inst.pt_t, j, v_ground,
-                                         sc.se_e[s], sc.se_n[s], sc.se_det_range_m[s, j])
+                                         sc.se_e[s], sc.se_n[s], sc.se_det_range_m[s, ju])
             if lb <= t_end:                 # else never detected before the threat's end
                 inst.sense_lb[s] = lb + sc.se_track_delay_s[s]
                 inst.sense_done[s] = False
@@ -246,36 +247,36 @@ def sense_and_window_one(sc, j, inst):
             if s_next < 0 or lb_next >= best:
                 break
             detect(sc, inst, s_next, j)
-            best = min(best, inst.detect_t[s_next, j] + sc.se_track_delay_s[s_next])
+            best = min(best, inst.detect_t[s_next, ju] + sc.se_track_delay_s[s_next])
         shared = best + sc.c2_latency_s
-    inst.net_known_t[j] = shared
+    inst.net_known_t[ju] = shared
     for u in range(len(sc.un_e)):
         s = sc.un_sensor[u]
         if (s >= 0 and sc.un_engages[u, c] and not inst.sense_done[s]
                 and inst.sense_lb[s] < shared):
             detect(sc, inst, s, j)
     for u in range(len(sc.un_e)):
-        inst.known_t[u, j] = math.inf
-        inst.win_a[u, j] = math.nan
-        inst.win_b[u, j] = math.nan
-        inst.engageable[u, j] = False
+        inst.known_t[u, ju] = math.inf
+        inst.win_a[u, ju] = math.nan
+        inst.win_b[u, ju] = math.nan
+        inst.engageable[u, ju] = False
         if not sc.un_engages[u, c]:
             continue
         own = math.inf
         s = sc.un_sensor[u]
         if s >= 0:
-            own = inst.detect_t[s, j] + sc.se_track_delay_s[s]
-        inst.known_t[u, j] = min(own, shared)
-        inst.latest_shot[u, j] = math.nan
-        if (inst.known_t[u, j] >= t_end or (sc.un_defended_only[u] and not inst.in_defended[j])
-                or inst.recognised[j] or not doctrine_allows(sc, inst, u, j)):
+            own = inst.detect_t[s, ju] + sc.se_track_delay_s[s]
+        inst.known_t[u, ju] = min(own, shared)
+        inst.latest_shot[u, ju] = math.nan
+        if (inst.known_t[u, ju] >= t_end or (sc.un_defended_only[u] and not inst.in_defended[ju])
+                or inst.recognised[ju] or not doctrine_allows(sc, inst, u, j)):
             continue    # never engageable: its window is not needed
-        a, b = unit_window(sc, inst, u, j, inst.known_t[u, j] + sc.un_reaction_s[u])
-        inst.win_a[u, j] = a
-        inst.win_b[u, j] = b
-        inst.engageable[u, j] = not math.isnan(a)
-        if sc.c2_central and inst.engageable[u, j]:
-            inst.latest_shot[u, j] = latest_useful_shot_s(
+        a, b = unit_window(sc, inst, u, j, inst.known_t[u, ju] + sc.un_reaction_s[u])
+        inst.win_a[u, ju] = a
+        inst.win_b[u, ju] = b
+        inst.engageable[u, ju] = not math.isnan(a)
+        if sc.c2_central and inst.engageable[u, ju]:
+            inst.latest_shot[u, ju] = latest_useful_shot_s(
                 inst.pt_e, inst.pt_n, inst.pt_z, inst.pt_t, inst.seg, inst.n_pts, j, a, b,
                 sc.un_e[u], sc.un_n[u], sc.un_unlimited[u], sc.un_launch_delay_s[u],
                 sc.un_speed_mps[u], sc.un_dwell_s[u], sc.un_dwell_ref_m[u])
