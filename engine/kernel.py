@@ -459,9 +459,11 @@ def full_scan_target(u, now, fate, engaged_by, engagements_of, under_engagement,
 def next_known_s(engageable, known_t, j, after_s):
     """The first time after after_s at which a unit that may engage threat j learns of it."""
     t_next = math.inf
-    for u in range(engageable.shape[0]):
-        if engageable[u, j] and after_s < known_t[u, j] < t_next:
-            t_next = known_t[u, j]
+    ju = np.uint64(j)                   # unsigned indices: no wraparound code
+    for v in range(engageable.shape[0]):
+        u = np.uint64(v)
+        if engageable[u, ju] and after_s < known_t[u, ju] < t_next:
+            t_next = known_t[u, ju]
     return t_next
 
 
@@ -639,9 +641,11 @@ def run_events(sc, seed, rep, ws, check):
     for u in range(U):
         n = 0
         for j in range(J):
-            if engageable[u, j]:
-                cand_list[u, n] = j
-                cand_ready[u, n] = known_t[u, j] + un_reaction_s[u]
+            ju = np.uint64(j)           # unsigned indices: no wraparound code
+            if engageable[u, ju]:
+                at = np.uint64(n)
+                cand_list[u, at] = j
+                cand_ready[u, at] = known_t[u, ju] + un_reaction_s[u]
                 n += 1
         cand_count[u] = n
     # One EV_KNOWN event per threat and distinct time units learn of it (next_known_s): such
@@ -665,7 +669,7 @@ def run_events(sc, seed, rep, ws, check):
         u_next = -1
         if pending_count[0] > 0:
             for v in range(U):
-                if pending[v]:
+                if pending[np.uint64(v)]:       # unsigned: no wraparound code
                     u_next = v
                     break
             if hn[0] > 0 and ht[0] == now and hk[0] < event_key(EV_DECIDE, u_next, NO_SUB):
@@ -720,10 +724,11 @@ def run_events(sc, seed, rep, ws, check):
             else:                             # central C2: FREE_ASSIGN (u: none), FREE_LAPSE
                 ok = central_c2(sc, inst, ws, sub_kind, u, free_threat(i2), now) and ok
         elif kind == EV_KNOWN:                                  # units learn of threat i1
-            for u in range(U):
-                if engageable[u, i1] and known_t[u, i1] == now:
+            for v in range(U):
+                uv = np.uint64(v)               # unsigned indices: no wraparound code
+                if engageable[uv, i1] and known_t[uv, i1] == now:
                     request_decision(last_request_t, pending, pending_count, wake_pending, ht,
-                                     hk, hn, u, now, now)
+                                     hk, hn, v, now, now)
             t_known = next_known_s(engageable, known_t, i1, now)
             if t_known < math.inf:
                 ok = push_event(ht, hk, hn, t_known, EV_KNOWN, i1, NO_SUB) and ok
