@@ -15,8 +15,11 @@ first, and reports the geometric mean of the two median ratios, which cancels th
 same revision against itself: 1.00-1.01).
 
 Prints, for each order, both revisions' best and median replications per second and the
-median of the pair ratios (B's speed over A's), then the geometric mean. The first order also
-compiles both copies into a temporary Numba cache (a few minutes), which the second loads.
+median of the pair ratios (B's speed over A's), then the geometric mean. A first process
+compiles both copies into a temporary Numba cache (a few minutes), from which both timed
+orders load them (code just compiled and code loaded from the cache can run at different
+speeds). engine/jit.py's LLVM hooks are installed by the copy imported first, so both copies
+are built with A's: a warning says so when the revisions' jit.py differ.
 """
 from __future__ import annotations
 
@@ -45,8 +48,8 @@ def rename_package(tree: Path, name: str) -> None:
     for path in tree.rglob("*.py"):
         text = path.read_text()
         new = domain.sub(rf"{name}.\1", text)
-        new = re.sub(rf"^from {PACKAGE} import", f"from {name} import", new, flags=re.M)
-        new = re.sub(rf"^import {PACKAGE}\b", f"import {name}", new, flags=re.M)
+        new = re.sub(rf"^(\s*)from {PACKAGE} import", rf"\1from {name} import", new, flags=re.M)
+        new = re.sub(rf"^(\s*)import {PACKAGE}\b", rf"\1import {name}", new, flags=re.M)
         if new != text:
             path.write_text(new)
     jit = tree / "engine" / "jit.py"
@@ -91,6 +94,11 @@ for name in order:
     sc, _ = compile_.compile_scenario(variants.load_scenario(scenario))
     montecarlo.run_block_numba(sc, 1, 0, 4, threads=threads)
     runs[name] = (montecarlo, sc)
+stray = [m for m in sys.modules if m == "salvosim" or m.startswith("salvosim.")]
+if stray:
+    sys.exit(f"bench.ab: the installed package was imported, not a copy: {stray[:3]}")
+if rounds == 0:
+    sys.exit(0)                         # the warm-up: both copies compiled into the cache
 fates = [m.run_block_numba(sc, 7, 0, 50, threads=1).fate for m, sc in runs.values()]
 if not (fates[0] == fates[1]).all():
     print("bench.ab: the two revisions' outcomes differ (compared anyway)", file=sys.stderr)
@@ -121,16 +129,26 @@ def main(argv: list[str]) -> int:
         tmp = Path(tmp)
         trees = [str(checkout(args.rev_a, "salvosimA", tmp)),
                  str(checkout(args.rev_b, "salvosimB", tmp))]
+        same_hooks = subprocess.run(["git", "diff", "--quiet", args.rev_a, args.rev_b, "--",
+                                     "engine/jit.py"], cwd=ROOT).returncode == 0
+        if not same_hooks:
+            print("bench.ab: engine/jit.py differs between the revisions, and only the first "
+                  "copy imported installs its LLVM hooks: both are built with A's",
+                  file=sys.stderr)
         env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp / "numba-cache"))
         ratios = []
-        for order in ("salvosimA,salvosimB", "salvosimB,salvosimA"):
+        # a warm-up compiles both copies, so that both timed orders load them from the cache
+        for order, rounds in (("salvosimA,salvosimB", 0), ("salvosimA,salvosimB", args.rounds),
+                              ("salvosimB,salvosimA", args.rounds)):
             out = subprocess.run([sys.executable, "-c", RUNNER, *trees, order, str(args.reps),
-                                  str(args.rounds), str(args.threads), args.scenario],
+                                  str(rounds), str(args.threads), args.scenario],
                                  cwd=tmp, env=env, capture_output=True, text=True)
             if out.returncode != 0:
                 sys.stderr.write(out.stderr)
                 return 1
             sys.stderr.write(out.stderr)
+            if rounds == 0:
+                continue
             ratio, a_best, a_median, b_best, b_median = out.stdout.split()
             ratios.append(float(ratio))
             print(f"{order.split(',')[0]} loaded first: A {a_best}/s best, {a_median}/s median; "

@@ -9,7 +9,7 @@ def test_a_checkout_is_renamed_for_a_second_copy(tmp_path):
     (tmp_path / "engine").mkdir()
     (tmp_path / "engine" / "kernel.py").write_text(
         "from salvosim.defenses.doctrine import a\nfrom salvosim import b\n"
-        "y = salvosim_run_chunk = 1\n")
+        "y = salvosim_run_chunk = 1\ndef f():\n    import salvosim\n    from salvosim import c\n")
     (tmp_path / "engine" / "jit.py").write_text(
         'MANGLED_PACKAGE = "8salvosim"\nENTRY_POINT_MARK = MANGLED_PACKAGE + "x"\n'
         'LIGHT_LOAD_MODULES = ("salvosim.",)\nz = getattr(f, "salvosim_lazy", False)\n')
@@ -19,7 +19,8 @@ def test_a_checkout_is_renamed_for_a_second_copy(tmp_path):
         "from salvosimB.engine.api import run\nimport salvosimB\nx = 'salvosim run'\n")
     assert (tmp_path / "engine" / "kernel.py").read_text() == (
         "from salvosimB.defenses.doctrine import a\nfrom salvosimB import b\n"
-        "y = salvosim_run_chunk = 1\n")        # the hooks' own marks are left alone
+        "y = salvosim_run_chunk = 1\ndef f():\n    import salvosimB\n    from salvosimB import c\n")
+    # (the hooks' own marks, salvosim_*, are left alone)
     jit = (tmp_path / "engine" / "jit.py").read_text()
     assert 'MANGLED_PACKAGE = "9salvosim"\n' in jit          # a prefix of 9salvosimA, 9salvosimB
     assert 'ENTRY_POINT_MARK = "6engine6kernel9run_chunk"\n' in jit

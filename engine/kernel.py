@@ -173,8 +173,10 @@ def new_workspace(sc, heap_capacity):
 # Functions only ever called from njit code take engine.jit.INTERNAL (no CPython wrapper).
 @njit(**INTERNAL)
 def _before(ht, hk, a, b):
-    """Is heap slot a ordered before slot b? By time, then by the packed (kind, index, sub)."""
-    return ht[a] < ht[b] or (ht[a] == ht[b] and hk[a] < hk[b])
+    """Is heap slot a ordered before slot b? By time, then by the packed (kind, index, sub).
+    (Slots are never negative: unsigned subscripts, without wraparound code.)"""
+    ua, ub = np.uint64(a), np.uint64(b)
+    return ht[ua] < ht[ub] or (ht[ua] == ht[ub] and hk[ua] < hk[ub])
 
 
 @njit(**INTERNAL)
@@ -210,7 +212,7 @@ def pop_event(ht, hk, hn):
             child = 2 * k + 1
             if child >= n:
                 break
-            if child + 1 < n and _before(ht, hk, np.uint64(child + 1), np.uint64(child)):
+            if child + 1 < n and _before(ht, hk, child + 1, child):
                 child += 1
             c = np.uint64(child)
             if not (ht[c] < t_last or (ht[c] == t_last and hk[c] < k_last)):

@@ -135,7 +135,9 @@ def segment_of(pt_t, n_pts, j, t_s):
 
 @njit(**JIT)
 def position_at(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_s):
-    """(east, north, altitude) of threat j at time t, clamped to launch and impact."""
+    """(east, north, altitude) of threat j at time t, clamped to launch and impact. Threat j's
+    trajectory must be built (n_pts[j] >= 2, as every builder leaves it): the subscripts are
+    unsigned, so an empty row would read outside it, not raise."""
     ju = np.uint64(j)                   # unsigned indices: no wraparound code
     last = np.uint64(n_pts[ju] - 1)
     first = np.uint64(0)
