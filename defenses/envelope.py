@@ -167,13 +167,14 @@ def engagement_window(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_end_s, t_usable_s
     first_a = math.nan
     first_b = math.nan
     edges = sector_edges(facing_deg, width_deg)
-    for k in range(n_pts[j] - 1):
+    ju = np.uint64(j)                   # unsigned indices: no wraparound code
+    for k in range(n_pts[ju] - 1):
         tk, dur, t_stop, s_stop = flown_piece(pt_t, j, k, t_end_s)
         if s_stop < 0.0:
             break
         if s_stop == 0.0:
             continue
-        ju, k0, k1 = np.uint64(j), np.uint64(k), np.uint64(k + 1)   # no wraparound code
+        k0, k1 = np.uint64(k), np.uint64(k + 1)
         e0, n0, z0 = pt_e[ju, k0], pt_n[ju, k0], pt_z[ju, k0]
         de, dn = pt_e[ju, k1] - e0, pt_n[ju, k1] - n0
         z1, h = pt_z[ju, k1], seg[ju, k0, SEG_BULGE_M]

@@ -93,13 +93,14 @@ def detection_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_end_s,
     flight_s = pt_t[j, n_pts[j] - 1] - pt_t[j, 0]
     step = min(0.5, flight_s / 400.0)
     edges = sector_edges(facing_deg, width_deg)
-    for k in range(n_pts[j] - 1):
+    ju = np.uint64(j)                   # unsigned indices: no wraparound code
+    for k in range(n_pts[ju] - 1):
         tk, dur, t_stop, s_stop = flown_piece(pt_t, j, k, t_end_s)
         if s_stop < 0.0:
             break
         if s_stop == 0.0:
             continue
-        ju, k0, k1 = np.uint64(j), np.uint64(k), np.uint64(k + 1)   # no wraparound code
+        k0, k1 = np.uint64(k), np.uint64(k + 1)
         z0, z1, h = pt_z[ju, k0], pt_z[ju, k1], seg[ju, k0, SEG_BULGE_M]
         level = z0 == z1 and h == 0.0
         if level:
