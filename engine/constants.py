@@ -71,6 +71,8 @@ EV_DECIDE = np.int64(4)      # unit decisions, wake-ups          (index: unit)
 # Typed int64: run_chunk must ask for the run_events that a cold compile's second process
 # compiled (kernel.event_loop_signature), and the debug mode then shares it too.
 CHECK_OFF, CHECK_ON, CHECK_MUTANT = np.int64(0), np.int64(1), np.int64(2)
+# The event loop's build for central C2 (kernel.c2_build; None: units decide alone).
+CENTRAL_BUILD = np.int64(1)
 
 # Typed values for njit call arguments that would otherwise be Python literals: Numba types a
 # literal argument (2, -1) as Literal[int](2) and so on, and compiles the callee once more for

@@ -45,6 +45,7 @@ from salvosim.defenses.intercept import (
 )
 from salvosim.engine.constants import (
     ALIVE,
+    CENTRAL_BUILD,
     CHECK_MUTANT,
     CHECK_OFF,
     CHECK_ON,
@@ -591,7 +592,7 @@ def central_c2(sc, inst, ws, c2_event, u, j, now):
 
 
 @njit(**INTERNAL)
-def run_events(sc, seed, rep, ws, check):
+def run_events(sc, seed, rep, ws, check, c2):
     """The event loop of one replication (after prepare_replication).
 
     A unit whose candidates have not changed state since its last scan, deciding before that
@@ -599,7 +600,9 @@ def run_events(sc, seed, rep, ws, check):
     check: CHECK_OFF (production), CHECK_ON: every decision is also made by full_scan_target
     (no caches, no skipping) and ws.check_counts counts disagreements on the choice or the
     wake-up, decisions and skipped scans; CHECK_MUTANT as CHECK_ON, but a unit skips its scan
-    even when a candidate changed state (the tests' proof that the check can fail)."""
+    even when a candidate changed state (the tests' proof that the check can fail).
+    c2: c2_build(sc), None when the units decide alone (the central C2's calls are not built:
+    Numba prunes `if c2 is not None` for a None argument), else CENTRAL_BUILD."""
     inst = ws.inst
     # Unpack once: every hot call below takes plain arrays.
     ht, hk, hn = ws.heap_t, ws.heap_key, ws.heap_size
@@ -717,13 +720,13 @@ def run_events(sc, seed, rep, ws, check):
                 under_engagement[j] -= 1
                 if fate[j] == ALIVE:        # (a dead one was dropped when it died)
                     touch_threat(j, engageable, dirty, slot_fresh)
-                if central:
+                if c2 is not None:
                     ok = central_c2(sc, inst, ws, FREE_ASSESSMENT, u, j, now) and ok
                 elif fate[j] == ALIVE:                          # free to be engaged again
                     for v in range(U):
                         ok = request_decision(last_request_t, pending, pending_count,
                                               wake_pending, ht, hk, hn, v, now, now) and ok
-            else:                             # central C2: FREE_ASSIGN (u: none), FREE_LAPSE
+            elif c2 is not None:              # central C2: FREE_ASSIGN (u: none), FREE_LAPSE
                 ok = central_c2(sc, inst, ws, sub_kind, u, free_threat(i2), now) and ok
         elif kind == EV_KNOWN:                                  # units learn of threat i1
             for v in range(U):
@@ -810,14 +813,17 @@ def run_events(sc, seed, rep, ws, check):
                     note_reload(u, now, now + un_reload_s[u], ws.reload_start, ws.reload_end)
                     ok = push_event(ht, hk, hn, now + un_reload_s[u], EV_FREE, u,
                                     free_sub(FREE_RELOAD, NO_SUB)) and ok
-                if central:
+                if c2 is not None:
                     ok = central_c2(sc, inst, ws, C2_AFTER_FIRE, u, j, now) and ok
     return ok
 
 
-@njit(**INTERNAL)
+@njit(**JIT, inline="always")
 def reset_state(sc, ws):
-    """Fresh dynamic state for a replication (plain loops: cheaper to compile than slices)."""
+    """Fresh dynamic state for a replication (plain loops: cheaper to compile than slices).
+    Inlined in its callers (run_chunk, the debug mode's loop): as a function of its own it took
+    the scenario and workspace tuples flattened, and compiled for 1.2-1.7 s on the path of a
+    cold compile's second process to run_events."""
     ws.heap_size[0] = 0
     ws.pending_count[0] = 0
     J, U = len(ws.fate), len(ws.shots)
@@ -869,11 +875,11 @@ def reset_state(sc, ws):
 
 # ---------------------------------------------------------------------------- chunks
 @njit(**JIT, nogil=True)
-def run_chunk(sc, ws, seed, rep0, lo, hi, fate, fate_t, kill_unit, impact_e, impact_n,
+def run_chunk(sc, ws, c2, seed, rep0, lo, hi, fate, fate_t, kill_unit, impact_e, impact_n,
               shots, rounds, engagements, kills, asset_hits, threat_engagements, why,
               shots_by_class):
     """Replications rep0+lo .. rep0+hi-1 into rows lo .. hi-1, reusing the workspace ws
-    (new_workspace; one per thread).
+    (new_workspace; one per thread); c2 = c2_build(sc).
 
     Releases the GIL, so chunks run in parallel on threads (engine.montecarlo); every
     replication writes only its own rows, so results do not depend on the thread count.
@@ -882,7 +888,7 @@ def run_chunk(sc, ws, seed, rep0, lo, hi, fate, fate_t, kill_unit, impact_e, imp
     for r in range(lo, hi):
         prepare(sc, seed, rep0 + r, ws.inst)
         reset_state(sc, ws)
-        if not run_events(sc, seed, rep0 + r, ws, CHECK_OFF):
+        if not run_events(sc, seed, rep0 + r, ws, CHECK_OFF, c2):
             overflow += 1
         finish_replication(sc, ws, r, fate, fate_t, kill_unit, impact_e, impact_n, shots, rounds,
                            engagements, kills, asset_hits, threat_engagements, why,
@@ -929,26 +935,34 @@ def check_replications(sc, seed, rep0, n_reps, mode=CHECK_ON):
     [decisions where the full scan chose otherwise or woke at another time, decisions, decisions
     whose scan was skipped]."""
     totals = np.zeros(3, np.int64)
-    _check_replications(sc, new_workspace(sc, heap_capacity_for(sc)), seed, rep0, n_reps,
-                        mode, totals)
+    _check_replications(sc, new_workspace(sc, heap_capacity_for(sc)), c2_build(sc), seed,
+                        rep0, n_reps, mode, totals)
     return totals
 
 
 @njit(**JIT)
-def _check_replications(sc, ws, seed, rep0, n_reps, mode, totals):
+def _check_replications(sc, ws, c2, seed, rep0, n_reps, mode, totals):
     for r in range(rep0, rep0 + n_reps):
         prepare(sc, seed, r, ws.inst)
         reset_state(sc, ws)
-        run_events(sc, seed, r, ws, mode)
+        run_events(sc, seed, r, ws, mode, c2)
         for k in range(3):
             totals[k] += ws.check_counts[k]
+
+
+def c2_build(sc):
+    """Which build of the event loop (run_events, run_chunk) a scenario runs: None when its
+    units decide alone (the central C2's code, central_c2 and its three calls, is not built:
+    Numba prunes `if c2 is not None` for a None argument), CENTRAL_BUILD for central C2. The
+    two builds are two signatures in Numba's cache; a scenario compiles only its own."""
+    return CENTRAL_BUILD if sc.c2_central else None
 
 
 def event_loop_signature(sc, ws) -> tuple:
     """run_events' argument types as run_chunk calls it: what the second process of a cold
     compile compiles (montecarlo.compile_in_two_processes; a test checks run_chunk asks for
     exactly this)."""
-    return (typeof(sc), types.int64, types.int64, typeof(ws), types.int64)
+    return (typeof(sc), types.int64, types.int64, typeof(ws), types.int64, typeof(c2_build(sc)))
 
 
 def _field_type(tuple_type, name: str):
@@ -1052,10 +1066,6 @@ def compile_preparation(sc) -> None:
     """Compile (or load) prepare with the argument types run_chunk passes."""
     prepare.compile((typeof(sc), types.int64, types.int64, typeof(new_workspace(sc, 64).inst)))
 
-
-def compile_reset(sc) -> None:
-    """Compile (or load) reset_state with the argument types run_chunk passes."""
-    reset_state.compile((typeof(sc), typeof(new_workspace(sc, 64))))
 
 
 def compile_finish(sc, outputs) -> None:

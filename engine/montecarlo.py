@@ -170,7 +170,6 @@ def compile_second_part(sc: CompiledScenario, from_first=None, to_first=None) ->
     from salvosim.engine.kernel import (
         compile_event_loop,
         compile_first_useful_shot,
-        compile_reset,
         compile_shot_solver,
         compile_targeting,
     )
@@ -178,8 +177,8 @@ def compile_second_part(sc: CompiledScenario, from_first=None, to_first=None) ->
     compile_first_useful_shot(sc)
     _send(to_first, FIRST_USEFUL_SHOT_CACHED)
     compile_targeting(sc)
-    compile_reset(sc)
-    _wait_for_line(from_first, CENTRAL_C2_CACHED)
+    if sc.c2_central:
+        _wait_for_line(from_first, CENTRAL_C2_CACHED)
     compile_event_loop(sc)
 
 
@@ -250,11 +249,12 @@ def compile_in_two_processes(sc: CompiledScenario) -> int | None:
         delivery.start()
         compile_preparation(sc)
         signals.wait_for(FIRST_USEFUL_SHOT_CACHED, deadline)
-        compile_central_assignment(sc)
-        delivery.join(max(0.0, deadline - time.monotonic()))
-        if delivery.is_alive():
-            raise subprocess.TimeoutExpired(_COMPILE_CHILD, COMPILE_CHILD_TIMEOUT_S)
-        _send(child.stdin, CENTRAL_C2_CACHED)
+        if sc.c2_central:
+            compile_central_assignment(sc)
+            delivery.join(max(0.0, deadline - time.monotonic()))
+            if delivery.is_alive():
+                raise subprocess.TimeoutExpired(_COMPILE_CHILD, COMPILE_CHILD_TIMEOUT_S)
+            _send(child.stdin, CENTRAL_C2_CACHED)
         compile_finish(sc, empty_block(sc, 0, 1)[1:])
         return child.wait(timeout=max(0.0, deadline - time.monotonic()))
     except BaseException as exc:                # the deadline, Ctrl-C, an error: stop it
@@ -296,7 +296,7 @@ def run_block_numba(sc: CompiledScenario, seed: int, rep0: int, n: int, threads:
     kernel.run_chunk releases the GIL, so plain threads run it in parallel (Numba's parallel
     prange would do the same but costs about 27 s more of cold compilation). Each thread
     allocates one workspace and takes the next chunk of the guided schedule until none is left."""
-    from salvosim.engine.kernel import heap_capacity_for, new_workspace, run_chunk
+    from salvosim.engine.kernel import c2_build, heap_capacity_for, new_workspace, run_chunk
     if (threads >= 2 and os.environ.get("SALVOSIM_COMPILE_PROCESSES", "2") != "1"
             and jit_cache_is_cold()):
         compile_in_two_processes(sc)
@@ -315,7 +315,8 @@ def run_block_numba(sc: CompiledScenario, seed: int, rep0: int, n: int, threads:
                         lo, hi = todo.popleft()
                     except IndexError:
                         break
-                    chunk_overflow = run_chunk(sc, ws, seed, rep0, lo, hi, *block[1:])
+                    chunk_overflow = run_chunk(sc, ws, c2_build(sc), seed, rep0, lo, hi,
+                                               *block[1:])
                     overflow += chunk_overflow
                     if on_reps is not None and chunk_overflow == 0:
                         on_reps(hi - lo)          # progress: this chunk is done

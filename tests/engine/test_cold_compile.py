@@ -1,8 +1,9 @@
 """A cold compile on two cores (montecarlo.compile_in_two_processes): a second process compiles
-the shot solver, first_useful_shot_s, the targeting, reset_state and kernel.run_events into
-Numba's cache while the first compiles prepare, central assignment and finish_replication; each
-waits for the other's signal before compiling what calls the other's part; run_chunk uses
-exactly what each compiled."""
+the shot solver, first_useful_shot_s, the targeting and kernel.run_events into Numba's cache
+while the first compiles prepare, central assignment (central C2 only) and finish_replication;
+each waits for the other's signal before compiling what calls the other's part; run_chunk uses
+exactly what each compiled, and a scenario whose units decide alone builds no central C2
+code."""
 import io
 import json
 import os
@@ -20,16 +21,16 @@ from tests.scenario_kit import compile_file
 
 def test_a_cold_run_compiles_the_event_loop_once_in_two_processes(tmp_path, warm_jit):
     """A run with an empty cache: the event loop compiled by the second process is the one
-    run_chunk loads, and the functions each process compiles for the other (the targeting,
-    first_useful_shot_s and reset_state in the second, central_c2 (with c2_assign inlined: no
-    version of its own) and finish_replication in the first) are the ones the event loop and
-    run_chunk call: one compiled version of each in the cache, not two (a second signature
-    would show as a second version). The same for the shot solver the second process compiles first
-    (kernel.shot_solver_signature: select_target's argument types). Then, in the same process,
-    the reference engine, whose
-    prepare_replication links its own copy of instances.prepare: run_chunk's copies are internal
-    and renamed (engine/jit.py), so nothing sends it to a copy with fewer arguments (that
-    crashed the interpreter).
+    run_chunk loads, and the functions each process compiles for the other (the targeting and
+    first_useful_shot_s in the second, finish_replication in the first) are the ones the event
+    loop and run_chunk call: one compiled version of each in the cache, not two (a second
+    signature would show as a second version). TINY's units decide alone: its build has no
+    central C2 (central_c2, c2_assign), and reset_state is inlined in run_chunk; none of them
+    has a version of its own. The same for the shot solver
+    the second process compiles first (kernel.shot_solver_signature: select_target's argument
+    types). Then, in the same process, the reference engine, whose prepare_replication links its
+    own copy of instances.prepare: run_chunk's copies are internal and renamed (engine/jit.py),
+    so nothing sends it to a copy with fewer arguments (that crashed the interpreter).
     The cold run is warm_jit's when it found the cache cold (CI), else one of its own."""
     if COLD_RUN:
         out, cached, out_dir = COLD_RUN["out"], COLD_RUN["cached"], COLD_RUN["out_dir"]
@@ -42,12 +43,12 @@ def test_a_cold_run_compiles_the_event_loop_once_in_two_processes(tmp_path, warm
     for key in ("leakers", "by_raid", "by_unit", "not_engaged"):
         assert fast[key] == ref[key], key
     for name in ("kernel.run_events", "kernel.run_chunk", "kernel.finish_replication",
-                 "kernel.reset_state", "instances.prepare-", "kernel.select_target",
-                 "kernel.full_scan_target", "kernel.central_c2",
+                 "instances.prepare-", "kernel.select_target", "kernel.full_scan_target",
                  "intercept.earliest_shot_and_effect_s-", "intercept.first_useful_shot_s-"):
         versions = [c for c in cached if c.startswith(name)]
         assert len(versions) == 1, (name, versions)
-    assert not [c for c in cached if c.startswith("kernel.c2_assign")]
+    for name in ("kernel.c2_assign", "kernel.central_c2", "kernel.reset_state"):
+        assert not [c for c in cached if c.startswith(name)], name
 
 
 def test_the_second_process_status_and_its_failures(monkeypatch):
@@ -148,16 +149,25 @@ class Recorder:
         return line
 
 
+def central(sc):
+    """The scenario with central C2 (only the flag: what the compile's order depends on)."""
+    return sc._replace(c2_central=True)
+
+
 def test_the_second_process_announces_and_waits_in_order(monkeypatch):
     """The second part: first_useful_shot_s announced right after it is compiled, before the
-    targeting; the event loop compiled only once central_c2's signal is read."""
+    targeting; with central C2, the event loop compiled only once central_c2's signal is read;
+    without, at once (its build calls no central_c2)."""
     names = ["compile_shot_solver", "compile_first_useful_shot", "compile_targeting",
-             "compile_reset", "compile_event_loop"]
+             "compile_event_loop"]
+    head = ["compile_shot_solver", "compile_first_useful_shot", "sent first-useful-shot",
+            "compile_targeting"]
+    rec = Recorder(monkeypatch, names, b"noise\n" + montecarlo.CENTRAL_C2_CACHED)
+    montecarlo.compile_second_part(central(compile_file(Path(TINY))), rec, rec)
+    assert rec.events == [*head, "read noise", "read central-c2", "compile_event_loop"]
     rec = Recorder(monkeypatch, names, b"noise\n" + montecarlo.CENTRAL_C2_CACHED)
     montecarlo.compile_second_part(compile_file(Path(TINY)), rec, rec)
-    assert rec.events == ["compile_shot_solver", "compile_first_useful_shot",
-                          "sent first-useful-shot", "compile_targeting", "compile_reset",
-                          "read noise", "read central-c2", "compile_event_loop"]
+    assert rec.events == [*head, "compile_event_loop"]
 
 
 def test_the_first_process_waits_for_the_signal_before_central_assignment(monkeypatch):
@@ -177,9 +187,22 @@ def test_the_first_process_waits_for_the_signal_before_central_assignment(monkey
     monkeypatch.setattr("salvosim.engine.kernel.compile_central_assignment",
                         lambda _: central_at.append(time.monotonic()))
     started = time.monotonic()
-    assert montecarlo.compile_in_two_processes(compile_file(Path(TINY))) == 0
+    assert montecarlo.compile_in_two_processes(central(compile_file(Path(TINY)))) == 0
     assert rec.events == ["compile_preparation", "compile_finish"]
     assert len(central_at) == 1 and central_at[0] - started >= delay_s
+
+
+def test_without_central_c2_the_first_process_compiles_no_central_assignment(monkeypatch):
+    """Units that decide alone: the first part compiles prepare and, once first_useful_shot_s
+    is announced (finish_replication calls it), finish_replication; no central_c2 and no
+    signal to the second process (which does not wait for one)."""
+    child = ("import pickle, sys; pickle.load(sys.stdin.buffer); out = sys.stdout.buffer; "
+             f"out.write({montecarlo.FIRST_USEFUL_SHOT_CACHED!r}); out.flush()")
+    monkeypatch.setattr(montecarlo, "_COMPILE_CHILD", child)
+    rec = Recorder(monkeypatch, ["compile_preparation", "compile_central_assignment",
+                                 "compile_finish"])
+    assert montecarlo.compile_in_two_processes(compile_file(Path(TINY))) == 0
+    assert rec.events == ["compile_preparation", "compile_finish"]
 
 
 def test_an_error_in_the_first_process_stops_the_second_and_is_raised(monkeypatch):
