@@ -597,12 +597,15 @@ def run_events(sc, seed, rep, ws, check, c2):
 
     A unit whose candidates have not changed state since its last scan, deciding before that
     scan's horizon, reuses its answer (-1 and the same wake-up) without scanning.
-    check: CHECK_OFF (production), CHECK_ON: every decision is also made by full_scan_target
-    (no caches, no skipping) and ws.check_counts counts disagreements on the choice or the
-    wake-up, decisions and skipped scans; CHECK_MUTANT as CHECK_ON, but a unit skips its scan
-    even when a candidate changed state (the tests' proof that the check can fail).
-    c2: c2_build(sc), None when the units decide alone (the central C2's calls are not built:
-    Numba prunes `if c2 is not None` for a None argument), else CENTRAL_BUILD."""
+    check: None or CHECK_OFF (production), CHECK_ON: every decision is also made by
+    full_scan_target (no caches, no skipping) and ws.check_counts counts disagreements on the
+    choice or the wake-up, decisions and skipped scans; CHECK_MUTANT as CHECK_ON, but a unit
+    skips its scan even when a candidate changed state (the tests' proof that the check can
+    fail).
+    check and c2 are what Numba builds (c2_build): with None, it prunes every branch
+    `if check is not None` (the debug check) or `if c2 is not None` (the calls of central C2)
+    before typing, and compiles neither full_scan_target nor central_c2; sc.c2_central still
+    says whether central C2 runs."""
     inst = ws.inst
     # Unpack once: every hot call below takes plain arrays.
     ht, hk, hn = ws.heap_t, ws.heap_key, ws.heap_size
@@ -720,8 +723,9 @@ def run_events(sc, seed, rep, ws, check, c2):
                 under_engagement[j] -= 1
                 if fate[j] == ALIVE:        # (a dead one was dropped when it died)
                     touch_threat(j, engageable, dirty, slot_fresh)
-                if c2 is not None:
-                    ok = central_c2(sc, inst, ws, FREE_ASSESSMENT, u, j, now) and ok
+                if central:
+                    if c2 is not None:
+                        ok = central_c2(sc, inst, ws, FREE_ASSESSMENT, u, j, now) and ok
                 elif fate[j] == ALIVE:                          # free to be engaged again
                     for v in range(U):
                         ok = request_decision(last_request_t, pending, pending_count,
@@ -745,11 +749,16 @@ def run_events(sc, seed, rep, ws, check, c2):
             rps = un_rps[u]
             while (ok and not reloading[u] and free_channels[u] > 0
                    and (un_unlimited[u] or magazine[u] >= rps)):
-                if (not dirty[u] or check == CHECK_MUTANT) and now < clean_until[u]:
+                if check is None:
+                    reuse = not dirty[u] and now < clean_until[u]
+                else:
+                    reuse = (not dirty[u] or check == CHECK_MUTANT) and now < clean_until[u]
+                if reuse:
                     j, t_wake = -1, clean_wake[u]     # nothing changed: the last scan holds
                     t_effect = math.nan
-                    if check != CHECK_OFF:
-                        ws.check_counts[2] += 1
+                    if check is not None:
+                        if check != CHECK_OFF:
+                            ws.check_counts[2] += 1
                 else:
                     j, t_wake, horizon, t_effect = select_target(
                         u, now, fate, engaged_by, engagements_of, under_engagement,
@@ -762,17 +771,18 @@ def run_events(sc, seed, rep, ws, check, c2):
                     dirty[u] = central        # central C2 changes assignments: always rescan
                     clean_wake[u] = t_wake
                     clean_until[u] = min(t_wake, horizon)
-                if check != CHECK_OFF:
-                    ws.check_counts[1] += 1
-                    j_full, wake_full = full_scan_target(
-                        u, now, fate, engaged_by, engagements_of, under_engagement,
-                        double_engagement, un_max_eng[u], engageable, known_t, un_reaction_s[u],
-                        win_a, win_b, pt_e, pt_n, pt_z, pt_t, seg, n_pts, un_e[u], un_n[u],
-                        un_unlimited[u], un_delay_s[u], un_speed[u], un_dwell_s[u],
-                        un_dwell_ref_m[u], priority, t_impact, target_value, central,
-                        assigned_to, th_class, hold_t)
-                    if j_full != j or (j < 0 and wake_full != t_wake):
-                        ws.check_counts[0] += 1
+                if check is not None:
+                    if check != CHECK_OFF:
+                        ws.check_counts[1] += 1
+                        j_full, wake_full = full_scan_target(
+                            u, now, fate, engaged_by, engagements_of, under_engagement,
+                            double_engagement, un_max_eng[u], engageable, known_t,
+                            un_reaction_s[u], win_a, win_b, pt_e, pt_n, pt_z, pt_t, seg, n_pts,
+                            un_e[u], un_n[u], un_unlimited[u], un_delay_s[u], un_speed[u],
+                            un_dwell_s[u], un_dwell_ref_m[u], priority, t_impact, target_value,
+                            central, assigned_to, th_class, hold_t)
+                        if j_full != j or (j < 0 and wake_full != t_wake):
+                            ws.check_counts[0] += 1
                 if j < 0:
                     if t_wake < math.inf:
                         ok = request_decision(last_request_t, pending, pending_count,
@@ -813,8 +823,9 @@ def run_events(sc, seed, rep, ws, check, c2):
                     note_reload(u, now, now + un_reload_s[u], ws.reload_start, ws.reload_end)
                     ok = push_event(ht, hk, hn, now + un_reload_s[u], EV_FREE, u,
                                     free_sub(FREE_RELOAD, NO_SUB)) and ok
-                if c2 is not None:
-                    ok = central_c2(sc, inst, ws, C2_AFTER_FIRE, u, j, now) and ok
+                if central:
+                    if c2 is not None:
+                        ok = central_c2(sc, inst, ws, C2_AFTER_FIRE, u, j, now) and ok
     return ok
 
 
@@ -879,7 +890,7 @@ def run_chunk(sc, ws, c2, seed, rep0, lo, hi, fate, fate_t, kill_unit, impact_e,
               shots, rounds, engagements, kills, asset_hits, threat_engagements, why,
               shots_by_class):
     """Replications rep0+lo .. rep0+hi-1 into rows lo .. hi-1, reusing the workspace ws
-    (new_workspace; one per thread); c2 = c2_build(sc).
+    (new_workspace; one per thread); c2 = c2_build(sc), the build of the event loop.
 
     Releases the GIL, so chunks run in parallel on threads (engine.montecarlo); every
     replication writes only its own rows, so results do not depend on the thread count.
@@ -888,7 +899,11 @@ def run_chunk(sc, ws, c2, seed, rep0, lo, hi, fate, fate_t, kill_unit, impact_e,
     for r in range(lo, hi):
         prepare(sc, seed, rep0 + r, ws.inst)
         reset_state(sc, ws)
-        if not run_events(sc, seed, rep0 + r, ws, CHECK_OFF, c2):
+        if c2 is None:        # (one of the two, at compile time)
+            done = run_events(sc, seed, rep0 + r, ws, None, None)
+        else:
+            done = run_events(sc, seed, rep0 + r, ws, CHECK_OFF, c2)
+        if not done:
             overflow += 1
         finish_replication(sc, ws, r, fate, fate_t, kill_unit, impact_e, impact_n, shots, rounds,
                            engagements, kills, asset_hits, threat_engagements, why,
@@ -933,28 +948,33 @@ def check_replications(sc, seed, rep0, n_reps, mode=CHECK_ON):
     """Debug mode of the incremental targeting: replications rep0 .. rep0+n_reps-1 with every
     decision re-made by the full scan (mode CHECK_ON, or CHECK_MUTANT). Returns the totals of
     [decisions where the full scan chose otherwise or woke at another time, decisions, decisions
-    whose scan was skipped]."""
+    whose scan was skipped]. Every scenario runs the central build here (c2_build): the lean
+    build of a scenario whose units decide alone has no check. The two share all the code of
+    the targeting and differ only in the branches Numba prunes from the lean one; the engines'
+    agreement tests run the lean one."""
     totals = np.zeros(3, np.int64)
-    _check_replications(sc, new_workspace(sc, heap_capacity_for(sc)), c2_build(sc), seed,
-                        rep0, n_reps, mode, totals)
+    _check_replications(sc, new_workspace(sc, heap_capacity_for(sc)), seed, rep0, n_reps,
+                        mode, totals)
     return totals
 
 
 @njit(**JIT)
-def _check_replications(sc, ws, c2, seed, rep0, n_reps, mode, totals):
+def _check_replications(sc, ws, seed, rep0, n_reps, mode, totals):
     for r in range(rep0, rep0 + n_reps):
         prepare(sc, seed, r, ws.inst)
         reset_state(sc, ws)
-        run_events(sc, seed, r, ws, mode, c2)
+        run_events(sc, seed, r, ws, mode, CENTRAL_BUILD)   # the central build
         for k in range(3):
             totals[k] += ws.check_counts[k]
 
 
 def c2_build(sc):
-    """Which build of the event loop (run_events, run_chunk) a scenario runs: None when its
-    units decide alone (the central C2's code, central_c2 and its three calls, is not built:
-    Numba prunes `if c2 is not None` for a None argument), CENTRAL_BUILD for central C2. The
-    two builds are two signatures in Numba's cache; a scenario compiles only its own."""
+    """Which build of the event loop a scenario runs (run_chunk's argument c2): None when its
+    units decide alone, the lean build (run_events without the debug check and without
+    central C2's calls: full_scan_target and central_c2 are not compiled for it);
+    CENTRAL_BUILD for central C2, the build that has both, which the debug mode
+    (check_replications) runs for every scenario. Two signatures in Numba's cache; a scenario
+    compiles only its own."""
     return CENTRAL_BUILD if sc.c2_central else None
 
 
@@ -962,7 +982,9 @@ def event_loop_signature(sc, ws) -> tuple:
     """run_events' argument types as run_chunk calls it: what the second process of a cold
     compile compiles (montecarlo.compile_in_two_processes; a test checks run_chunk asks for
     exactly this)."""
-    return (typeof(sc), types.int64, types.int64, typeof(ws), types.int64, typeof(c2_build(sc)))
+    c2 = c2_build(sc)
+    check = types.none if c2 is None else types.int64
+    return (typeof(sc), types.int64, types.int64, typeof(ws), check, typeof(c2))
 
 
 def _field_type(tuple_type, name: str):
@@ -1043,10 +1065,12 @@ def compile_first_useful_shot(sc) -> None:
 
 
 def compile_targeting(sc) -> None:
-    """Compile (or load) select_target and full_scan_target as run_events calls them."""
+    """Compile (or load) select_target, and full_scan_target if the scenario's build calls it
+    (central C2: c2_build), as run_events calls them."""
     select, full = targeting_signatures(sc, new_workspace(sc, 64))
     select_target.compile(select)
-    full_scan_target.compile(full)
+    if c2_build(sc) is not None:
+        full_scan_target.compile(full)
 
 
 def compile_central_assignment(sc) -> None:

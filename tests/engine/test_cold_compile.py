@@ -2,8 +2,8 @@
 the shot solver, first_useful_shot_s, the targeting and kernel.run_events into Numba's cache
 while the first compiles prepare, central assignment (central C2 only) and finish_replication;
 each waits for the other's signal before compiling what calls the other's part; run_chunk uses
-exactly what each compiled, and a scenario whose units decide alone builds no central C2
-code."""
+exactly what each compiled, and a scenario whose units decide alone builds neither central C2
+nor the debug check."""
 import io
 import json
 import os
@@ -25,8 +25,8 @@ def test_a_cold_run_compiles_the_event_loop_once_in_two_processes(tmp_path, warm
     first_useful_shot_s in the second, finish_replication in the first) are the ones the event
     loop and run_chunk call: one compiled version of each in the cache, not two (a second
     signature would show as a second version). TINY's units decide alone: its build has no
-    central C2 (central_c2, c2_assign), and reset_state is inlined in run_chunk; none of them
-    has a version of its own. The same for the shot solver
+    central C2 (central_c2, c2_assign) and no debug check (full_scan_target), and reset_state is
+    inlined in run_chunk; none of them has a version of its own. The same for the shot solver
     the second process compiles first (kernel.shot_solver_signature: select_target's argument
     types). Then, in the same process, the reference engine, whose prepare_replication links its
     own copy of instances.prepare: run_chunk's copies are internal and renamed (engine/jit.py),
@@ -43,11 +43,12 @@ def test_a_cold_run_compiles_the_event_loop_once_in_two_processes(tmp_path, warm
     for key in ("leakers", "by_raid", "by_unit", "not_engaged"):
         assert fast[key] == ref[key], key
     for name in ("kernel.run_events", "kernel.run_chunk", "kernel.finish_replication",
-                 "instances.prepare-", "kernel.select_target", "kernel.full_scan_target",
+                 "instances.prepare-", "kernel.select_target",
                  "intercept.earliest_shot_and_effect_s-", "intercept.first_useful_shot_s-"):
         versions = [c for c in cached if c.startswith(name)]
         assert len(versions) == 1, (name, versions)
-    for name in ("kernel.c2_assign", "kernel.central_c2", "kernel.reset_state"):
+    for name in ("kernel.c2_assign", "kernel.central_c2", "kernel.full_scan_target",
+                 "kernel.reset_state"):
         assert not [c for c in cached if c.startswith(name)], name
 
 
