@@ -36,9 +36,21 @@ from salvosim.engine.schema import InputError, one_line
 
 # ----------------------------------------------------------------------------------------
 # First-run compilation note
-def note_compiling(engine: str) -> None:
-    if jit_cache_is_cold(engine):
+def note_compiling(engine: str, scenarios=None) -> None:
+    """Say so when the run will compile the engine first: for the numba engine, a build of the
+    event loop that one of these scenarios needs (central C2 or not: kernel.c2_build) is not in
+    Numba's cache yet (None: any build will do)."""
+    central = None
+    if scenarios is not None:
+        central = [s.c2.assignment == "central" for s in scenarios]
+    if jit_cache_is_cold(engine, central):
         print("salvosim: compiling (first run only)…", file=sys.stderr, flush=True)
+
+
+def _mixes(scn) -> list:
+    """The scenarios of a file's mixes (its [[variants]], or itself)."""
+    from salvosim.engine.variants import variants_of
+    return [v.scenario for v in variants_of(scn)]
 
 
 def _whole_number(lo: int, hi: int | None = None, allowed: str | None = None):
@@ -337,7 +349,7 @@ def cmd_run(args) -> int:
             res = run_distributed(client, scn, reps, seed, args.engine, args.threads,
                                   cache_dir=args.dask_cache, progress=progress)
     else:
-        note_compiling(args.engine)
+        note_compiling(args.engine, [scn])
         res = run_scenario(scn, reps=reps, seed=seed, engine=args.engine, threads=args.threads,
                            keep_outcomes=bool(args.keep_outcomes or args.plots),
                            progress=progress)
@@ -451,7 +463,7 @@ def cmd_compare(args) -> int:
             run = run_paired_dask(client, scenarios, variants, reps, seed, args.engine,
                                   args.threads, cache_dir=args.dask_cache, progress=_bar(args))
     else:
-        note_compiling(args.engine)
+        note_compiling(args.engine, [v.scenario for v in variants])
         run = run_paired(variants, reps, seed, args.engine, args.threads, progress=_bar(args))
     cmp = comparison_json(run)
     say(comparison_text(run, cmp))
@@ -497,7 +509,7 @@ def cmd_sweep(args) -> int:
     outputs = Outputs(say)
     with _sweep_runner(args, plan) as runner:
         if runner is None:
-            note_compiling(args.engine)
+            note_compiling(args.engine, _mixes(scn))
         record = _sweep(args, plan, prefix, say, outputs, runner)
     say()
     say(saturation_text(record))
@@ -560,7 +572,7 @@ def cmd_report(args) -> int:
                        "report (the plots of its first mix)", tail=" (--reps)")
     say = sayer(say_stream(args.output))
     warn(scn)
-    note_compiling(args.engine)
+    note_compiling(args.engine, _mixes(scn))
     html = build_report(scn, reps=args.reps, seed=args.seed, engine=args.engine,
                         threads=args.threads, sweep_reps=args.sweep_reps, vary=args.vary,
                         progress=lambda line: say(one_line(line)), bar=_bar(args))

@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterator, NamedTuple
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 import numpy as np
 
@@ -104,17 +104,25 @@ FIRST_USEFUL_SHOT_CACHED = b"first-useful-shot\n"  # second process: first_usefu
 CENTRAL_C2_CACHED = b"central-c2\n"              # first process: central_c2
 
 
-def jit_cache_is_cold(engine: str = "numba") -> bool:
+def jit_cache_is_cold(engine: str = "numba", central: Iterable[bool] | None = None) -> bool:
     """True when the engine's entry point has no usable compiled code in Numba's cache (and
-    none in this process): the first run compiles it (15-35 s on 2 cores, by CPU)."""
+    none in this process): the first run compiles it (15-35 s on 2 cores, by CPU).
+
+    central: for the numba engine, the builds of the event loop the run needs (kernel.c2_build:
+    True for central C2, False for units deciding alone); cold if any of them is missing.
+    None: any build will do."""
     try:
         if engine == "numba":
             from salvosim.engine.kernel import run_chunk as entry
         else:
             from salvosim.engine.instances import prepare_replication as entry
-        if entry.signatures:
-            return False
-        return not entry._cache._cache_file._load_index()
+        signatures = [*entry.signatures,
+                      *(key[0] for key in entry._cache._cache_file._load_index())]
+        if engine != "numba" or central is None:
+            return not signatures
+        from numba import types
+        built = {sig[2] != types.none for sig in signatures if len(sig) > 2}   # run_chunk's c2
+        return not set(central) <= built
     except Exception:   # Numba internals changed: do not guess
         return False
 
@@ -298,7 +306,7 @@ def run_block_numba(sc: CompiledScenario, seed: int, rep0: int, n: int, threads:
     allocates one workspace and takes the next chunk of the guided schedule until none is left."""
     from salvosim.engine.kernel import c2_build, heap_capacity_for, new_workspace, run_chunk
     if (threads >= 2 and os.environ.get("SALVOSIM_COMPILE_PROCESSES", "2") != "1"
-            and jit_cache_is_cold()):
+            and jit_cache_is_cold(central=[bool(sc.c2_central)])):
         compile_in_two_processes(sc)
     block = empty_block(sc, rep0, n)
     capacity = heap_capacity_for(sc)

@@ -130,10 +130,10 @@ def test_compile_note_when_the_cache_is_cold(monkeypatch, capsys):
     from salvosim.engine import cli
     assert isinstance(cli.jit_cache_is_cold("numba"), bool)
     assert isinstance(cli.jit_cache_is_cold("reference"), bool)
-    monkeypatch.setattr(cli, "jit_cache_is_cold", lambda engine: True)
+    monkeypatch.setattr(cli, "jit_cache_is_cold", lambda engine, central=None: True)
     cli.note_compiling("numba")
     assert capsys.readouterr().err == "salvosim: compiling (first run only)…\n"
-    monkeypatch.setattr(cli, "jit_cache_is_cold", lambda engine: False)
+    monkeypatch.setattr(cli, "jit_cache_is_cold", lambda engine, central=None: False)
     cli.note_compiling("numba")
     assert capsys.readouterr().err == ""
 
@@ -152,6 +152,27 @@ def test_compile_check_sees_an_empty_numba_cache(tmp_path):
 def test_compile_check_is_warm_once_the_engine_has_run(warm_jit):
     from salvosim.engine import cli
     assert cli.jit_cache_is_cold("numba") is False
+    assert cli.jit_cache_is_cold("numba", [False]) is False    # warm_jit's scenario: lean build
+
+
+def test_compile_check_asks_for_the_build_each_scenario_needs(monkeypatch):
+    """The event loop has two builds (kernel.c2_build: central C2 or not), two signatures of
+    run_chunk in Numba's cache: a cache holding only one is cold for a scenario needing the
+    other (the first run of a central-C2 scenario compiles, and says so)."""
+    from numba import types
+
+    from salvosim.engine.kernel import run_chunk
+    from salvosim.engine.montecarlo import jit_cache_is_cold
+    cache_file = run_chunk._cache._cache_file
+    monkeypatch.setattr(type(run_chunk), "signatures", property(lambda self: []))
+    lean = (types.int64, types.int64, types.none, types.int64)      # c2 is run_chunk's third
+    monkeypatch.setattr(cache_file, "_load_index", lambda: {(lean, ("target",)): "file"})
+    assert not jit_cache_is_cold("numba", [False])
+    assert jit_cache_is_cold("numba", [True])
+    assert jit_cache_is_cold("numba", [False, True])
+    assert not jit_cache_is_cold("numba")                          # any build will do
+    monkeypatch.setattr(cache_file, "_load_index", lambda: {})
+    assert jit_cache_is_cold("numba", [False]) and jit_cache_is_cold("numba")
 
 
 def test_packaging_metadata():
