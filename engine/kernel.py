@@ -886,11 +886,13 @@ def reset_state(sc, ws):
 
 # ---------------------------------------------------------------------------- chunks
 @njit(**JIT, nogil=True)
-def run_chunk(sc, ws, c2, seed, rep0, lo, hi, fate, fate_t, kill_unit, impact_e, impact_n,
+def run_chunk(sc, ws, c2, check, seed, rep0, lo, hi, fate, fate_t, kill_unit, impact_e, impact_n,
               shots, rounds, engagements, kills, asset_hits, threat_engagements, why,
               shots_by_class):
     """Replications rep0+lo .. rep0+hi-1 into rows lo .. hi-1, reusing the workspace ws
-    (new_workspace; one per thread); c2 = c2_build(sc), the build of the event loop.
+    (new_workspace; one per thread); (c2, check) = loop_build(sc), the build of the event
+    loop (passed on to run_events as they are: a branch on them here would not be pruned for
+    an int64 argument, and compiling the central build would compile the lean run_events too).
 
     Releases the GIL, so chunks run in parallel on threads (engine.montecarlo); every
     replication writes only its own rows, so results do not depend on the thread count.
@@ -899,11 +901,7 @@ def run_chunk(sc, ws, c2, seed, rep0, lo, hi, fate, fate_t, kill_unit, impact_e,
     for r in range(lo, hi):
         prepare(sc, seed, rep0 + r, ws.inst)
         reset_state(sc, ws)
-        if c2 is None:        # (one of the two, at compile time)
-            done = run_events(sc, seed, rep0 + r, ws, None, None)
-        else:
-            done = run_events(sc, seed, rep0 + r, ws, CHECK_OFF, c2)
-        if not done:
+        if not run_events(sc, seed, rep0 + r, ws, check, c2):
             overflow += 1
         finish_replication(sc, ws, r, fate, fate_t, kill_unit, impact_e, impact_n, shots, rounds,
                            engagements, kills, asset_hits, threat_engagements, why,
@@ -978,13 +976,19 @@ def c2_build(sc):
     return CENTRAL_BUILD if sc.c2_central else None
 
 
+def loop_build(sc) -> tuple:
+    """(c2, check), run_chunk's arguments for this scenario: (None, None), the lean build, or
+    (CENTRAL_BUILD, CHECK_OFF), the central build without its check running (c2_build)."""
+    c2 = c2_build(sc)
+    return c2, (None if c2 is None else CHECK_OFF)
+
+
 def event_loop_signature(sc, ws) -> tuple:
     """run_events' argument types as run_chunk calls it: what the second process of a cold
     compile compiles (montecarlo.compile_in_two_processes; a test checks run_chunk asks for
     exactly this)."""
-    c2 = c2_build(sc)
-    check = types.none if c2 is None else types.int64
-    return (typeof(sc), types.int64, types.int64, typeof(ws), check, typeof(c2))
+    c2, check = loop_build(sc)
+    return (typeof(sc), types.int64, types.int64, typeof(ws), typeof(check), typeof(c2))
 
 
 def _field_type(tuple_type, name: str):
@@ -1089,7 +1093,6 @@ def compile_event_loop(sc) -> None:
 def compile_preparation(sc) -> None:
     """Compile (or load) prepare with the argument types run_chunk passes."""
     prepare.compile((typeof(sc), types.int64, types.int64, typeof(new_workspace(sc, 64).inst)))
-
 
 
 def compile_finish(sc, outputs) -> None:

@@ -110,19 +110,25 @@ def jit_cache_is_cold(engine: str = "numba", central: Iterable[bool] | None = No
 
     central: for the numba engine, the builds of the event loop the run needs (kernel.c2_build:
     True for central C2, False for units deciding alone); cold if any of them is missing.
-    None: any build will do."""
+    None (or empty): any build will do. What this process has compiled or loaded is asked
+    first; Numba's cache index (about 0.6 ms to read) only if that does not settle it."""
     try:
         if engine == "numba":
             from salvosim.engine.kernel import run_chunk as entry
         else:
             from salvosim.engine.instances import prepare_replication as entry
-        signatures = [*entry.signatures,
-                      *(key[0] for key in entry._cache._cache_file._load_index())]
-        if engine != "numba" or central is None:
-            return not signatures
-        from numba import types
-        built = {sig[2] != types.none for sig in signatures if len(sig) > 2}   # run_chunk's c2
-        return not set(central) <= built
+        needed = set(central or ()) if engine == "numba" else set()
+
+        def covered(signatures) -> bool:
+            if not needed:
+                return bool(signatures)
+            from numba import types
+            built = {sig[2] != types.none for sig in signatures if len(sig) > 2}   # c2's type
+            return needed <= built
+
+        if covered(list(entry.signatures)):
+            return False
+        return not covered([key[0] for key in entry._cache._cache_file._load_index()])
     except Exception:   # Numba internals changed: do not guess
         return False
 
@@ -172,9 +178,9 @@ def compile_second_part(sc: CompiledScenario, from_first=None, to_first=None) ->
     and the intercept and dwell solvers); intercept.first_useful_shot_s
     (kernel.compile_first_useful_shot, with the shot-time bounds and the laser's settled
     shots), announced to the first process (to_first), whose central assignment and
-    not-engaged reasons call it; the targeting (kernel.compile_targeting); kernel.reset_state;
-    then, once the first process announces central_c2 (from_first), which the event loop calls,
-    kernel.run_events. Streams of None: no signals."""
+    not-engaged reasons call it; the targeting (kernel.compile_targeting); then
+    kernel.run_events, for central C2 once the first process announces central_c2 (from_first),
+    which that build of the event loop calls. Streams of None: no signals."""
     from salvosim.engine.kernel import (
         compile_event_loop,
         compile_first_useful_shot,
@@ -226,11 +232,13 @@ class _Signals:
 
 def compile_in_two_processes(sc: CompiledScenario) -> int | None:
     """Cold compile on two cores: a second Python process (compile_second_part) compiles the
-    shot solver, first_useful_shot_s, the targeting, reset_state and run_events into Numba's
-    cache, while this one compiles instances.prepare, then central_c2 (c2_assign inlined in it)
-    (kernel.compile_central_assignment) and finish_replication. Each waits for the other's
-    signal before compiling what calls the other's part (central_c2 calls first_useful_shot_s,
-    run_events central_c2), and then loads it from the cache. Before the signals, both processes
+    shot solver, first_useful_shot_s, the targeting and run_events into Numba's cache, while
+    this one compiles instances.prepare, then for central C2 central_c2 (c2_assign inlined in
+    it) (kernel.compile_central_assignment), and finish_replication. Each waits for the other's
+    signal before compiling what calls the other's part (central_c2 and finish_replication
+    call first_useful_shot_s, the central build of run_events calls central_c2; the lean build
+    of a scenario whose units decide alone calls neither central_c2 nor waits for it,
+    kernel.c2_build), and then loads it from the cache. Before the signals, both processes
     compiled parts of the shot solver at the same time (2.2 s of one process's compile on a
     Zen 3 host); with them, in measured runs only Numba's min and max overloads were compiled
     twice (a function both parts reach without a signal between them, such as
@@ -304,12 +312,13 @@ def run_block_numba(sc: CompiledScenario, seed: int, rep0: int, n: int, threads:
     kernel.run_chunk releases the GIL, so plain threads run it in parallel (Numba's parallel
     prange would do the same but costs about 27 s more of cold compilation). Each thread
     allocates one workspace and takes the next chunk of the guided schedule until none is left."""
-    from salvosim.engine.kernel import c2_build, heap_capacity_for, new_workspace, run_chunk
+    from salvosim.engine.kernel import heap_capacity_for, loop_build, new_workspace, run_chunk
     if (threads >= 2 and os.environ.get("SALVOSIM_COMPILE_PROCESSES", "2") != "1"
             and jit_cache_is_cold(central=[bool(sc.c2_central)])):
         compile_in_two_processes(sc)
     block = empty_block(sc, rep0, n)
     capacity = heap_capacity_for(sc)
+    build = loop_build(sc)
     workers = max(1, min(threads, n))
     while True:
         todo = collections.deque(guided_chunks(n, workers))
@@ -323,7 +332,7 @@ def run_block_numba(sc: CompiledScenario, seed: int, rep0: int, n: int, threads:
                         lo, hi = todo.popleft()
                     except IndexError:
                         break
-                    chunk_overflow = run_chunk(sc, ws, c2_build(sc), seed, rep0, lo, hi,
+                    chunk_overflow = run_chunk(sc, ws, *build, seed, rep0, lo, hi,
                                                *block[1:])
                     overflow += chunk_overflow
                     if on_reps is not None and chunk_overflow == 0:

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 
 from salvosim.engine import montecarlo
-from tests.conftest import COLD_RUN, TINY, cold_run
+from tests.conftest import COLD_RUN, ROOT, TINY, cold_run
 from tests.scenario_kit import compile_file
 
 
@@ -50,6 +51,32 @@ def test_a_cold_run_compiles_the_event_loop_once_in_two_processes(tmp_path, warm
     for name in ("kernel.c2_assign", "kernel.central_c2", "kernel.full_scan_target",
                  "kernel.reset_state"):
         assert not [c for c in cached if c.startswith(name)], name
+
+
+@pytest.mark.slow
+def test_a_central_c2_cold_run_compiles_only_the_central_event_loop(tmp_path):
+    """A scenario with central C2, from an empty cache: one version each of run_events,
+    run_chunk, central_c2 and full_scan_target, the central build's (a branch on the build in
+    run_chunk, typed but never pruned for an int64 argument, once compiled the lean run_events
+    as well, serially after the two processes). About 20 s: slow."""
+    scenario = tmp_path / "central.toml"
+    text = Path(ROOT / TINY).read_text()
+    assert 'priority = "time_to_impact"\n' in text
+    scenario.write_text(text.replace('priority = "time_to_impact"\n',
+                                     'priority = "time_to_impact"\nassignment = "central"\n'))
+    env = {**os.environ, "SALVOSIM_COMPILE_PROCESSES": "2",
+           "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    run = (f"from salvosim.engine.cli import main; import sys; sys.exit(main(['run', "
+           f"{str(scenario)!r}, '--reps', '2', '--threads', '2', '--quiet']))")
+    out = subprocess.run([sys.executable, "-c", run], env=env, capture_output=True, text=True,
+                         cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert "compiling (first run only)" in out.stderr
+    cached = [p.name for p in (tmp_path / "cache").rglob("*.nbc")]
+    for name in ("kernel.run_events", "kernel.run_chunk", "kernel.central_c2",
+                 "kernel.full_scan_target"):
+        versions = [c for c in cached if c.startswith(name)]
+        assert len(versions) == 1, (name, versions)
 
 
 def test_the_second_process_status_and_its_failures(monkeypatch):

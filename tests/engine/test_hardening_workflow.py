@@ -171,6 +171,7 @@ def test_compile_check_asks_for_the_build_each_scenario_needs(monkeypatch):
     assert jit_cache_is_cold("numba", [True])
     assert jit_cache_is_cold("numba", [False, True])
     assert not jit_cache_is_cold("numba")                          # any build will do
+    assert not jit_cache_is_cold("numba", [])
     monkeypatch.setattr(cache_file, "_load_index", lambda: {})
     assert jit_cache_is_cold("numba", [False]) and jit_cache_is_cold("numba")
 
