@@ -68,10 +68,11 @@ EV_DECIDE = np.int64(4)      # unit decisions, wake-ups          (index: unit)
 
 # Debug modes of the Numba event loop (kernel.run_events): off; every decision checked against
 # the full scan; checked, with the skip rule broken on purpose (the check must then fail).
-# Typed int64: run_chunk must ask for the run_events that a cold compile's second process
-# compiled (kernel.event_loop_signature), and the debug mode then shares it too.
+# Typed int64: the central build of the event loop runs with CHECK_OFF (kernel.loop_build), and
+# the debug mode shares that build (the lean build passes None: no check is built in it).
 CHECK_OFF, CHECK_ON, CHECK_MUTANT = np.int64(0), np.int64(1), np.int64(2)
-# The event loop's build for central C2 (kernel.c2_build; None: units decide alone).
+# The event loop's build for central C2 (kernel.c2_build; None: the lean build, units deciding
+# alone).
 CENTRAL_BUILD = np.int64(1)
 
 # Typed values for njit call arguments that would otherwise be Python literals: Numba types a
