@@ -749,11 +749,10 @@ def run_events(sc, seed, rep, ws, check, c2):
             rps = un_rps[u]
             while (ok and not reloading[u] and free_channels[u] > 0
                    and (un_unlimited[u] or magazine[u] >= rps)):
-                if check is None:
-                    reuse = not dirty[u] and now < clean_until[u]
-                else:
-                    reuse = (not dirty[u] or check == CHECK_MUTANT) and now < clean_until[u]
-                if reuse:
+                mutant = False                    # (the lean build has no check)
+                if check is not None:
+                    mutant = check == CHECK_MUTANT
+                if (not dirty[u] or mutant) and now < clean_until[u]:
                     j, t_wake = -1, clean_wake[u]     # nothing changed: the last scan holds
                     t_effect = math.nan
                     if check is not None:
