@@ -181,3 +181,26 @@ def test_importing_salvosim_leaves_its_objects_in_the_oldest_generation_and_noth
     out = subprocess.run([sys.executable, "-c", code, "True"], capture_output=True, text=True,
                          check=True, timeout=120).stdout.split()
     assert int(out[2]) > 1_000 and out[3] == "False"      # the caller's freeze is left alone
+
+
+@pytest.mark.parametrize("config_file", [False, True], ids=["no_config", "numba_config_yaml"])
+def test_importing_salvosim_imports_no_yaml_unless_numba_has_a_config_file_to_read(
+        tmp_path, config_file):
+    """salvosim/__init__.py imports Numba without PyYAML, which Numba imports only to read a
+    `.numba_config.yaml` in the working directory: yaml stays importable afterwards, and a
+    working directory with such a file keeps it honoured."""
+    pytest.importorskip("yaml")
+    if config_file:
+        (tmp_path / ".numba_config.yaml").write_text("boundscheck: 0\n")
+    code = ("import sys\n"
+            "import salvosim, numba\n"
+            "imported = 'yaml' in sys.modules\n"
+            "import yaml\n"
+            "print(imported, numba.config.BOUNDSCHECK, yaml.safe_load('a: 1'))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    if config_file:
+        assert out.stdout.split() == ["True", "0", "{'a':", "1}"]
+    else:
+        assert out.stdout.split() == ["False", "None", "{'a':", "1}"]
