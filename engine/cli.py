@@ -169,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(h, "the scenario's")
     h.add_argument("--sweep-reps", type=_reps, default=None,
                    help="replications per point of the saturation curve (default: 100)")
-    h.add_argument("--vary", metavar="KEY=START:STOP:STEP", default=None,
+    h.add_argument("--vary", action="append", metavar="KEY=START:STOP:STEP", default=None,
                    help="the saturation curve's sweep (default: scenario.raid_scale from "
                         "about 1/4 to 8 times the file's attack, the values it accepts)")
     _add_bar_options(h)
@@ -477,6 +477,7 @@ def cmd_compare(args) -> int:
 def cmd_sweep(args) -> int:
     from salvosim.engine.variants import parse_vary_list
     from salvosim.engine.views.analysis import (
+        check_resumable,
         check_threads,
         default_sweep_prefix,
         plan_sweep,
@@ -503,6 +504,8 @@ def cmd_sweep(args) -> int:
     say = sayer(say_stream(prefix, args.plot))
     specs = parse_vary_list(args.vary)
     plan = plan_sweep(scn, specs, args.seed, args.reps)
+    if args.resume and prefix != STDOUT:
+        check_resumable(plan, prefix)     # a file of another sweep: its one line, nothing else
     warn(scn)
     say(one_line(f"{scn.name}: {len(plan.grid)} points x {len(plan.names)} mixes, {plan.reps} "
                  f"replications each, {args.engine} engine"))
@@ -562,6 +565,9 @@ def cmd_report(args) -> int:
     from salvosim.engine.views.analysis import check_threads
     from salvosim.engine.views.report import build_report
     check_threads(args.engine, args.threads)
+    if args.vary is not None and len(args.vary) > 1:
+        raise UsageError(f"--vary given {len(args.vary)} times: the report's saturation curve "
+                         f"varies one key (salvosim sweep takes several, a grid)")
     if args.output != STDOUT and Path(args.output).suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"-o {args.output}: output must end in .html (or be - for standard "
                          f"output)")
@@ -574,7 +580,8 @@ def cmd_report(args) -> int:
     warn(scn)
     note_compiling(args.engine, _mixes(scn))
     html = build_report(scn, reps=args.reps, seed=args.seed, engine=args.engine,
-                        threads=args.threads, sweep_reps=args.sweep_reps, vary=args.vary,
+                        threads=args.threads, sweep_reps=args.sweep_reps,
+                        vary=args.vary[0] if args.vary else None,
                         progress=lambda line: say(one_line(line)), bar=_bar(args))
     outputs = Outputs(say)
     outputs.write("-o", args.output, html)

@@ -124,7 +124,8 @@ class RaidTiming:
     interval_s: float = spec("fixed interval between launches, s", default=0.0, kind="float", lo=0.0)
     rate_per_min: float = spec("Poisson arrivals at this rate per minute (instead of interval_s)",
                                default=0.0, kind="float", lo=0.0)
-    jitter_s: float = spec("uniform jitter [0, jitter_s) added to each fixed launch time",
+    jitter_s: float = spec("uniform jitter [0, jitter_s) added to each fixed launch time "
+                           "(not with rate_per_min)",
                            default=0.0, kind="float", lo=0.0)
 
 
@@ -570,6 +571,10 @@ def _read_raid(table: Any, where: Where, base, notes: list | None = None) -> Rai
     if timing.interval_s > 0 and timing.rate_per_min > 0:
         raise where.at("rate_per_min").error("give interval_s (fixed schedule) or rate_per_min "
                                              "(Poisson arrivals), not both")
+    if timing.rate_per_min > 0 and timing.jitter_s > 0:
+        raise where.at("jitter_s").error("jitter_s applies to a fixed schedule (interval_s); "
+                                         "Poisson arrivals (rate_per_min) are random already: "
+                                         "allowed with rate_per_min: 0 or no jitter_s")
     _check_schedule(timing, count, where)
     launch_spread = check_value(own.get("launch_spread_m", 0.0), number_meta("launch_spread_m"),
                                 where.at("launch_spread_m"))

@@ -658,6 +658,15 @@ def sweep_in_memory(plan: SweepPlan, engine: str = "numba", threads: int | None 
     return json_clean(record)
 
 
+def check_resumable(plan: SweepPlan, out_prefix: str) -> None:
+    """--resume: an existing PREFIX.json must be a sweep of the same file, --vary, seed and
+    reps (load_for_resume's one-line UsageError otherwise), checked before anything runs or
+    is printed; run_sweep reads it again."""
+    json_path = Path(f"{out_prefix}.json")
+    if json_path.exists():
+        load_for_resume(json_path, sweep_header(plan, file_sha256(plan.scn.file)))
+
+
 def run_sweep(plan: SweepPlan, out_prefix: str, engine: str = "numba",
               threads: int | None = None, resume: bool = False,
               print_line: Callable[[str], None] = print,

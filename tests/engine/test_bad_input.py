@@ -79,6 +79,8 @@ CASES = [
      ["raids[0].aim", "outside the map", "allowed within 10 km of the base perimeter"]),
     ("interval_and_rate_both", appended("rate_per_min = 2.0\n"), "validate",
      ["raids[0].rate_per_min", "give interval_s (fixed schedule) or rate_per_min", "not both"]),
+    ("jitter_with_poisson_arrivals", edited("interval_s = 1.0", "rate_per_min = 2.0\njitter_s = 5.0"),
+     "validate", ["raids[0].jitter_s", "fixed schedule", "rate_per_min: 0 or no jitter_s"]),
     ("ingress_on_a_ballistic_threat",
      appended("ingress_bearing_deg = 270.0\ningress_distance_m = 5000.0\n"), "map",
      ["raids[0].ingress_bearing_deg", "only drones and cruise missiles", "not a rocket"]),

@@ -226,6 +226,28 @@ def test_trace_rep_beyond_int64_is_refused(tmp_path, capsys):
     one_error(rc, err, "--rep", "0 .. 2^63-1")
 
 
+def test_resuming_a_sweep_of_other_options_prints_only_its_error(tmp_path, capsys):
+    """The sweep's plan line came before the check of the file to resume."""
+    path = write(tmp_path, BASE)
+    argv = ["sweep", str(path), "--vary", "raids.0.count=1,2", "--threads", "1", "--out",
+            str(tmp_path / "sw")]
+    rc, _, err = run_cli(argv + ["--reps", "1"], capsys)
+    assert rc == 0, err
+    before = (tmp_path / "sw.json").read_bytes()
+    rc, out, err = run_cli(argv + ["--reps", "2", "--resume"], capsys)
+    one_error(rc, err, "--resume", "different")
+    assert out == "" and (tmp_path / "sw.json").read_bytes() == before
+
+
+def test_report_refuses_a_second_vary(tmp_path, capsys):
+    """report's --vary is one key (a saturation curve): a second one was silently dropped."""
+    path = write(tmp_path, BASE)
+    rc, out, err = run_cli(["report", str(path), "-o", str(tmp_path / "r.html"), "--vary",
+                            "raids.0.count=1:3:1", "--vary", "scenario.raid_scale=1,2"], capsys)
+    one_error(rc, err, "--vary given 2 times", "salvosim sweep")
+    assert out == "" and not (tmp_path / "r.html").exists()
+
+
 def test_a_damaged_resume_file_is_one_line(tmp_path, capsys):
     path = write(tmp_path, BASE)
     prefix = tmp_path / "sw"
