@@ -24,28 +24,126 @@ from salvosim.engine.constants import (
     WHY_NAMES,
 )
 
-Z95 = 1.959963984540054
+Z95 = 1.959963984540054      # the standard normal's 97.5 % quantile (Wilson intervals)
 
 
 ZERO_COUNT_UPPER = -math.log(0.05)   # 2.996: one-sided 95% Poisson upper bound of a zero total
 
+T_EXPANSION_FROM_DF = 100     # t_975: Cornish-Fisher above this many degrees of freedom
+
+
+def _beta_continued_fraction(a: float, b: float, x: float) -> float:
+    """The continued fraction of the regularized incomplete beta function (modified Lentz;
+    Numerical Recipes 6.4), for x < (a + 1) / (a + b + 2), where it converges in
+    O(sqrt(max(a, b))) terms: at most 300 for the a <= 50 of t_975."""
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 301):
+        for aa in (m * (b - m) * x / ((a + 2 * m - 1.0) * (a + 2 * m)),
+                   -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1.0))):
+            d = 1.0 + aa * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + aa / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < 1e-15:
+            break
+    return h
+
+
+def _regularized_beta(a: float, b: float, x: float) -> float:
+    """I_x(a, b), 0 <= x <= 1."""
+    if x <= 0.0 or x >= 1.0:
+        return 0.0 if x <= 0.0 else 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                     + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _beta_continued_fraction(a, b, x) / a
+    return 1.0 - front * _beta_continued_fraction(b, a, 1.0 - x) / b
+
+
+def t_upper_tail(t: float, df: int) -> float:
+    """P(T > t) for Student's t with df degrees of freedom, t >= 0."""
+    return 0.5 * _regularized_beta(0.5 * df, 0.5, df / (df + t * t))
+
+
+@functools.lru_cache(maxsize=64)
+def t_975(df: int) -> float:
+    """Student's t 97.5 % quantile with df degrees of freedom: the factor of a two-sided 95 %
+    CI of a mean from df + 1 replications (1.96 as df grows; 12.7 at df = 1; +inf at df = 0,
+    one replication says nothing of the spread). Up to T_EXPANSION_FROM_DF, bisection on the
+    upper tail (60 halvings of [0, 16]: the quantile is 12.71 at df = 1); above it the
+    Cornish-Fisher expansion to 1/df^4 (error below 1e-10 there)."""
+    if df < 1:
+        return math.inf
+    if df > T_EXPANSION_FROM_DF:
+        z = Z95
+        g = ((z ** 3 + z) / 4,
+             (5 * z ** 5 + 16 * z ** 3 + 3 * z) / 96,
+             (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / 384,
+             (79 * z ** 9 + 776 * z ** 7 + 1482 * z ** 5 - 1920 * z ** 3 - 945 * z) / 92160)
+        return z + sum(gi / df ** (i + 1) for i, gi in enumerate(g))
+    lo, hi = 0.0, 16.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if t_upper_tail(mid, df) > 0.025:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
 
 def mean_ci95(total: float, total_sq: float, n: int,
               nonnegative: bool = True) -> tuple[float, float, float]:
-    """Mean and normal-approximation 95% CI from a sum and a sum of squares.
+    """Mean and 95% CI (Student's t with n - 1 degrees of freedom: t_975) from a sum and a
+    sum of squares.
 
     A non-negative figure never gets a bound below 0, and a zero total (nothing seen in n
-    replications) gets the one-sided Poisson bound [0, 3.0 / n] instead of [0, 0]."""
+    replications) gets the one-sided Poisson bound [0, 3.0 / n] instead of [0, 0]. One
+    replication of a figure that was seen gives no interval (nan bounds: JSON null)."""
     if n == 0:
         return math.nan, math.nan, math.nan
     mean = total / n
-    var = max(total_sq / n - mean * mean, 0.0) * n / (n - 1) if n > 1 else 0.0
-    half = Z95 * math.sqrt(var / n)
-    if not nonnegative:
-        return mean, mean - half, mean + half
-    if total == 0:
-        return 0.0, 0.0, ZERO_COUNT_UPPER / n
-    return mean, max(0.0, mean - half), mean + half
+    if not nonnegative or total != 0:
+        half = ci95_half_width(total, total_sq, n)
+        if math.isnan(half):
+            return mean, math.nan, math.nan
+        if not nonnegative:
+            return mean, mean - half, mean + half
+        return mean, max(0.0, mean - half), mean + half
+    return 0.0, 0.0, ZERO_COUNT_UPPER / n
+
+
+def no_interval(lo, hi) -> bool:
+    """A CI of one replication: nan bounds (None once in JSON)."""
+    return lo is None or hi is None or math.isnan(lo) or math.isnan(hi)
+
+
+def ci_text(lo, hi, fmt: str = "{:.2f}", sep: str = " – ") -> str:
+    """A CI's bounds for people: "n/a" for no interval (one replication)."""
+    if no_interval(lo, hi):
+        return "n/a"
+    return f"{fmt.format(lo)}{sep}{fmt.format(hi)}"
+
+
+def sample_variance(total: float, total_sq: float, n: int) -> float:
+    """The unbiased variance of n values from their sum and sum of squares (0 for n < 2)."""
+    if n < 2:
+        return 0.0
+    mean = total / n
+    return max(total_sq / n - mean * mean, 0.0) * n / (n - 1)
+
+
+def ci95_half_width(total: float, total_sq: float, n: int, var: float | None = None) -> float:
+    """Half the width of a mean's 95 % CI, t_975(n - 1) x s / sqrt(n) (var: s^2 if given);
+    nan for one replication."""
+    if n < 2:
+        return math.nan
+    if var is None:
+        var = sample_variance(total, total_sq, n)
+    return t_975(n - 1) * math.sqrt(var / n)
 
 
 def histogram_quantile(hist: np.ndarray, q: float) -> int:
@@ -193,8 +291,8 @@ class Results:
     def __repr__(self) -> str:
         lk = self.leakers()
         return (f"<Results {self.scenario_name!r}: {self.reps} replications, seed {self.seed}, "
-                f"{self.engine}; leakers {lk['mean']:.2f} [{lk['ci95'][0]:.2f}, "
-                f"{lk['ci95'][1]:.2f}], P(>=1) {lk['p_any']:.3f}>")
+                f"{self.engine}; leakers {lk['mean']:.2f} [{ci_text(*lk['ci95'], sep=', ')}], "
+                f"P(>=1) {lk['p_any']:.3f}>")
 
     # ------------------------------------------------------------------ figures
     def leakers(self) -> dict:
@@ -398,7 +496,7 @@ def results_text(res: Results) -> str:
              + f", {res.elapsed_s:.2f} s", ""]
     q = lk["quantiles"]
     lines.append(f"Leakers per attack (real threats): mean {lk['mean']:.2f} "
-                 f"[95% CI {lk['ci95'][0]:.2f} – {lk['ci95'][1]:.2f}]; "
+                 f"[95% CI {ci_text(*lk['ci95'])}]; "
                  f"P(>= 1 leaker) = {lk['p_any']:.3f} "
                  f"[{lk['p_any_ci95'][0]:.3f} – {lk['p_any_ci95'][1]:.3f}]")
     lines.append(f"Leakers quantiles: median {q['median']}, 90% {q['p90']}, 95% {q['p95']}, "
@@ -407,7 +505,7 @@ def results_text(res: Results) -> str:
         lines.append(f"Decoys reaching the defended area: mean {lk['decoy_leakers_mean']:.2f}")
     value = res.acc.mean_ci("value_hit")
     lines.append(f"Asset value hit per attack: mean {value[0]:.2f} "
-                 f"[95% CI {value[1]:.2f} – {value[2]:.2f}]")
+                 f"[95% CI {ci_text(value[1], value[2])}]")
     lines.append("")
     lines.append("By threat type (mean per attack)")
     lines += text_table(["type", "launched", "failed", "killed", "leaked", "missed"],

@@ -41,13 +41,16 @@ from salvosim.engine.montecarlo import (
     iter_blocks,
 )
 from salvosim.engine.results import (
-    Z95,
     Accumulator,
     Results,
     block_metrics,
+    ci95_half_width,
+    ci_text,
     json_clean,
     mean_ci95,
+    no_interval,
     output_header,
+    sample_variance,
     text_table,
     usd,
     wilson_ci95,
@@ -116,11 +119,7 @@ class PairedAccumulator:
         return acc
 
     def _var(self, total, total_sq) -> float:
-        n = self.n
-        if n < 2:
-            return 0.0
-        mean = total / n
-        return max(total_sq / n - mean * mean, 0.0) * n / (n - 1)
+        return sample_variance(float(total), float(total_sq), self.n)
 
     def mean_ci(self, v: int, metric: str) -> tuple[float, float, float]:
         """Every metric is non-negative: the CI never goes below 0 and a zero total gets the
@@ -132,7 +131,7 @@ class PairedAccumulator:
         """Mean difference (mix v - first mix) and its 95% CI from paired replications."""
         m = METRICS.index(metric)
         mean = self.diff_sum[v, m] / self.n
-        half = Z95 * math.sqrt(self._var(self.diff_sum[v, m], self.diff_sum_sq[v, m]) / self.n)
+        half = ci95_half_width(float(self.diff_sum[v, m]), float(self.diff_sum_sq[v, m]), self.n)
         return mean, mean - half, mean + half
 
     def unpaired(self, v: int, metric: str) -> tuple[float, float, float]:
@@ -140,7 +139,7 @@ class PairedAccumulator:
         m = METRICS.index(metric)
         mean = (self.sum[v, m] - self.sum[0, m]) / self.n
         var = self._var(self.sum[v, m], self.sum_sq[v, m]) + self._var(self.sum[0, m], self.sum_sq[0, m])
-        half = Z95 * math.sqrt(var / self.n)
+        half = ci95_half_width(0.0, 0.0, self.n, var)     # t with n - 1 df: conservative
         return mean, mean - half, mean + half
 
 
@@ -377,7 +376,12 @@ def comparison_json(run: PairedRun) -> dict:
 
 
 def _ci(x: dict, fmt: str = "{:.2f}") -> str:
-    return f"{fmt.format(x['mean'])} [{fmt.format(x['ci95'][0])}, {fmt.format(x['ci95'][1])}]"
+    return f"{fmt.format(x['mean'])} [{ci_text(*x['ci95'], fmt=fmt, sep=', ')}]"
+
+
+def _bracket(ci: list, show) -> str:
+    """[lo, hi] with `show` for each bound, or [n/a] (one replication)."""
+    return "[n/a]" if no_interval(*ci) else f"[{show(ci[0])}, {show(ci[1])}]"
 
 
 def comparison_text(run: PairedRun, cmp: dict) -> str:
@@ -407,8 +411,8 @@ def comparison_text(run: PairedRun, cmp: dict) -> str:
                 show = _signed_usd if fmt is None else fmt.format
                 rows.append([r["variant"] if k == 0 else "", METRIC_LABELS[metric],
                              show(x["mean"]),
-                             f"[{show(x['paired_ci95'][0])}, {show(x['paired_ci95'][1])}]",
-                             f"[{show(x['unpaired_ci95'][0])}, {show(x['unpaired_ci95'][1])}]"])
+                             _bracket(x["paired_ci95"], show),
+                             _bracket(x["unpaired_ci95"], show)])
         lines += text_table(["mix", "figure", "difference", "paired 95% CI", "unpaired 95% CI"],
                         rows, "llrrr")
         odd = [r["variant"] for r in cmp["variants"] if not r["same_threats_as_reference"]]
@@ -728,8 +732,8 @@ def _print_point(point: dict, keys, widths, name_w, print_line, cached: bool = F
         # no real threat (every raid a decoy): the leak fraction is null in the JSON
         leak_text = "-" if leak is None else f"{100 * leak:.1f}"
         print_line(f"{vals}  {r['variant'].ljust(name_w)}  {r['threats']:7d}  "
-                   f"{r['leakers']['mean']:7.2f} [{r['leakers']['ci95'][0]:6.2f}, "
-                   f"{r['leakers']['ci95'][1]:6.2f}]  {p['value']:5.3f} [{p['ci95'][0]:5.3f}, "
+                   f"{r['leakers']['mean']:7.2f} [{ci_text(*r['leakers']['ci95'], '{:6.2f}', ', '):>14}]"
+                   f"  {p['value']:5.3f} [{p['ci95'][0]:5.3f}, "
                    f"{p['ci95'][1]:5.3f}]  {leak_text:>6} %  "
                    f"{r['shots']['mean']:7.1f}  {usd(r['cost_usd']['mean']):>10}"
                    + ("  (done earlier)" if cached and k == 0 else ""))

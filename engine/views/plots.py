@@ -19,7 +19,7 @@ from matplotlib.patches import Patch
 from matplotlib.patches import Polygon as PolygonPatch
 
 from salvosim.engine.constants import FAILED, KILLED, LEAKED, MISSED
-from salvosim.engine.results import usd
+from salvosim.engine.results import ci_text, no_interval, usd
 from salvosim.engine.views.maps import (
     CENTRE_OFFSETS,
     UNIT_COLOURS,
@@ -187,8 +187,8 @@ def impact_map_figure(res, scn) -> Figure:
     lk = res.leakers()
     fig.suptitle(f"{res.scenario_name or scn.name} — where the threats came down",
                  fontsize=13, weight="bold")
-    fig.text(0.5, 0.915, f"leakers per attack {lk['mean']:.2f} [95% CI {lk['ci95'][0]:.2f} – "
-             f"{lk['ci95'][1]:.2f}], P(≥1 leaker) {lk['p_any']:.3f}; seed {res.seed}; "
+    fig.text(0.5, 0.915, f"leakers per attack {lk['mean']:.2f} [95% CI {ci_text(*lk['ci95'])}"
+             f"], P(≥1 leaker) {lk['p_any']:.3f}; seed {res.seed}; "
              f"schematic base geometry", ha="center", fontsize=9.5, color="#333333")
     return fig
 
@@ -356,9 +356,10 @@ def leaker_histogram_figure(res) -> Figure:
     ax.bar(k, frac, color=[KILL_GREEN if i == 0 else LEAK_RED for i in k], width=0.8,
            edgecolor="white")
     ax.axvline(lk["mean"], color="black", linestyle="--", linewidth=1.2)
-    ax.axvspan(lk["ci95"][0], lk["ci95"][1], color="black", alpha=0.08)
+    if not no_interval(*lk["ci95"]):
+        ax.axvspan(lk["ci95"][0], lk["ci95"][1], color="black", alpha=0.08)
     ax.text(lk["mean"], ax.get_ylim()[1] * 0.97, f"mean {lk['mean']:.2f}\n[95% CI "
-            f"{lk['ci95'][0]:.2f} – {lk['ci95'][1]:.2f}]", va="top", ha="left", fontsize=9,
+            f"{ci_text(*lk['ci95'])}]", va="top", ha="left", fontsize=9,
             bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="#999999", alpha=0.9))
     ax.set_xlabel("leakers (real threats reaching the defended area) in one raid", fontsize=10)
     ax.set_ylabel("fraction of replications", fontsize=10)
@@ -460,8 +461,8 @@ def saturation_figure(record: dict) -> Figure:
             col = VARIANT_COLOURS[variants.index(variant) % len(VARIANT_COLOURS)]
             ls = styles[fixed_values.index(fixed) % len(styles)]
         mean = np.array([r["leakers"]["mean"] for _, r in rows])
-        lo = np.array([r["leakers"]["ci95"][0] for _, r in rows])
-        hi = np.array([r["leakers"]["ci95"][1] for _, r in rows])
+        lo = np.array([r["leakers"]["ci95"][0] for _, r in rows], dtype=float)  # None: nan
+        hi = np.array([r["leakers"]["ci95"][1] for _, r in rows], dtype=float)
         p = np.array([r["p_any"]["value"] for _, r in rows])
         plo = np.array([r["p_any"]["ci95"][0] for _, r in rows])
         phi = np.array([r["p_any"]["ci95"][1] for _, r in rows])
@@ -533,15 +534,17 @@ def compare_figure(cmp: dict) -> Figure:
     y = np.arange(len(rows))
     cols = [VARIANT_COLOURS[i % len(VARIANT_COLOURS)] for i in range(len(rows))]
     means = [r["leakers"]["mean"] for r in rows]
-    err = np.array([[m - r["leakers"]["ci95"][0], r["leakers"]["ci95"][1] - m]
-                    for m, r in zip(means, rows)]).T
+    # the CI's bounds, or the mean where there is none (one replication: no error bar)
+    ends = [(m, m) if no_interval(*r["leakers"]["ci95"]) else tuple(r["leakers"]["ci95"])
+            for m, r in zip(means, rows)]
+    err = np.array([[m - lo, hi - m] for m, (lo, hi) in zip(means, ends)]).T
     ax.barh(y, means, xerr=err, color=cols, alpha=0.8, height=0.6, capsize=3)
-    for yi, r in zip(y, rows):
-        ax.text(r["leakers"]["ci95"][1], yi, f"  {r['leakers']['mean']:.2f}, P(≥1) "
+    for yi, r, (_, hi) in zip(y, rows, ends):
+        ax.text(hi, yi, f"  {r['leakers']['mean']:.2f}, P(≥1) "
                 f"{r['p_any']['value']:.2f}", va="center", fontsize=8)
     ax.set_yticks(y, [r["variant"] for r in rows], fontsize=8.5)
     ax.set_ylim(max(len(rows), 1) - 0.5, -0.5)
-    ax.set_xlim(0, max([r["leakers"]["ci95"][1] for r in rows] + [0.5]) * 1.5)
+    ax.set_xlim(0, max([hi for _, hi in ends] + [0.5]) * 1.5)
     ax.set_xlabel("leakers per attack (mean, 95% CI)", fontsize=9)
     ax.grid(True, axis="x", color="#e5e5e5")
     ax.set_axisbelow(True)

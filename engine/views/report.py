@@ -17,7 +17,7 @@ from typing import Callable
 from salvosim import defenses, threats
 from salvosim.bases.geo import bearing_of_en_deg
 from salvosim.engine import variants as mixes
-from salvosim.engine.results import usd
+from salvosim.engine.results import ci_text, usd
 from salvosim.engine.views import analysis
 from salvosim.engine.views.maps import draw_map
 from salvosim.engine.views.plots import (
@@ -162,7 +162,7 @@ def _head(scn) -> str:
 
 
 def _ci(lo, hi, fmt="{:.2f}") -> str:
-    return f"[{fmt.format(lo)} – {fmt.format(hi)}]"
+    return f"[{ci_text(lo, hi, fmt)}]"
 
 
 # ----------------------------------------------------------------------------------------

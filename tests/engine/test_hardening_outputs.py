@@ -428,3 +428,33 @@ def test_an_output_name_of_many_bytes_but_few_characters_is_written(tmp_path, ca
                           "--json", str(out)], capsys)
     assert rc == 0, err
     assert json.loads(out.read_text())["kind"] == "run"
+
+
+def test_every_command_works_with_one_replication_and_says_there_is_no_interval(tmp_path,
+                                                                                 capsys):
+    """One replication gives no confidence interval of a figure it saw (results.mean_ci95: nan,
+    JSON null, "n/a" in text); every command and plot still works. Before, the interval was
+    zero-wide: [6.00 - 6.00]."""
+    path = write(tmp_path, BASE.replace("count = 3", "count = 12"))
+    rc, out, err = run_cli(["run", str(path), "--reps", "1", "--threads", "1", "--quiet",
+                            "--json", str(tmp_path / "r.json"), "--plots",
+                            str(tmp_path / "plots")], capsys)
+    assert rc == 0, err
+    ci = json.loads((tmp_path / "r.json").read_text())["leakers"]["ci95"]
+    leakers = json.loads((tmp_path / "r.json").read_text())["leakers"]["mean"]
+    assert leakers > 0 and ci == [None, None] and "[95% CI n/a]" in out
+    rc, out, err = run_cli(["compare", str(path), "--reps", "1", "--threads", "1", "--quiet",
+                            "--json", str(tmp_path / "c.json")], capsys)
+    assert rc == 0, err
+    rc, out, err = run_cli(["sweep", str(path), "--vary", "raids.0.count=6,12", "--reps", "1",
+                            "--threads", "1", "--out", str(tmp_path / "s"), "--plot",
+                            str(tmp_path / "s.png")], capsys)
+    assert rc == 0, err
+    points = json.loads((tmp_path / "s.json").read_text())["points"]
+    seen = [p["results"][0]["leakers"] for p in points]
+    assert any(x["mean"] > 0 for x in seen)
+    assert all((x["ci95"] == [None, None]) == (x["mean"] > 0) for x in seen)
+    rc, out, err = run_cli(["report", str(path), "-o", str(tmp_path / "r.html"), "--reps", "1",
+                            "--sweep-reps", "1", "--threads", "1", "--quiet"], capsys)
+    assert rc == 0, err
+    assert (tmp_path / "s.png").stat().st_size > 0 and (tmp_path / "r.html").stat().st_size > 0

@@ -355,7 +355,9 @@ def test_a_mix_compared_with_itself_differs_by_exactly_zero(mixes, warm_jit):
 
 
 def test_the_paired_accumulator_equals_statistics_of_all_replications(rng):
-    """Sums over blocks give the same means and CIs as the stored replications would."""
+    """Sums over blocks give the same means and CIs as the stored replications would (the
+    CI's factor, Student's t with 499 degrees of freedom, is tested in test_outcomes.py)."""
+    from salvosim.engine.results import t_975
     x = rng.normal(3.0, 1.0, size=(500, 6))
     y = x + rng.normal(-0.5, 0.3, size=(500, 6))
     acc = PairedAccumulator(2)
@@ -363,10 +365,10 @@ def test_the_paired_accumulator_equals_statistics_of_all_replications(rng):
         acc.add([x[k:k + 64], y[k:k + 64]])
     d = y[:, 0] - x[:, 0]
     mean, lo, hi = acc.paired(1, "leakers")
-    half = 1.959963984540054 * d.std(ddof=1) / math.sqrt(500)
+    half = t_975(499) * d.std(ddof=1) / math.sqrt(500)
     assert mean == pytest.approx(d.mean()) and hi - lo == pytest.approx(2 * half)
     _, ulo, uhi = acc.unpaired(1, "leakers")
-    uhalf = 1.959963984540054 * math.sqrt((x[:, 0].var(ddof=1) + y[:, 0].var(ddof=1)) / 500)
+    uhalf = t_975(499) * math.sqrt((x[:, 0].var(ddof=1) + y[:, 0].var(ddof=1)) / 500)
     assert uhi - ulo == pytest.approx(2 * uhalf)
 
 
