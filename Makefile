@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SCENARIO ?= scenarios/al_asad_drone_raid.toml
 
-.PHONY: run test bench clean clean-cache
+.PHONY: run test bench guard clean clean-cache
 
 # Bytecode of the package's sources, written before every run: Python writes it itself on a
 # first import unless PYTHONDONTWRITEBYTECODE is set (as on this project's CI machines), and
@@ -33,6 +33,12 @@ test: $(STAMP)
 bench: $(STAMP)
 	@$(PYC)
 	$(BIN)/python -m pytest -q bench --benchmark-only --benchmark-columns=min,mean,stddev,rounds
+
+# The speed guard alone (CI runs it after `make test`, whose compile it reuses): the flagship's
+# rate normalized by a calibration loop, failing more than 30 % below bench/baseline.json.
+guard: $(STAMP)
+	@$(PYC)
+	$(BIN)/python -m bench.guard
 
 # Numba's cache does not notice a change in a function another module inlined, nor in the LLVM
 # passes of engine/jit.py: after editing njit code (engine/, threats/, defenses/, bases/) or
