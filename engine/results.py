@@ -298,6 +298,7 @@ class Results:
     def leakers(self) -> dict:
         acc = self.acc
         mean, lo, hi = acc.mean_ci("leakers")
+        hi = min(hi, float((~acc.sc.th_decoy).sum()))   # no more than the real threats launched
         k_any = int(acc.reps - acc.leak_hist[0])
         p_lo, p_hi = wilson_ci95(k_any, acc.reps)
         hist = acc.leak_hist

@@ -242,6 +242,7 @@ def variant_summary(run: PairedRun, v: int) -> dict:
     p, n = run.paired, run.paired.n
     n_real = real_threats(run.compiled[v][0])
     leak = p.mean_ci(v, "leakers")
+    leak = (leak[0], leak[1], min(leak[2], n_real))    # no more than the real threats launched
     k_any = int(round(p.sum[v, METRICS.index("any_leaker")]))
     lo, hi = wilson_ci95(k_any, n)
     frac = [x / n_real if n_real else math.nan for x in leak]
@@ -264,6 +265,8 @@ def variant_differences(run: PairedRun, v: int) -> dict:
     for metric in METRICS:
         mean, plo, phi = run.paired.paired(v, metric)
         _, ulo, uhi = run.paired.unpaired(v, metric)
+        if metric == "any_leaker":      # a difference of two probabilities: within [-1, 1]
+            plo, phi, ulo, uhi = max(plo, -1.0), min(phi, 1.0), max(ulo, -1.0), min(uhi, 1.0)
         out[metric] = {"mean": mean, "paired_ci95": [plo, phi], "unpaired_ci95": [ulo, uhi]}
     return out
 

@@ -458,3 +458,25 @@ def test_every_command_works_with_one_replication_and_says_there_is_no_interval(
                             "--sweep-reps", "1", "--threads", "1", "--quiet"], capsys)
     assert rc == 0, err
     assert (tmp_path / "s.png").stat().st_size > 0 and (tmp_path / "r.html").stat().st_size > 0
+
+
+def test_few_replications_keep_intervals_within_their_physical_bounds(tmp_path, capsys):
+    """With 2 replications Student's t gives wide intervals: a mix's mean leakers stays at most
+    its real threats launched, and a difference of P(>= 1 leaker) within [-1, 1]."""
+    rc, _, err = run_cli(["compare", str(REPO_ROOT / "scenarios" / "al_asad_mixes.toml"),
+                          "--reps", "2", "--threads", "1", "--quiet", "--json",
+                          str(tmp_path / "c.json")], capsys)
+    assert rc == 0, err
+    mixes = json.loads((tmp_path / "c.json").read_text())["variants"]
+    assert any(m["leakers"]["ci95"][1] == m["threats"] for m in mixes)      # bound reached
+    for m in mixes:
+        assert m["leakers"]["ci95"][1] <= m["threats"] and m["leak_fraction"]["ci95"][1] <= 1.0
+        if m["vs_reference"] is not None:
+            d = m["vs_reference"]["any_leaker"]
+            assert -1.0 <= d["paired_ci95"][0] <= d["paired_ci95"][1] <= 1.0
+            assert -1.0 <= d["unpaired_ci95"][0] <= d["unpaired_ci95"][1] <= 1.0
+    rc, _, err = run_cli(["run", str(REPO_ROOT / "scenarios" / "al_asad_mixes.toml"), "--reps",
+                          "2", "--threads", "1", "--quiet", "--json", str(tmp_path / "r.json")],
+                         capsys)
+    assert rc == 0, err
+    assert json.loads((tmp_path / "r.json").read_text())["leakers"]["ci95"][1] <= 10
