@@ -235,6 +235,27 @@ def say_stream(*paths) -> object:
 
 
 def sayer(stream):
-    return lambda line="": print(line, file=stream, flush=True)
+    """say(line): a line of text for people on `stream`. If its reader has gone (a pipe into
+    `head`), the text is dropped from then on and the command goes on: the files it was asked
+    to write are still written (a BrokenPipeError here used to end it, with status 0)."""
+    def say(line: str = "") -> None:
+        try:
+            print(line, file=stream, flush=True)
+        except BrokenPipeError:
+            silence(stream)
+    return say
+
+
+def silence(stream) -> None:
+    """Send what is still buffered for `stream`, and everything written to it later, to the
+    null device (its file descriptor is replaced; the stream object stays valid)."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, stream.fileno())
+        finally:
+            os.close(null)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 

@@ -480,3 +480,25 @@ def test_few_replications_keep_intervals_within_their_physical_bounds(tmp_path, 
                          capsys)
     assert rc == 0, err
     assert json.loads((tmp_path / "r.json").read_text())["leakers"]["ci95"][1] <= 10
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "sweep"])
+def test_a_closed_standard_output_still_writes_every_file(tmp_path, command, warm_jit):
+    """`salvosim run ... | head -1`: the text's reader goes away, the files asked for are still
+    all written and the status is 0. Before, the first line that met the closed pipe ended the
+    command with status 0 (run wrote its JSON but not its .npz; compare nothing) or blamed the
+    sweep's files."""
+    path = write(tmp_path, BASE)
+    argv = {"run": ["run", str(path), "--reps", "3", "--json", "a.json", "--keep-outcomes",
+                    "a.npz"],
+            "compare": ["compare", str(path), "--reps", "3", "--json", "c.json"],
+            "sweep": ["sweep", str(path), "--vary", "raids.0.count=1,2", "--reps", "2",
+                      "--out", "s"]}[command]
+    line = " ".join([sys.executable, "-m", "salvosim.engine.cli", *argv, "--threads", "1"])
+    out = subprocess.run(["bash", "-c", line + ' | head -c 0; exit "${PIPESTATUS[0]}"'],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Traceback" not in out.stderr and "could not write" not in out.stderr
+    expected = {"run": ["a.json", "a.npz"], "compare": ["c.json"],
+                "sweep": ["s.csv", "s.json"]}[command]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "scenario.toml") == expected
