@@ -7,13 +7,18 @@ engine.views; nothing else in the engine imports it.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from pathlib import Path
 
+from salvosim.engine.errors import UsageError
 from salvosim.engine.montecarlo import run_scenario
 from salvosim.engine.results import Results
-from salvosim.engine.scenario import Scenario
+from salvosim.engine.scenario import MAX_SEED, Scenario
 from salvosim.engine.variants import load_scenario, parse_vary_list
 from salvosim.engine.views import analysis
+
+MAX_REPS = 10_000_000       # as a scenario's `replications` and the CLI's --reps
+ENGINES = ("numba", "reference")
 
 __all__ = ["load", "run", "compare", "sweep", "Comparison", "Sweep"]
 
@@ -25,7 +30,33 @@ def load(path: str | Path) -> Scenario:
 
 
 def _scenario(scenario: Scenario | str | Path) -> Scenario:
+    if not isinstance(scenario, (Scenario, str, Path)):
+        raise TypeError(f"scenario: expected a Scenario (salvosim.load) or a file path, got "
+                        f"{type(scenario).__name__}")
     return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+
+
+def _whole(value, name: str, lo: int, hi: int) -> int:
+    """value as an int in lo .. hi: TypeError for a non-integer (a bool or 2.0 too),
+    UsageError out of range, as the CLI checks its options."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected a whole number, got {type(value).__name__} "
+                        f"{value!r}")
+    if not lo <= int(value) <= hi:
+        raise UsageError(f"{name} = {int(value)}: allowed {lo} .. {hi:,}")
+    return int(value)
+
+
+def _options(scn: Scenario, reps, seed, engine, threads) -> tuple[int, int, int | None]:
+    """(reps, seed, threads) checked, reps and seed defaulting to the scenario's."""
+    reps = scn.header.replications if reps is None else _whole(reps, "reps", 1, MAX_REPS)
+    seed = scn.header.seed if seed is None else _whole(seed, "seed", 0, MAX_SEED)
+    if engine not in ENGINES:
+        raise UsageError(f"engine = {engine!r}: allowed {', '.join(map(repr, ENGINES))}")
+    if threads is not None:
+        threads = _whole(threads, "threads", 1, 1 << 16)
+    analysis.check_threads(engine, threads)
+    return reps, seed, threads
 
 
 def run(scenario: Scenario | str | Path, reps: int | None = None, seed: int | None = None,
@@ -35,9 +66,8 @@ def run(scenario: Scenario | str | Path, reps: int | None = None, seed: int | No
 
     reps and seed default to the scenario's; `engine` is "numba" or "reference"."""
     scn = _scenario(scenario)
-    return run_scenario(scn, reps or scn.header.replications,
-                        scn.header.seed if seed is None else seed, engine, threads,
-                        keep_outcomes)
+    reps, seed, threads = _options(scn, reps, seed, engine, threads)
+    return run_scenario(scn, reps, seed, engine, threads, bool(keep_outcomes))
 
 
 @dataclasses.dataclass
@@ -60,11 +90,12 @@ class Comparison:
 def compare(*scenarios: Scenario | str | Path, reps: int | None = None, seed: int | None = None,
             engine: str = "numba", threads: int | None = None) -> Comparison:
     """Every [[variants]] mix of the scenario(s), paired on the same seed and replications."""
+    if not scenarios:
+        raise UsageError("compare: give one or more scenarios (Scenario objects or paths)")
     scns = [_scenario(s) for s in scenarios]
-    seed = scns[0].header.seed if seed is None else seed
+    reps, seed, threads = _options(scns[0], reps, seed, engine, threads)
     variants = analysis.comparison_variants(scns, seed)
-    paired = analysis.run_paired(variants, reps or scns[0].header.replications, seed, engine,
-                                 threads)
+    paired = analysis.run_paired(variants, reps, seed, engine, threads)
     return Comparison(analysis.comparison_json(paired))
 
 
@@ -90,5 +121,10 @@ def sweep(scenario: Scenario | str | Path, *vary: str, reps: int | None = None,
     """`vary`: one or more "KEY=START:STOP:STEP" or "KEY=V1,V2,..." (as `salvosim sweep
     --vary`), e.g. sweep("scenarios/al_asad_mixes.toml", "raids.0.count=10:50:10")."""
     scn = _scenario(scenario)
-    plan = analysis.plan_sweep(scn, parse_vary_list(list(vary)), seed, reps)
+    if not vary or not all(isinstance(v, str) for v in vary):
+        raise UsageError('sweep: give one or more vary specs, strings such as '
+                         '"raids.0.count=10:50:10"')
+    reps_checked, seed_checked, threads = _options(scn, reps, seed, engine, threads)
+    plan = analysis.plan_sweep(scn, parse_vary_list(list(vary)),
+                               None if seed is None else seed_checked, reps_checked)
     return Sweep(analysis.sweep_in_memory(plan, engine, threads))

@@ -134,6 +134,36 @@ def test_the_python_api_runs_compares_and_sweeps(warm_jit):
     assert len(sw.to_dict()["points"]) == 2 and sw.saturation()
 
 
+@pytest.mark.parametrize("call, error, words", [
+    ("run(scn, reps=0)", "UsageError", "reps = 0: allowed 1 .. 10,000,000"),
+    ("run(scn, reps=-5)", "UsageError", "reps = -5"),
+    ("run(scn, reps=10 ** 8)", "UsageError", "reps = 100000000"),
+    ("run(scn, reps=2.0)", "TypeError", "reps: expected a whole number, got float"),
+    ("run(scn, seed=-1)", "UsageError", "seed = -1: allowed 0 .."),
+    ("run(scn, seed=2 ** 63)", "UsageError", "seed = 9223372036854775808"),
+    ("run(scn, seed=1.5)", "TypeError", "seed: expected a whole number, got float 1.5"),
+    ("run(scn, seed=True)", "TypeError", "got bool"),
+    ("run(scn, seed='3')", "TypeError", "got str"),
+    ("run(scn, threads=0)", "UsageError", "threads = 0"),
+    ("run(scn, engine='fast')", "UsageError", "allowed 'numba', 'reference'"),
+    ("run(5)", "TypeError", "expected a Scenario (salvosim.load) or a file path"),
+    ("compare()", "UsageError", "give one or more scenarios"),
+    ("compare(scn, seed=-3)", "UsageError", "seed = -3"),
+    ("compare(scn, reps=-1)", "UsageError", "reps = -1"),
+    ("sweep(scn)", "UsageError", "give one or more vary specs"),
+    ("sweep(scn, 'raids.0.count=1:2:1', reps=-2)", "UsageError", "reps = -2"),
+])
+def test_the_python_api_checks_its_arguments_as_the_cli_does(call, error, words):
+    """Before, reps=0 ran the scenario's default, a negative reps divided by zero or returned
+    null figures, a float seed ran seed 1 as 1.5 (and compiled again), and compare() raised
+    IndexError: nothing runs now, the error names the argument and what is allowed."""
+    import salvosim
+    scn = salvosim.load(ROOT / "scenarios" / "inline_base_example.toml")
+    with pytest.raises(Exception) as info:
+        eval(f"salvosim.{call}", {"salvosim": salvosim, "scn": scn})
+    assert type(info.value).__name__ == error and words in str(info.value), info.value
+
+
 def test_nothing_loads_the_packages_under_their_old_top_level_names():
     """A module loaded as `engine.x` as well as `salvosim.engine.x` is two modules sharing one
     Numba cache: entries pickled under the old name break every other process."""
