@@ -116,6 +116,28 @@ def mean_ci95(total: float, total_sq: float, n: int,
     return 0.0, 0.0, ZERO_COUNT_UPPER / n
 
 
+def figure_bounds(sc, key: str) -> tuple[float, float]:
+    """(scale, most) of a per-attack figure: nothing seen in n attacks bounds its mean by
+    ZERO_COUNT_UPPER x scale / n (a count: scale 1; the asset value hit: the total asset
+    value, since P(any hit) <= 3.0 / n), and no bound exceeds `most` (leakers: the real
+    threats launched; value hit: the total asset value)."""
+    if key == "leakers":
+        return 1.0, float((~sc.th_decoy).sum())
+    if key == "value_hit":
+        total = float(sc.as_value.sum())
+        return total, total
+    return 1.0, math.inf
+
+
+def bounded_mean_ci95(total: float, total_sq: float, n: int, scale: float = 1.0,
+                      most: float = math.inf) -> tuple[float, float, float]:
+    """mean_ci95 of a non-negative figure with figure_bounds' scale and most."""
+    mean, lo, hi = mean_ci95(total, total_sq, n)
+    if total == 0 and n > 0:
+        hi = ZERO_COUNT_UPPER * scale / n
+    return mean, min(lo, most), min(hi, most)
+
+
 def no_interval(lo, hi) -> bool:
     """A CI of one replication: nan bounds (None once in JSON)."""
     return lo is None or hi is None or math.isnan(lo) or math.isnan(hi)
@@ -266,7 +288,8 @@ class Accumulator:
             self.sums_sq[key] = self.sums_sq.get(key, 0.0) + value
 
     def mean_ci(self, key: str) -> tuple[float, float, float]:
-        return mean_ci95(self.sums.get(key, 0.0), self.sums_sq.get(key, 0.0), self.reps)
+        return bounded_mean_ci95(self.sums.get(key, 0.0), self.sums_sq.get(key, 0.0), self.reps,
+                                 *figure_bounds(self.sc, key))
 
 
 @dataclass
@@ -297,10 +320,11 @@ class Results:
     # ------------------------------------------------------------------ figures
     def leakers(self) -> dict:
         acc = self.acc
-        mean, lo, hi = acc.mean_ci("leakers")
-        hi = min(hi, float((~acc.sc.th_decoy).sum()))   # no more than the real threats launched
+        mean, lo, hi = acc.mean_ci("leakers")      # at most the real threats launched
         k_any = int(acc.reps - acc.leak_hist[0])
         p_lo, p_hi = wilson_ci95(k_any, acc.reps)
+        if not (~acc.sc.th_decoy).any():             # no real threat: P(>= 1 leaker) is 0
+            p_lo, p_hi = 0.0, 0.0
         hist = acc.leak_hist
         last = int(np.nonzero(hist)[0].max()) + 1 if hist.any() else 1
         return {"mean": mean, "ci95": [lo, hi], "p_any": k_any / acc.reps,

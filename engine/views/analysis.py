@@ -44,10 +44,11 @@ from salvosim.engine.results import (
     Accumulator,
     Results,
     block_metrics,
+    bounded_mean_ci95,
     ci95_half_width,
     ci_text,
+    figure_bounds,
     json_clean,
-    mean_ci95,
     no_interval,
     output_header,
     sample_variance,
@@ -121,11 +122,14 @@ class PairedAccumulator:
     def _var(self, total, total_sq) -> float:
         return sample_variance(float(total), float(total_sq), self.n)
 
-    def mean_ci(self, v: int, metric: str) -> tuple[float, float, float]:
+    def mean_ci(self, v: int, metric: str, scale: float = 1.0,
+                most: float = math.inf) -> tuple[float, float, float]:
         """Every metric is non-negative: the CI never goes below 0 and a zero total gets the
-        one-sided bound (results.mean_ci95)."""
+        one-sided bound (results.bounded_mean_ci95, with results.figure_bounds' scale and
+        most)."""
         m = METRICS.index(metric)
-        return mean_ci95(float(self.sum[v, m]), float(self.sum_sq[v, m]), self.n)
+        return bounded_mean_ci95(float(self.sum[v, m]), float(self.sum_sq[v, m]), self.n,
+                                 scale, most)
 
     def paired(self, v: int, metric: str) -> tuple[float, float, float]:
         """Mean difference (mix v - first mix) and its 95% CI from paired replications."""
@@ -240,15 +244,15 @@ def real_threats(sc) -> int:
 def variant_summary(run: PairedRun, v: int) -> dict:
     """Figures of one mix (JSON-ready)."""
     p, n = run.paired, run.paired.n
-    n_real = real_threats(run.compiled[v][0])
-    leak = p.mean_ci(v, "leakers")
-    leak = (leak[0], leak[1], min(leak[2], n_real))    # no more than the real threats launched
+    sc = run.compiled[v][0]
+    n_real = real_threats(sc)
+    leak = p.mean_ci(v, "leakers", *figure_bounds(sc, "leakers"))
     k_any = int(round(p.sum[v, METRICS.index("any_leaker")]))
-    lo, hi = wilson_ci95(k_any, n)
+    lo, hi = wilson_ci95(k_any, n) if n_real else (0.0, 0.0)   # no real threat: P = 0
     frac = [x / n_real if n_real else math.nan for x in leak]
 
     def mci(metric):
-        mean, a, b = p.mean_ci(v, metric)
+        mean, a, b = p.mean_ci(v, metric, *figure_bounds(sc, metric))
         return {"mean": mean, "ci95": [a, b]}
 
     return {"variant": run.names[v], "threats": n_real,
@@ -265,8 +269,15 @@ def variant_differences(run: PairedRun, v: int) -> dict:
     for metric in METRICS:
         mean, plo, phi = run.paired.paired(v, metric)
         _, ulo, uhi = run.paired.unpaired(v, metric)
-        if metric == "any_leaker":      # a difference of two probabilities: within [-1, 1]
-            plo, phi, ulo, uhi = max(plo, -1.0), min(phi, 1.0), max(ulo, -1.0), min(uhi, 1.0)
+        # within what the two figures can be: a difference of probabilities in [-1, 1],
+        # of leakers within the real threats of each mix, of value hit within its asset values
+        low, high = -math.inf, math.inf
+        if metric == "any_leaker":
+            low, high = -1.0, 1.0
+        elif metric in ("leakers", "value_hit"):
+            low = -figure_bounds(run.compiled[0][0], metric)[1]
+            high = figure_bounds(run.compiled[v][0], metric)[1]
+        plo, phi, ulo, uhi = max(plo, low), min(phi, high), max(ulo, low), min(uhi, high)
         out[metric] = {"mean": mean, "paired_ci95": [plo, phi], "unpaired_ci95": [ulo, uhi]}
     return out
 

@@ -502,3 +502,21 @@ def test_a_closed_standard_output_still_writes_every_file(tmp_path, command, war
     expected = {"run": ["a.json", "a.npz"], "compare": ["c.json"],
                 "sweep": ["s.csv", "s.json"]}[command]
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "scenario.toml") == expected
+
+
+def test_a_raid_of_decoys_only_has_no_leaker_and_says_so_exactly(tmp_path, capsys):
+    """No real threat: leakers and P(>= 1 leaker) are 0 with the interval [0, 0] (the Wilson
+    interval of 0 in 1 attack was [0, 0.79])."""
+    path = write(tmp_path, BASE.replace('type = "rocket_107mm"', 'type = "decoy_drone"')
+                 .replace("range_km = 7.5", "range_km = 20.0"))
+    for command in (["run"], ["compare"]):
+        rc, _, err = run_cli([*command, str(path), "--reps", "1", "--threads", "1", "--quiet",
+                              "--json", str(tmp_path / "o.json")], capsys)
+        assert rc == 0, err
+        doc = json.loads((tmp_path / "o.json").read_text())
+        if command == ["run"]:
+            assert doc["leakers"]["ci95"] == [0.0, 0.0] and doc["leakers"]["p_any_ci95"] == [0.0, 0.0]
+        else:
+            mix = doc["variants"][0]
+            assert mix["threats"] == 0 and mix["leakers"]["ci95"] == [0.0, 0.0]
+            assert mix["p_any"]["ci95"] == [0.0, 0.0]
