@@ -621,12 +621,19 @@ def _read_raid(table: Any, where: Where, base, notes: list | None = None) -> Rai
         raise where.at("launch").error(f"expected a position table, got {short_value(launch)}")
     check_keys(launch, POSITION_KEYS, where.at("launch"))
     launch_e, launch_n = read_position(launch, where.at("launch"), base)
-    ground_km = math.hypot(launch_e - aim_e, launch_n - aim_n) / 1000.0
-    if not threat.min_range_km <= ground_km <= threat.max_range_km:
-        key = where.at("launch").at("range_km") if "range_km" in launch else where.at("launch")
-        raise key.error(
-            f"launch ground range to the target is {ground_km:.2f} km, outside the range of "
-            f"{threat.id} ({threat.min_range_km:g} .. {threat.max_range_km:g} km)")
+    # The targets a threat of the raid may be aimed at: with random_asset, every asset's aim
+    # point (the reference point, 0 0, is no target); each must be within the threat's range.
+    targets = ([(a.name, *asset_aim_point(a)) for a in base.assets] if aim_mode == "random_asset"
+               else [(None, aim_e, aim_n)])
+    for target, t_e, t_n in targets:
+        ground_km = math.hypot(launch_e - t_e, launch_n - t_n) / 1000.0
+        if not threat.min_range_km <= ground_km <= threat.max_range_km:
+            key = where.at("launch").at("range_km") if "range_km" in launch else where.at("launch")
+            what = "the target" if target is None else (f"asset '{target}' (aim = "
+                                                         f"'random_asset' may pick any asset)")
+            raise key.error(
+                f"launch ground range to {what} is {ground_km:.2f} km, outside the range of "
+                f"{threat.id} ({threat.min_range_km:g} .. {threat.max_range_km:g} km)")
 
     # Ingress waypoint (cruise threats only)
     ib, idist = own.get("ingress_bearing_deg"), own.get("ingress_distance_m")
@@ -641,8 +648,9 @@ def _read_raid(table: Any, where: Where, base, notes: list | None = None) -> Rai
                             where.at("ingress_distance_m"))
         # The route flown: launch -> ingress waypoint -> aim point; it must be within the
         # threat's range as the direct one is.
-        wp_e, wp_n = ingress_waypoint_m(aim_e, aim_n, ib, idist)
-        route_km = (math.hypot(wp_e - launch_e, wp_n - launch_n) + idist) / 1000.0
+        route_km = max((math.hypot(w_e - launch_e, w_n - launch_n) + idist) / 1000.0
+                       for w_e, w_n in (ingress_waypoint_m(t_e, t_n, ib, idist)
+                                        for _, t_e, t_n in targets))
         if route_km > threat.max_range_km:
             raise where.at("ingress_distance_m").error(
                 f"the route launch -> ingress waypoint -> target is {route_km:,.1f} km, longer "
