@@ -31,6 +31,7 @@ from salvosim.defenses.sensors import detection_range_m, radar_horizon_m
 from salvosim.engine.scenario import ingress_waypoint_m
 
 DEFAULT_ALTITUDE_M = 100.0      # threat altitude for the horizon when no raid is a cruise threat
+MIN_DETAIL_HALF_KM = 0.05        # the base-detail view is at least 100 m across
 VIEW_MARGIN = 1.12              # view half-width = largest ring reach x this
 SUBTITLE = "schematic geometry — open-source figures"
 
@@ -545,7 +546,8 @@ def draw_map(scn, altitude_m: float | None = None) -> Figure:
         # a defended area a little larger than the perimeter: keep it in the detail view
         minx, miny, maxx, maxy = min(minx, dminx), min(miny, dminy), max(maxx, dmaxx), max(maxy, dmaxy)
     centre = ((minx + maxx) / 2.0, (miny + maxy) / 2.0)
-    detail_half = max(maxx - minx, maxy - miny) / 2.0 * 1.25
+    # at least 50 m across: a perimeter of centimetres made a map of 67,577,060 pixels
+    detail_half = max(max(maxx - minx, maxy - miny) / 2.0 * 1.25, MIN_DETAIL_HALF_KM)
     setup_axes(detail, detail_half, centre)
     draw_base(detail, scn)
     _draw_envelopes(detail, scn, unit_colour, max_ring_km=detail_half * 1.6)

@@ -520,3 +520,16 @@ def test_a_raid_of_decoys_only_has_no_leaker_and_says_so_exactly(tmp_path, capsy
             mix = doc["variants"][0]
             assert mix["threats"] == 0 and mix["leakers"]["ci95"] == [0.0, 0.0]
             assert mix["p_any"]["ci95"] == [0.0, 0.0]
+
+
+def test_a_map_of_a_perimeter_centimetres_wide_is_drawn(tmp_path, capsys):
+    """The base-detail view scaled to the perimeter: 1 cm across ran out of memory, 1 mm asked
+    for an image of 67,577,060 pixels; the view is now at least 100 m across."""
+    text = (REPO_ROOT / "scenarios" / "inline_base_example.toml").read_text()
+    lines = [ln if not ln.startswith("perimeter_m =") else
+             "perimeter_m = [[0.0, 0.0], [0.01, 0.0], [0.0, 0.01]]" for ln in text.splitlines()]
+    assert any(ln.startswith("perimeter_m = [[0.0, 0.0], [0.01") for ln in lines)
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    rc, _, err = run_cli(["map", str(path), "-o", str(tmp_path / "m.png")], capsys)
+    assert rc == 0, err
+    assert 10_000 < (tmp_path / "m.png").stat().st_size < 5_000_000
