@@ -269,16 +269,27 @@ def scenario_from_dict(data: dict, file: str) -> Scenario:
     base, layout = resolve_base(header.base, header.layout, where.at("scenario"), file)
 
     defended = base.perimeter
+    defended_key = "scenario.base"        # where the defended area comes from (warnings)
     inline_area = header.base.get("defended_area_m") if isinstance(header.base, dict) else None
     if header.defended_area_m and inline_area is not None:
         raise where.at("scenario.defended_area_m").error(
             "the inline base gives defended_area_m too; give it in one place only")
     if header.defended_area_m:
         defended = bases_pkg.read_polygon(header.defended_area_m, where.at("scenario.defended_area_m"))
+        defended_key = "scenario.defended_area_m"
     elif inline_area is not None:
         defended = bases_pkg.read_polygon(inline_area, where.at("scenario.base.defended_area_m"))
+        defended_key = "scenario.base.defended_area_m"
 
     notes: list[InputError] = []
+    outside = [a.name for a in base.assets if not defended.intersects(a.polygon)]
+    if outside:
+        # Its hits still count (damage, MODEL.md §7), but no threat aimed at it is a leaker,
+        # and the units that engage only predicted impacts in the defended area never defend it.
+        notes.append(where.at(defended_key).error(
+            f"asset(s) {', '.join(map(repr, outside))} lie outside the defended area: threats "
+            f"that hit them are not leakers, and units with defended_area_only (C-RAM) never "
+            f"engage them"))
     c2 = build(C2, data.get("c2", {}), where.at("c2"))
     sensors = _merge_placements(layout.sensors, layout.where.at("sensors"), data.get("sensors", []),
                                 where.at("sensors"), base,

@@ -133,3 +133,18 @@ def test_base_must_be_an_id_or_a_table():
     with pytest.raises(InputError, match="scenario.base: expected a base id .string. or an "
                                          "inline base table"):
         scenario_from_data(data, "inline.toml")
+
+
+def test_an_asset_outside_the_defended_area_is_warned_of(tmp_path, capsys):
+    """Threats that hit it are not leakers and C-RAM never engages them: the headline read 0
+    leakers while the asset was hit in every attack, without a word."""
+    text = (REPO_ROOT / "scenarios" / "inline_base_example.toml").read_text()
+    assert not load_scenario(REPO_ROOT / "scenarios" / "inline_base_example.toml").warnings
+    lines = [ln if not ln.startswith("defended_area_m =") else
+             "defended_area_m = [[1000.0, 1000.0], [1100.0, 1000.0], [1100.0, 1100.0]]"
+             for ln in text.splitlines()]
+    path = tmp_path / "s.toml"
+    path.write_text("\n".join(lines) + "\n")
+    notes = [str(w) for w in load_scenario(path).warnings]
+    assert len(notes) == 1 and "lie outside the defended area" in notes[0]
+    assert "defended_area_m" in notes[0]
