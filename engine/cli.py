@@ -333,10 +333,7 @@ def cmd_run(args) -> int:
     scn = load(args.file)
     check_outputs(planned, _inputs(scn))
     say = sayer(say_stream(args.json, args.keep_outcomes))
-    if scn.raw.get("variants"):
-        print(one_line(f"salvosim: note: {args.file} defines {len(scn.raw['variants'])} "
-                       f"[[variants]]; `run` simulates the scenario as written — use "
-                       f"`salvosim compare {args.file}` to run the variants"), file=sys.stderr)
+    note_variants(scn, args.file, "run")
     reps = args.reps or scn.header.replications
     if args.keep_outcomes or args.plots:
         _check_kept_memory(scn, reps, "--keep-outcomes" if args.keep_outcomes else "--plots")
@@ -427,10 +424,19 @@ def _check_plot_dir(path: str, inputs: list[str], outputs=()) -> None:
         check_writable(str(p.resolve().parent / f"{p.name}.probe"), "--plots")
 
 
+def note_variants(scn, path: str, command: str) -> None:
+    """A note on stderr when the file has [[variants]], which `command` does not run."""
+    if scn.raw.get("variants"):
+        print(one_line(f"salvosim: note: {path} defines {len(scn.raw['variants'])} "
+                       f"[[variants]]; `{command}` simulates the scenario as written — use "
+                       f"`salvosim compare {path}` to run the variants"), file=sys.stderr)
+
+
 def cmd_trace(args) -> int:
     from salvosim.engine.reference import trace_replication
     scn = load(args.file)
     seed = scn.header.seed if args.seed is None else args.seed
+    note_variants(scn, args.file, "trace")
     warn(scn)
     note_compiling("reference")
     for line in trace_replication(scn, seed=seed, rep=args.rep):

@@ -533,3 +533,13 @@ def test_a_map_of_a_perimeter_centimetres_wide_is_drawn(tmp_path, capsys):
     rc, _, err = run_cli(["map", str(path), "-o", str(tmp_path / "m.png")], capsys)
     assert rc == 0, err
     assert 10_000 < (tmp_path / "m.png").stat().st_size < 5_000_000
+
+
+@pytest.mark.parametrize("command", [["run", "--reps", "2", "--quiet"], ["trace", "--rep", "0"]])
+def test_run_and_trace_of_a_file_with_variants_say_they_simulate_it_as_written(command,
+                                                                                capsys):
+    path = str(REPO_ROOT / "scenarios" / "al_asad_mixes.toml")
+    rc, _, err = run_cli([command[0], path, *command[1:]], capsys)
+    assert rc == 0, err
+    notes = [ln for ln in err.splitlines() if ln.startswith("salvosim: note:")]
+    assert len(notes) == 1 and f"`{command[0]}` simulates the scenario as written" in notes[0]
