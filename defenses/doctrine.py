@@ -224,9 +224,12 @@ def best_unit_for(sc, inst, j, now, engagements_of, magazine, reserve, queue_cou
 def assign_threat(sc, inst, j, now, engagements_of, magazine, reserve, assigned_to,
                   assign_engaged, queue_count, assigned_ever, waiting):
     """Assign threat j now if a unit can take it (returns the unit), else mark it waiting (-1).
-    The engine then schedules the lapse at the unit's latest useful shot and asks it to decide."""
-    u = best_unit_for(sc, inst, j, now, engagements_of, magazine, reserve, queue_count)
-    waiting[j] = u < 0
+    The engine then schedules the lapse at the unit's latest useful shot and asks it to decide.
+    A decoy the C2 recognises is never assigned, and does not wait (-1, not waiting)."""
+    u = -1
+    if not inst.recognised[j]:
+        u = best_unit_for(sc, inst, j, now, engagements_of, magazine, reserve, queue_count)
+    waiting[j] = u < 0 and not inst.recognised[j]
     assigned_to[j] = u
     assign_engaged[j] = False
     if u >= 0:

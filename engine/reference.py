@@ -263,7 +263,10 @@ class ReferenceReplication:
                           self.reserve, self.assigned_to, self.assign_engaged, self.queue_count,
                           self.assigned_ever, self.waiting)
         if u < 0:
-            self.say(f"C2: no unit can take {self.threat_name(j)} now: waiting", 2)
+            if self.inst.recognised[j]:
+                self.say(f"C2: {self.threat_name(j)} recognised as a decoy: not assigned", 2)
+            else:
+                self.say(f"C2: no unit can take {self.threat_name(j)} now: waiting", 2)
             return
         self.say(f"C2: {self.threat_name(j)} assigned to {self.unit_name(u)}", 2)
         self.env.process(self.lapse(u, j, self.inst.latest_shot[u, j]))

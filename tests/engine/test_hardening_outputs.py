@@ -543,3 +543,19 @@ def test_run_and_trace_of_a_file_with_variants_say_they_simulate_it_as_written(c
     assert rc == 0, err
     notes = [ln for ln in err.splitlines() if ln.startswith("salvosim: note:")]
     assert len(notes) == 1 and f"`{command[0]}` simulates the scenario as written" in notes[0]
+
+
+def test_trace_says_a_recognised_decoy_is_not_assigned_rather_than_waiting(tmp_path, capsys):
+    """Central C2 with perfect decoy discrimination: every decoy is recognised at its first
+    network track and never assigned; it used to be traced as waiting for a unit and retried
+    whenever capacity freed (the outcomes are the same: a test of both engines' agreement)."""
+    text = (REPO_ROOT / "scenarios" / "al_asad_doctrine.toml").read_text()
+    text = text.replace('priority = "time_to_impact"\n',
+                        'priority = "time_to_impact"\nassignment = "central"\n'
+                        'decoy_discrimination = 1.0\n', 1).split("[[variants]]")[0]
+    path = write(tmp_path, text)
+    rc, out, err = run_cli(["trace", str(path), "--rep", "0"], capsys)
+    assert rc == 0, err
+    recognised = [ln for ln in out.splitlines() if "recognised as a decoy: not assigned" in ln]
+    waiting = [ln for ln in out.splitlines() if "decoys" in ln and ": waiting" in ln]
+    assert len(recognised) == 16 and not waiting
