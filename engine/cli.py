@@ -575,8 +575,8 @@ def cmd_report(args) -> int:
         raise UsageError(f"--vary given {len(args.vary)} times: the report's saturation curve "
                          f"varies one key (salvosim sweep takes several, a grid)")
     if args.output != STDOUT and Path(args.output).suffix.lower() not in (".html", ".htm"):
-        raise UsageError(f"-o {args.output}: output must end in .html (or be - for standard "
-                         f"output)")
+        raise UsageError(f"-o {args.output}: output must end in .html or .htm (or be - for "
+                         f"standard output)")
     check_outputs([("-o", args.output)], [args.file])
     scn = load(args.file)
     check_outputs([("-o", args.output)], _inputs(scn))
