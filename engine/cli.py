@@ -261,6 +261,27 @@ def warn(*scenarios) -> None:
             print(f"salvosim: warning: {w}", file=sys.stderr)
 
 
+MAX_POINT_WARNINGS = 10     # a sweep's own warnings printed at most (then a count)
+
+
+def warn_sweep_points(scn, plan) -> None:
+    """Warnings that only swept values raise (a sensor range_m swept below 500 m), once each,
+    with the first grid point that raised it; at most MAX_POINT_WARNINGS lines."""
+    seen, lines = {str(w) for w in scn.warnings}, []
+    for values, mixes in zip(plan.grid, plan.variants):
+        label = ", ".join(f"{s.path.text} = {v}" for s, v in zip(plan.specs, values))
+        for mix in mixes:
+            for w in mix.scenario.warnings:
+                if str(w) not in seen:
+                    seen.add(str(w))
+                    lines.append(f"salvosim: warning: {w} (at --vary {label})")
+    for line in lines[:MAX_POINT_WARNINGS]:
+        print(one_line(line), file=sys.stderr)
+    if len(lines) > MAX_POINT_WARNINGS:
+        print(f"salvosim: warning: and {len(lines) - MAX_POINT_WARNINGS} more at other grid "
+              f"points", file=sys.stderr)
+
+
 def cmd_validate(args) -> int:
     scenarios = [load(f) for f in args.files]
     warn(*scenarios)
@@ -513,6 +534,7 @@ def cmd_sweep(args) -> int:
     if args.resume and prefix != STDOUT:
         check_resumable(plan, prefix)     # a file of another sweep: its one line, nothing else
     warn(scn)
+    warn_sweep_points(scn, plan)
     say(one_line(f"{scn.name}: {len(plan.grid)} points x {len(plan.names)} mixes, {plan.reps} "
                  f"replications each, {args.engine} engine"))
     outputs = Outputs(say)

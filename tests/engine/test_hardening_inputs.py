@@ -353,3 +353,16 @@ def test_saturation_at_the_first_swept_value_reads_at_most():
     assert saturation_value(s, "p_any_ge_0_5") == "≤ 10"
     assert saturation_value(s, "leak_fraction_gt_0_1") == "30"
     assert saturation_value(dict(s, p_any_ge_0_5=None), "p_any_ge_0_5") == "not reached"
+
+
+def test_a_sweep_warns_of_what_only_its_swept_values_raise(tmp_path, capsys):
+    """A sensor range swept below 500 m warns as in a file (it said nothing): once per
+    warning, with its grid point, at most ten lines and then a count."""
+    path = str(REPO_ROOT / "scenarios" / "inline_base_example.toml")
+    rc, _, err = run_cli(["sweep", path, "--vary", "sensors.kurfs.range_m=100:490:10",
+                          "--reps", "1", "--threads", "1", "--out", "-"], capsys)
+    assert rc == 0, err
+    warnings = [ln for ln in err.splitlines() if ln.startswith("salvosim: warning:")]
+    assert len(warnings) == 11 and "and 30 more at other grid points" in warnings[-1]
+    assert "100 m is an implausibly short sensor range" in warnings[0]
+    assert "(at --vary sensors.kurfs.range_m = 100)" in warnings[0]
