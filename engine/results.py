@@ -95,47 +95,48 @@ def t_975(df: int) -> float:
     return 0.5 * (lo + hi)
 
 
-def mean_ci95(total: float, total_sq: float, n: int,
-              nonnegative: bool = True) -> tuple[float, float, float]:
+def mean_ci95(total: float, total_sq: float, n: int, nonnegative: bool = True,
+              scale: float = 1.0, most: float = math.inf) -> tuple[float, float, float]:
     """Mean and 95% CI (Student's t with n - 1 degrees of freedom: t_975) from a sum and a
     sum of squares.
 
     A non-negative figure never gets a bound below 0, and a zero total (nothing seen in n
-    replications) gets the one-sided Poisson bound [0, 3.0 / n] instead of [0, 0]. One
-    replication of a figure that was seen gives no interval (nan bounds: JSON null)."""
+    replications) gets the one-sided bound [0, 3.0 x scale / n] instead of [0, 0]
+    (figure_bounds: scale 1 for a count); no bound exceeds `most`. One replication of a figure
+    that was seen gives no interval (nan bounds: JSON null)."""
     if n == 0:
         return math.nan, math.nan, math.nan
     mean = total / n
-    if not nonnegative or total != 0:
-        half = ci95_half_width(total, total_sq, n)
-        if math.isnan(half):
-            return mean, math.nan, math.nan
-        if not nonnegative:
-            return mean, mean - half, mean + half
-        return mean, max(0.0, mean - half), mean + half
-    return 0.0, 0.0, ZERO_COUNT_UPPER / n
+    if nonnegative and total == 0:
+        return 0.0, 0.0, min(ZERO_COUNT_UPPER * scale / n, most)
+    half = ci95_half_width(sample_variance(total, total_sq, n), n)
+    if math.isnan(half):
+        return mean, math.nan, math.nan
+    lo = mean - half if not nonnegative else max(0.0, mean - half)
+    return mean, min(lo, most), min(mean + half, most)
 
 
 def figure_bounds(sc, key: str) -> tuple[float, float]:
-    """(scale, most) of a per-attack figure: nothing seen in n attacks bounds its mean by
-    ZERO_COUNT_UPPER x scale / n (a count: scale 1; the asset value hit: the total asset
-    value, since P(any hit) <= 3.0 / n), and no bound exceeds `most` (leakers: the real
+    """(scale, most) of a per-attack figure for mean_ci95: nothing seen in n attacks bounds its
+    mean by ZERO_COUNT_UPPER x scale / n (a count: scale 1; the asset value hit: the total
+    asset value, since P(any hit) <= 3.0 / n), and no bound exceeds `most` (leakers: the real
     threats launched; value hit: the total asset value)."""
     if key == "leakers":
-        return 1.0, float((~sc.th_decoy).sum())
+        return 1.0, float(real_threat_count(sc))
     if key == "value_hit":
         total = float(sc.as_value.sum())
         return total, total
     return 1.0, math.inf
 
 
-def bounded_mean_ci95(total: float, total_sq: float, n: int, scale: float = 1.0,
-                      most: float = math.inf) -> tuple[float, float, float]:
-    """mean_ci95 of a non-negative figure with figure_bounds' scale and most."""
-    mean, lo, hi = mean_ci95(total, total_sq, n)
-    if total == 0 and n > 0:
-        hi = ZERO_COUNT_UPPER * scale / n
-    return mean, min(lo, most), min(hi, most)
+def real_threat_count(sc) -> int:
+    """Threats of the scenario that are not decoys."""
+    return int((~sc.th_decoy).sum())
+
+
+def p_any_ci95(k_any: int, n: int, real_threats: int) -> tuple[float, float]:
+    """P(>= 1 leaker)'s interval: Wilson's, or [0, 0] with no real threat (P is 0)."""
+    return wilson_ci95(k_any, n) if real_threats else (0.0, 0.0)
 
 
 def no_interval(lo, hi) -> bool:
@@ -158,13 +159,11 @@ def sample_variance(total: float, total_sq: float, n: int) -> float:
     return max(total_sq / n - mean * mean, 0.0) * n / (n - 1)
 
 
-def ci95_half_width(total: float, total_sq: float, n: int, var: float | None = None) -> float:
-    """Half the width of a mean's 95 % CI, t_975(n - 1) x s / sqrt(n) (var: s^2 if given);
-    nan for one replication."""
+def ci95_half_width(var: float, n: int) -> float:
+    """Half the width of a mean's 95 % CI of n values of variance var: t_975(n - 1) x
+    sqrt(var / n); nan for one replication."""
     if n < 2:
         return math.nan
-    if var is None:
-        var = sample_variance(total, total_sq, n)
     return t_975(n - 1) * math.sqrt(var / n)
 
 
@@ -288,8 +287,8 @@ class Accumulator:
             self.sums_sq[key] = self.sums_sq.get(key, 0.0) + value
 
     def mean_ci(self, key: str) -> tuple[float, float, float]:
-        return bounded_mean_ci95(self.sums.get(key, 0.0), self.sums_sq.get(key, 0.0), self.reps,
-                                 *figure_bounds(self.sc, key))
+        return mean_ci95(self.sums.get(key, 0.0), self.sums_sq.get(key, 0.0), self.reps,
+                         True, *figure_bounds(self.sc, key))
 
 
 @dataclass
@@ -322,9 +321,7 @@ class Results:
         acc = self.acc
         mean, lo, hi = acc.mean_ci("leakers")      # at most the real threats launched
         k_any = int(acc.reps - acc.leak_hist[0])
-        p_lo, p_hi = wilson_ci95(k_any, acc.reps)
-        if not (~acc.sc.th_decoy).any():             # no real threat: P(>= 1 leaker) is 0
-            p_lo, p_hi = 0.0, 0.0
+        p_lo, p_hi = p_any_ci95(k_any, acc.reps, real_threat_count(acc.sc))
         hist = acc.leak_hist
         last = int(np.nonzero(hist)[0].max()) + 1 if hist.any() else 1
         return {"mean": mean, "ci95": [lo, hi], "p_any": k_any / acc.reps,

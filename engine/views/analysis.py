@@ -44,17 +44,18 @@ from salvosim.engine.results import (
     Accumulator,
     Results,
     block_metrics,
-    bounded_mean_ci95,
     ci95_half_width,
     ci_text,
     figure_bounds,
     json_clean,
+    mean_ci95,
     no_interval,
     output_header,
+    p_any_ci95,
+    real_threat_count,
     sample_variance,
     text_table,
     usd,
-    wilson_ci95,
 )
 from salvosim.engine.variants import BASELINE, Scenario, Variant, VarySpec, point_scenarios, variants_of
 
@@ -125,17 +126,16 @@ class PairedAccumulator:
     def mean_ci(self, v: int, metric: str, scale: float = 1.0,
                 most: float = math.inf) -> tuple[float, float, float]:
         """Every metric is non-negative: the CI never goes below 0 and a zero total gets the
-        one-sided bound (results.bounded_mean_ci95, with results.figure_bounds' scale and
-        most)."""
+        one-sided bound (results.mean_ci95, with results.figure_bounds' scale and most)."""
         m = METRICS.index(metric)
-        return bounded_mean_ci95(float(self.sum[v, m]), float(self.sum_sq[v, m]), self.n,
-                                 scale, most)
+        return mean_ci95(float(self.sum[v, m]), float(self.sum_sq[v, m]), self.n, True, scale,
+                         most)
 
     def paired(self, v: int, metric: str) -> tuple[float, float, float]:
         """Mean difference (mix v - first mix) and its 95% CI from paired replications."""
         m = METRICS.index(metric)
         mean = self.diff_sum[v, m] / self.n
-        half = ci95_half_width(float(self.diff_sum[v, m]), float(self.diff_sum_sq[v, m]), self.n)
+        half = ci95_half_width(self._var(self.diff_sum[v, m], self.diff_sum_sq[v, m]), self.n)
         return mean, mean - half, mean + half
 
     def unpaired(self, v: int, metric: str) -> tuple[float, float, float]:
@@ -143,7 +143,7 @@ class PairedAccumulator:
         m = METRICS.index(metric)
         mean = (self.sum[v, m] - self.sum[0, m]) / self.n
         var = self._var(self.sum[v, m], self.sum_sq[v, m]) + self._var(self.sum[0, m], self.sum_sq[0, m])
-        half = ci95_half_width(0.0, 0.0, self.n, var)     # t with n - 1 df: conservative
+        half = ci95_half_width(var, self.n)     # t with n - 1 df: conservative
         return mean, mean - half, mean + half
 
 
@@ -237,18 +237,14 @@ def run_paired(variants: list[Variant], reps: int, seed: int, engine: str = "num
                      kept if keep_first else None)
 
 
-def real_threats(sc) -> int:
-    return int((~sc.th_decoy).sum())
-
-
 def variant_summary(run: PairedRun, v: int) -> dict:
     """Figures of one mix (JSON-ready)."""
     p, n = run.paired, run.paired.n
     sc = run.compiled[v][0]
-    n_real = real_threats(sc)
+    n_real = real_threat_count(sc)
     leak = p.mean_ci(v, "leakers", *figure_bounds(sc, "leakers"))
     k_any = int(round(p.sum[v, METRICS.index("any_leaker")]))
-    lo, hi = wilson_ci95(k_any, n) if n_real else (0.0, 0.0)   # no real threat: P = 0
+    lo, hi = p_any_ci95(k_any, n, n_real)
     frac = [x / n_real if n_real else math.nan for x in leak]
 
     def mci(metric):

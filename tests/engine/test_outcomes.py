@@ -199,13 +199,13 @@ def test_the_bound_of_a_figure_never_seen_scales_with_what_one_attack_can_reach(
     """Nothing seen in n attacks: P(any) <= 3.0 / n, so a count's mean is at most 3.0 / n and
     the asset value hit's at most 3.0 / n of all the asset value (it was 3.0 / n whatever the
     values: 0.3 for assets worth 10^9 each); no bound above what one attack can reach."""
-    from salvosim.engine.results import ZERO_COUNT_UPPER, bounded_mean_ci95
+    from salvosim.engine.results import ZERO_COUNT_UPPER
     for scale in (1e-3, 1.0, 1e9):
-        assert bounded_mean_ci95(0.0, 0.0, 10, scale, scale)[2] == pytest.approx(
+        assert mean_ci95(0.0, 0.0, 10, True, scale, scale)[2] == pytest.approx(
             ZERO_COUNT_UPPER * scale / 10)
-        assert bounded_mean_ci95(0.0, 0.0, 1, scale, scale)[2] == scale      # capped
-    assert bounded_mean_ci95(3.0, 9.0, 2, 1.0, 2.0)[2] == 2.0          # t at 1 df: capped
-    assert bounded_mean_ci95(0.0, 0.0, 5, 1.0, 0.0) == (0.0, 0.0, 0.0)   # no real threat
+        assert mean_ci95(0.0, 0.0, 1, True, scale, scale)[2] == scale      # capped
+    assert mean_ci95(3.0, 9.0, 2, True, 1.0, 2.0)[2] == 2.0          # t at 1 df: capped
+    assert mean_ci95(0.0, 0.0, 5, True, 1.0, 0.0) == (0.0, 0.0, 0.0)   # no real threat
 
 
 def test_a_wilson_interval_holds_its_own_estimate_and_matches_the_closed_form():
