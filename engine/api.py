@@ -11,14 +11,12 @@ import numbers
 from pathlib import Path
 
 from salvosim.engine.errors import UsageError
-from salvosim.engine.montecarlo import run_scenario
+from salvosim.engine.montecarlo import ENGINES, run_scenario
 from salvosim.engine.results import Results
 from salvosim.engine.scenario import MAX_SEED, Scenario
+from salvosim.engine.schema import MAX_REPS
 from salvosim.engine.variants import load_scenario, parse_vary_list
 from salvosim.engine.views import analysis
-
-MAX_REPS = 10_000_000       # as a scenario's `replications` and the CLI's --reps
-ENGINES = ("numba", "reference")
 
 __all__ = ["load", "run", "compare", "sweep", "Comparison", "Sweep"]
 
@@ -47,10 +45,13 @@ def _whole(value, name: str, lo: int, hi: int) -> int:
     return int(value)
 
 
-def _options(scn: Scenario, reps, seed, engine, threads) -> tuple[int, int, int | None]:
-    """(reps, seed, threads) checked, reps and seed defaulting to the scenario's."""
-    reps = scn.header.replications if reps is None else _whole(reps, "reps", 1, MAX_REPS)
-    seed = scn.header.seed if seed is None else _whole(seed, "seed", 0, MAX_SEED)
+def _options(reps, seed, engine, threads) -> tuple:
+    """(reps, seed, threads) checked as the CLI checks its options (None stays None: the
+    scenario's own reps and seed, every core)."""
+    if reps is not None:
+        reps = _whole(reps, "reps", 1, MAX_REPS)
+    if seed is not None:
+        seed = _whole(seed, "seed", 0, MAX_SEED)
     if engine not in ENGINES:
         raise UsageError(f"engine = {engine!r}: allowed {', '.join(map(repr, ENGINES))}")
     if threads is not None:
@@ -66,8 +67,10 @@ def run(scenario: Scenario | str | Path, reps: int | None = None, seed: int | No
 
     reps and seed default to the scenario's; `engine` is "numba" or "reference"."""
     scn = _scenario(scenario)
-    reps, seed, threads = _options(scn, reps, seed, engine, threads)
-    return run_scenario(scn, reps, seed, engine, threads, bool(keep_outcomes))
+    reps, seed, threads = _options(reps, seed, engine, threads)
+    return run_scenario(scn, reps or scn.header.replications,
+                        scn.header.seed if seed is None else seed, engine, threads,
+                        bool(keep_outcomes))
 
 
 @dataclasses.dataclass
@@ -92,10 +95,12 @@ def compare(*scenarios: Scenario | str | Path, reps: int | None = None, seed: in
     """Every [[variants]] mix of the scenario(s), paired on the same seed and replications."""
     if not scenarios:
         raise UsageError("compare: give one or more scenarios (Scenario objects or paths)")
+    reps, seed, threads = _options(reps, seed, engine, threads)
     scns = [_scenario(s) for s in scenarios]
-    reps, seed, threads = _options(scns[0], reps, seed, engine, threads)
+    seed = scns[0].header.seed if seed is None else seed
     variants = analysis.comparison_variants(scns, seed)
-    paired = analysis.run_paired(variants, reps, seed, engine, threads)
+    paired = analysis.run_paired(variants, reps or scns[0].header.replications, seed, engine,
+                                 threads)
     return Comparison(analysis.comparison_json(paired))
 
 
@@ -124,7 +129,6 @@ def sweep(scenario: Scenario | str | Path, *vary: str, reps: int | None = None,
     if not vary or not all(isinstance(v, str) for v in vary):
         raise UsageError('sweep: give one or more vary specs, strings such as '
                          '"raids.0.count=10:50:10"')
-    reps_checked, seed_checked, threads = _options(scn, reps, seed, engine, threads)
-    plan = analysis.plan_sweep(scn, parse_vary_list(list(vary)),
-                               None if seed is None else seed_checked, reps_checked)
+    reps, seed, threads = _options(reps, seed, engine, threads)
+    plan = analysis.plan_sweep(scn, parse_vary_list(list(vary)), seed, reps)
     return Sweep(analysis.sweep_in_memory(plan, engine, threads))

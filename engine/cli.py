@@ -29,9 +29,9 @@ from salvosim.engine.fileio import (
     say_stream,
     sayer,
 )
-from salvosim.engine.montecarlo import jit_cache_is_cold
+from salvosim.engine.montecarlo import ENGINES, jit_cache_is_cold
 from salvosim.engine.results import salvosim_version
-from salvosim.engine.schema import InputError, one_line
+from salvosim.engine.schema import MAX_REPS, InputError, one_line
 
 
 # ----------------------------------------------------------------------------------------
@@ -69,7 +69,6 @@ def _whole_number(lo: int, hi: int | None = None, allowed: str | None = None):
 
 
 _positive_int = _whole_number(1)
-MAX_REPS = 10_000_000            # as the scenario's `replications`
 _reps = _whole_number(1, MAX_REPS + 1, f"a whole number of replications 1 .. {MAX_REPS:,}")
 _seed = _whole_number(0, 2 ** 63, "a seed in 0 .. 2^63-1")
 _rep_number = _whole_number(0, 2 ** 63, "a replication number in 0 .. 2^63-1")
@@ -127,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--reps", type=_reps, default=None,
                    help="replications (default: the scenario's `replications`)")
     r.add_argument("--seed", type=_seed, default=None, help="seed (default: the scenario's)")
-    r.add_argument("--engine", choices=("numba", "reference"), default="numba")
+    r.add_argument("--engine", choices=ENGINES, default="numba")
     r.add_argument("--threads", type=_positive_int, default=None,
                    help="numba threads (default: all cores)")
     r.add_argument("--json", metavar="PATH", help="write results as JSON")
@@ -193,7 +192,7 @@ def _add_run_options(parser, default_of: str) -> None:
                         help=f"replications (default: {default_of} `replications`)")
     parser.add_argument("--seed", type=_seed, default=None,
                         help=f"seed (default: {default_of})")
-    parser.add_argument("--engine", choices=("numba", "reference"), default="numba")
+    parser.add_argument("--engine", choices=ENGINES, default="numba")
     parser.add_argument("--threads", type=_positive_int, default=None,
                         help="numba threads (default: all cores)")
 

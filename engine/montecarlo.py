@@ -104,6 +104,9 @@ FIRST_USEFUL_SHOT_CACHED = b"first-useful-shot\n"  # second process: first_usefu
 CENTRAL_C2_CACHED = b"central-c2\n"              # first process: central_c2
 
 
+ENGINES = ("numba", "reference")     # the Monte Carlo engines: Numba kernel, SimPy reference
+
+
 def jit_cache_is_cold(engine: str = "numba", central: Iterable[bool] | None = None) -> bool:
     """True when the engine's entry point has no usable compiled code in Numba's cache (and
     none in this process): the first run compiles it (15-35 s on 2 cores, by CPU).
@@ -371,7 +374,7 @@ def iter_blocks(sc: CompiledScenario, reps: int, seed: int, engine: str = "numba
                 threads: int | None = None, block_reps: int = BLOCK_REPS,
                 rep0: int = 0, on_reps: Callable[[int], None] | None = None) -> Iterator[Block]:
     """Blocks of replications rep0 .. rep0 + reps - 1 with the chosen engine."""
-    if engine not in ("numba", "reference"):
+    if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}")
     if engine == "numba":
         threads = threads or available_threads()

@@ -76,6 +76,7 @@ MAX_ALTITUDE_M = 100_000.0          # 100 km: flight altitudes, envelopes, senso
 MAX_APOGEE_M = 1_000_000.0          # 1,000 km: a ballistic apogee (a 2,000 km missile: ~500 km)
 MAX_INT = 1_000_000                 # any whole number without a tighter bound
 
+MAX_REPS = 10_000_000   # replications of a run: a scenario's `replications`, --reps, the API
 KEY_LIMITS: dict[str, tuple[float | None, float | None, str]] = {
     # key: (lo, hi, note shown after the bounds)
     "east_m": (-MAX_DISTANCE_M, MAX_DISTANCE_M, "m, 5,000 km"),
@@ -98,7 +99,7 @@ KEY_LIMITS: dict[str, tuple[float | None, float | None, str]] = {
     "shots_per_engagement": (1, 16, ""),
     "shots_per_engagement_by_class": (1, 16, ""),
     "max_engagements": (1, 100, ""),
-    "replications": (1, 10_000_000, ""),
+    "replications": (1, MAX_REPS, ""),
     "count": (1, 10_000, ""),
 }
 SUFFIX_LIMITS: tuple[tuple[str, tuple[float | None, float | None, str]], ...] = (
