@@ -81,6 +81,29 @@ def sector_edges(facing_deg, width_deg):
     return math.sin(az_lo), math.cos(az_lo), math.sin(az_hi), math.cos(az_hi)
 
 
+@njit(**JIT, inline="always")
+def in_sector_by_edges(d_east, d_north, edges, facing_deg, width_deg):
+    """in_sector from the sector's edge vectors (sector_edges), without atan2 and fmod: the
+    sines of the bearing's angles past the low edge and short of the high edge are
+    lo = sin(az - az_lo) and hi = sin(az_hi - az) (times |d|). A sector of width <= 180 deg
+    holds the bearings with both >= 0; a wider one those with either >= 0 (the rest, its
+    complement, is a sector narrower than 180 deg). The two rules differ only within rounding
+    of an edge (about 1e-16 rad; tests/defenses/test_geometry.py): engagement_window and
+    detection_time_s ask at the midpoints between their roots, which include the edge
+    crossings, never that close to an edge (outcomes byte-identical to in_sector's on every
+    bundled scenario). The unit's own position (no bearing) keeps in_sector's answer. (About
+    2 % of a flagship replication: atan2 and a float modulo per sectored midpoint.)"""
+    if width_deg >= 360.0:
+        return True
+    if d_east == 0.0 and d_north == 0.0:
+        return in_sector(d_east, d_north, facing_deg, width_deg)
+    lo = d_east * edges[1] - d_north * edges[0]
+    hi = d_north * edges[2] - d_east * edges[3]
+    if width_deg <= 180.0:
+        return lo >= 0.0 and hi >= 0.0
+    return lo >= 0.0 or hi >= 0.0
+
+
 @njit(**JIT)
 def add_sector_crossings(buf, n, d0e, d0n, de, dn, edges, width_deg, s_max):
     """Where the ground line crosses the two edge lines of a sector (both rays' lines); edges
@@ -132,12 +155,6 @@ def ground_clear_of_m(d0e, d0n, de, dn, s_stop, radius_m):
     pe, pn = d0e + de * s, d0n + dn * s
     clear_m = radius_m * (1.0 + 1e-6) + 1e-3
     return pe * pe + pn * pn > clear_m * clear_m
-
-
-@njit(**JIT)
-def in_envelope(d_east, d_north, z_m, rmin_m, rmax_m, zmin_m, zmax_m, facing_deg, width_deg):
-    return (zmin_m <= z_m <= zmax_m and in_range_band(d_east, d_north, rmin_m, rmax_m)
-            and in_sector(d_east, d_north, facing_deg, width_deg))
 
 
 @njit(**INTERNAL)
@@ -200,9 +217,10 @@ def engagement_window(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_end_s, t_usable_s
             if s_hi - s_lo <= _EPS_S:
                 continue
             s_mid = 0.5 * (s_lo + s_hi)
-            inside = in_envelope(d0e + de * s_mid, d0n + dn * s_mid,
-                                 segment_altitude_m(z0, z1, h, s_mid),
-                                 rmin_m, rmax_m, zmin_m, zmax_m, facing_deg, width_deg)
+            d_e, d_n = d0e + de * s_mid, d0n + dn * s_mid
+            inside = (zmin_m <= segment_altitude_m(z0, z1, h, s_mid) <= zmax_m
+                      and in_range_band(d_e, d_n, rmin_m, rmax_m)
+                      and in_sector_by_edges(d_e, d_n, edges, facing_deg, width_deg))
             t_lo = tk + s_lo * dur
             t_hi = t_stop if i == m - 2 else tk + s_hi * dur
             if inside:

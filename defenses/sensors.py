@@ -18,6 +18,7 @@ from salvosim.defenses.envelope import (
     add_sector_crossings,
     in_range_band,
     in_sector,
+    in_sector_by_edges,
     sector_edges,
     sort_prefix,
 )
@@ -127,7 +128,7 @@ def detection_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, t_end_s,
             s_mid = 0.5 * (s_lo + s_hi)
             ge, gn = d0e + de * s_mid, d0n + dn * s_mid
             if (s_hi - s_lo <= 1e-12 or not in_range_band(ge, gn, 0.0, radius)
-                    or not in_sector(ge, gn, facing_deg, width_deg)):
+                    or not in_sector_by_edges(ge, gn, edges, facing_deg, width_deg)):
                 continue
             if level:
                 return tk + s_lo * dur

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from salvosim.defenses.envelope import engagement_window
+from salvosim.defenses.envelope import engagement_window, in_sector, in_sector_by_edges, sector_edges
 from salvosim.defenses.intercept import earliest_shot_time_s, intercept_time_s, laser_dwell_end_s
 from salvosim.defenses.sensors import detection_time_s
 from salvosim.engine.constants import HORIZON_K_M
@@ -145,6 +145,28 @@ def test_window_is_empty_outside_the_sector():
     assert math.isnan(a)
     a, _ = engagement_window(*tr, 0, 1e9, -math.inf, 0.0, 0.0, 200.0, 2000.0, 0.0, 1500.0, 270.0, 120.0, buf)
     assert a == pytest.approx(20.0)
+
+
+@pytest.mark.parametrize("width", [1.0, 60.0, 120.0, 179.5, 180.0, 180.5, 270.0, 359.0, 360.0])
+def test_sector_test_by_edges_is_the_bearing_rule(width):
+    """in_sector_by_edges (cross products with the edge vectors, what the windows and
+    detections ask at their midpoints) against in_sector (atan2 of the bearing) and against
+    the angle itself, on bearings all round (edges included: the rules may differ only within
+    1e-9 deg of one), at distances from 1 mm to 1,000 km, and at the unit itself."""
+    rng = np.random.default_rng(int(width * 10))
+    for facing in rng.uniform(-720.0, 720.0, 8):
+        edges = np.array(sector_edges(facing, width))
+        azimuths = np.concatenate([rng.uniform(0.0, 360.0, 400),
+                                   [facing - width / 2, facing + width / 2, facing,
+                                    facing + 180.0]])
+        for az, r in zip(azimuths, 10.0 ** rng.uniform(-3.0, 6.0, len(azimuths))):
+            d_e, d_n = r * math.sin(math.radians(az)), r * math.cos(math.radians(az))
+            off = abs((az - facing + 540.0) % 360.0 - 180.0)     # degrees from the facing
+            by_edges = in_sector_by_edges(d_e, d_n, edges, facing, width)
+            if abs(off - width / 2) > 1e-9:
+                assert by_edges == (off <= width / 2) == in_sector(d_e, d_n, facing, width)
+        assert (in_sector_by_edges(0.0, 0.0, edges, facing, width)
+                == in_sector(0.0, 0.0, facing, width))
 
 
 # ---------------------------------------------------------------------------- detection
