@@ -95,9 +95,12 @@ class Workspace(NamedTuple):
     engaged_by: np.ndarray        # [U, J]
     engagements_of: np.ndarray    # [U, J]
     out_of_reach: np.ndarray      # [U, J] no later shot of u can reach j in its window
-    cand_list: np.ndarray         # [U, J] threats u may still engage, in index order
-    cand_ready: np.ndarray        # [U, J] s: known_t + reaction of each, beside cand_list
-    cand_count: np.ndarray        # [U] length of each list
+    cand_list: np.ndarray         # [U, 2J] threats u may still engage: columns 0 .. J-1 the list
+                                  #   select_target scans, J .. 2J-1 those whose answer u holds
+    cand_ready: np.ndarray        # [U, 2J] s: known_t + reaction of each, beside cand_list
+    cand_count: np.ndarray        # [U, 2] length of each part (scanned, held)
+    held_pos: np.ndarray          # [U, J] position of j among u's held answers (-1: not held)
+    held_aggr: np.ndarray         # [U, 3] least held answer, least validity, recount flag
     early_until: np.ndarray       # [U, J] cache of intercept.early_shot_bound (see select_target)
     early_t_star: np.ndarray      # [U, J]
     shots: np.ndarray
@@ -148,8 +151,10 @@ def new_workspace(sc, heap_capacity):
         free_channels=np.zeros(U, np.int64), magazine=np.zeros(U, np.int64),
         reserve=np.zeros(U, np.int64), reloading=np.zeros(U, np.bool_),
         engaged_by=np.zeros((U, J), np.bool_), engagements_of=np.zeros((U, J), np.int64),
-        out_of_reach=np.zeros((U, J), np.bool_), cand_list=np.zeros((U, J), np.int64),
-        cand_ready=np.zeros((U, J)), cand_count=np.zeros(U, np.int64), early_until=np.zeros((U, J)),
+        out_of_reach=np.zeros((U, J), np.bool_), cand_list=np.zeros((U, 2 * J), np.int64),
+        cand_ready=np.zeros((U, 2 * J)), cand_count=np.zeros((U, 2), np.int64),
+        held_pos=np.full((U, J), -1, np.int64), held_aggr=np.zeros((U, 3)),
+        early_until=np.zeros((U, J)),
         early_t_star=np.zeros((U, J)),
         shots=np.zeros(U, np.int64), rounds=np.zeros(U, np.int64),
         engagements=np.zeros(U, np.int64), kills=np.zeros(U, np.int64),
@@ -279,6 +284,86 @@ def keep_candidate(cand_list, cand_ready, u, kept, j, t_ready):
     return kept + 1
 
 
+# Held answers: a candidate whose slot holds a later wake-up (or +inf) leaves the list that
+# select_target scans for a second part of the same rows (columns J ..), with the least of
+# their answers and of their validities kept per unit: a scan starts from those two instead
+# of visiting each (64 % of a flagship replication's visits). A held answer goes back to the
+# scanned list when its slot goes stale (touch_threat, drop_threat: release_held) or when its
+# validity passes (the recount at the start of select_target, also after hold_for made all of
+# a unit's slots stale).
+@njit(**JIT, inline="always")
+def hold_candidate(cand_list, cand_ready, cand_count, held_pos, held_aggr, u, j, t_ready,
+                   answer, until_s):
+    """Hold u's answer for threat j (a later wake-up or +inf, valid before until_s)."""
+    n = cand_count[u, 1]
+    at = np.uint64(held_pos.shape[1] + n)
+    cand_list[u, at] = j
+    cand_ready[u, at] = t_ready
+    held_pos[u, np.uint64(j)] = n
+    cand_count[u, 1] = n + 1
+    held_aggr[u, 0] = min(held_aggr[u, 0], answer)
+    held_aggr[u, 1] = min(held_aggr[u, 1], until_s)
+
+
+@njit(**INTERNAL)
+def release_held(cand_list, cand_ready, cand_count, held_pos, held_aggr, slot_ans, u, j):
+    """Threat j's slot went stale: j leaves u's held answers for the end of the scanned list.
+    When its answer was the least held, the least is counted again at u's next scan (a
+    validity that goes is left as the least one: the recount then only comes earlier)."""
+    J = held_pos.shape[1]
+    ju = np.uint64(j)
+    i = held_pos[u, ju]
+    n = cand_count[u, 1] - 1
+    at, last = np.uint64(J + i), np.uint64(J + n)
+    t_ready = cand_ready[u, at]
+    if i != n:
+        moved = cand_list[u, last]
+        cand_list[u, at] = moved
+        cand_ready[u, at] = cand_ready[u, last]
+        held_pos[u, np.uint64(moved)] = i
+    cand_count[u, 1] = n
+    held_pos[u, ju] = -1
+    if slot_ans[u, ju] <= held_aggr[u, 0]:
+        held_aggr[u, 2] = 1.0
+    k = cand_count[u, 0]
+    cand_list[u, np.uint64(k)] = j
+    cand_ready[u, np.uint64(k)] = t_ready
+    cand_count[u, 0] = k + 1
+
+
+@njit(**JIT, inline="always")
+def recount_held(cand_list, cand_ready, cand_count, held_pos, held_aggr, slot_fresh, slot_ans,
+                 slot_until, u, now):
+    """u's held answers whose slot no longer holds at now go back to the scanned list; the
+    least answer and validity of the others."""
+    J = held_pos.shape[1]
+    kept, least, first_end = 0, math.inf, math.inf
+    k = cand_count[u, 0]
+    for i in range(cand_count[u, 1]):
+        at = np.uint64(J + i)
+        j = cand_list[u, at]
+        ju = np.uint64(j)
+        t_ready = cand_ready[u, at]
+        if slot_fresh[u, ju] and now < slot_until[u, ju]:
+            to = np.uint64(J + kept)
+            cand_list[u, to] = j
+            cand_ready[u, to] = t_ready
+            held_pos[u, ju] = kept
+            kept += 1
+            least = min(least, slot_ans[u, ju])
+            first_end = min(first_end, slot_until[u, ju])
+        else:
+            held_pos[u, ju] = -1
+            cand_list[u, np.uint64(k)] = j
+            cand_ready[u, np.uint64(k)] = t_ready
+            k += 1
+    cand_count[u, 0] = k
+    cand_count[u, 1] = kept
+    held_aggr[u, 0] = least
+    held_aggr[u, 1] = first_end
+    held_aggr[u, 2] = 0.0
+
+
 @njit(**INTERNAL)
 def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, double_engagement,
                   max_engagements, cand_list, cand_ready, cand_count, out_of_reach, win_a, win_b,
@@ -286,7 +371,7 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
                   pt_e, pt_n, pt_z, pt_t, seg, n_pts, unit_e, unit_n, is_laser,
                   launch_delay_s, speed_mps, dwell_s, dwell_ref_m, priority, t_impact,
                   target_value, central, assigned_to, th_class, hold_t, slot_fresh, slot_ans,
-                  slot_until):
+                  slot_until, held_pos, held_aggr):
     """The best threat for unit u to shoot now (or -1), the earliest later shot time, a
     horizon: until then (and before that wake-up), while no candidate of u changes state, the
     same scan at a later time would return -1 and the same wake-up (run_events then skips it);
@@ -310,16 +395,22 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
     and a fire of u that starts hold_for for a class makes all of u's stale. Central C2 never
     keeps slots (assignments change).
     u's candidate list drops, as it is scanned, every threat u can never engage again (dead,
-    engaged max_engagements times, or past its window); order and ties stay by index.
+    engaged max_engagements times, or past its window). A later wake-up (or +inf) is held
+    (hold_candidate): the scan starts from the least held answer and validity. The list's
+    order changes as held answers come back, so ties of the score go to the lower index
+    explicitly.
     A candidate u does not know yet (t_ready = known_t + reaction > now, kept beside it in
     cand_ready) is passed over first, slot or not, when t_ready >= the wake-up so far: its
     shots come at or after t_ready, so it can neither be chosen nor wake u earlier, now or at
     any decision before the wake-up (it stays in the list, and is dropped if need be once it
     is looked at)."""
-    best, best_score, wake, horizon = -1, math.inf, math.inf, math.inf
+    if held_aggr[u, 2] != 0.0 or now >= held_aggr[u, 1]:
+        recount_held(cand_list, cand_ready, cand_count, held_pos, held_aggr, slot_fresh,
+                     slot_ans, slot_until, u, now)
+    best, best_score, wake, horizon = -1, math.inf, held_aggr[u, 0], held_aggr[u, 1]
     best_effect = math.nan
     kept = 0
-    for k in range(cand_count[u]):
+    for k in range(cand_count[u, 0]):
         ku = np.uint64(k)
         j = cand_list[u, ku]
         ju = np.uint64(j)       # indices never negative: no wraparound code
@@ -328,15 +419,17 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
             kept = keep_candidate(cand_list, cand_ready, u, kept, j, t_ready)
             continue    # not known yet, and cannot wake u earlier (t_shot >= t_ready)
         if slot_fresh[u, ju] and now < slot_until[u, ju]:
-            kept = keep_candidate(cand_list, cand_ready, u, kept, j, t_ready)
             if slot_ans[u, ju] == -math.inf:        # useful now (useful_until_s)
+                kept = keep_candidate(cand_list, cand_ready, u, kept, j, t_ready)
                 score = target_score(priority, pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, now,
                                      unit_e, unit_n, t_impact[ju], target_value[ju])
-                if score < best_score:
+                if score < best_score or (score == best_score and j < best):
                     best, best_score, best_effect = j, score, math.nan
                 continue
             wake = min(wake, slot_ans[u, ju])
             horizon = min(horizon, slot_until[u, ju])
+            hold_candidate(cand_list, cand_ready, cand_count, held_pos, held_aggr, u, j, t_ready,
+                           slot_ans[u, ju], slot_until[u, ju])
             continue
         slot_fresh[u, ju] = False
         if (fate[ju] != ALIVE or engagements_of[u, ju] >= max_engagements or now > win_b[u, ju]
@@ -348,6 +441,9 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
             # until j's engagement ends (touch_threat) or forever (hold_for)
             if not central:
                 keep_slot(slot_fresh, slot_ans, slot_until, u, j, math.inf, math.inf)
+                kept -= 1
+                hold_candidate(cand_list, cand_ready, cand_count, held_pos, held_aggr, u, j,
+                               t_ready, math.inf, math.inf)
             continue
         if central and assigned_to[ju] != u:
             continue    # assigned to another unit (central C2)
@@ -417,16 +513,19 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
             continue                               # and it stays +inf
         horizon = min(horizon, until)
         if until > now and t_shot > now and not central:
-            keep_slot(slot_fresh, slot_ans, slot_until, u, j, t_shot,
-                      min(until, t_shot, win_b[u, ju]))
+            until = min(until, t_shot, win_b[u, ju])
+            keep_slot(slot_fresh, slot_ans, slot_until, u, j, t_shot, until)
+            kept -= 1
+            hold_candidate(cand_list, cand_ready, cand_count, held_pos, held_aggr, u, j,
+                           t_ready, t_shot, until)
         if t_shot == now:
             score = target_score(priority, pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, now, unit_e,
                                  unit_n, t_impact[ju], target_value[ju])
-            if score < best_score:
+            if score < best_score or (score == best_score and j < best):
                 best, best_score, best_effect = j, score, t_effect
         elif t_shot < wake:
             wake = t_shot
-    cand_count[u] = kept
+    cand_count[u, 0] = kept
     return best, wake, horizon, best_effect
 
 
@@ -471,7 +570,8 @@ def next_known_s(engageable, known_t, j, after_s):
 
 
 @njit(**INTERNAL)
-def touch_threat(j, engageable, dirty, slot_fresh):
+def touch_threat(j, engageable, dirty, slot_fresh, slot_ans, cand_list, cand_ready, cand_count,
+                 held_pos, held_aggr):
     """Threat j changed state (its engagement ended): every unit that may engage it must
     rescan, and solve j again."""
     ju = np.uint64(j)                   # unsigned indices: no wraparound code
@@ -480,10 +580,14 @@ def touch_threat(j, engageable, dirty, slot_fresh):
         if engageable[u, ju]:
             dirty[u] = True
             slot_fresh[u, ju] = False
+            if held_pos[u, ju] >= 0:
+                release_held(cand_list, cand_ready, cand_count, held_pos, held_aggr, slot_ans,
+                             v, j)
 
 
 @njit(**INTERNAL)
-def drop_threat(j, engageable, dirty, slot_fresh, slot_ans, clean_wake):
+def drop_threat(j, engageable, dirty, slot_fresh, slot_ans, clean_wake, cand_list, cand_ready,
+                cand_count, held_pos, held_aggr):
     """Threat j can no longer be engaged by the units that may engage it (it is dead), or not
     until an engagement ends (another unit engages it: touch_threat then): each solves j again
     at its next scan. A unit whose last scan holds (select_target found nothing to fire at,
@@ -498,6 +602,9 @@ def drop_threat(j, engageable, dirty, slot_fresh, slot_ans, clean_wake):
                                            or slot_ans[u, ju] == math.inf)):
                 dirty[u] = True
             slot_fresh[u, ju] = False
+            if held_pos[u, ju] >= 0:
+                release_held(cand_list, cand_ready, cand_count, held_pos, held_aggr, slot_ans,
+                             v, j)
 
 
 @njit(**JIT, inline="always")
@@ -640,6 +747,7 @@ def run_events(sc, seed, rep, ws, check, c2):
     hold_t, th_decoy = ws.hold_t, sc.th_decoy
     dirty, clean_wake, clean_until = ws.dirty, ws.clean_wake, ws.clean_until
     slot_fresh, slot_ans, slot_until = ws.slot_fresh, ws.slot_ans, ws.slot_until
+    held_pos, held_aggr = ws.held_pos, ws.held_aggr
     pending, pending_count, wake_pending = ws.pending, ws.pending_count, ws.wake_pending
     J, U = len(fate), len(un_e)
 
@@ -655,7 +763,7 @@ def run_events(sc, seed, rep, ws, check, c2):
                 cand_list[u, at] = j
                 cand_ready[u, at] = known_t[u, ju] + un_reaction_s[u]
                 n += 1
-        cand_count[u] = n
+        cand_count[u, 0] = n
     # One EV_KNOWN event per threat and distinct time units learn of it (next_known_s): such
     # an event only asks those units to decide now, so neither their order nor the unit in
     # the key matters, only the time (MODEL.md §8 puts them after every EV_FREE, before every
@@ -697,13 +805,15 @@ def run_events(sc, seed, rep, ws, check, c2):
             if fate[j] == ALIVE:
                 fate[j] = FAILED if fails[j] else (LEAKED if in_defended[j] else MISSED)
                 fate_t[j] = now
-                drop_threat(j, engageable, dirty, slot_fresh, slot_ans, clean_wake)
+                drop_threat(j, engageable, dirty, slot_fresh, slot_ans, clean_wake, cand_list,
+                            cand_ready, cand_count, held_pos, held_aggr)
         elif kind == EV_INTERCEPT:                              # engagement i2 of threat i1
             u = eng_unit[i1, i2]
             resolve_intercept(fate, fate_t, kill_unit, kills, un_pk[u, th_class[i1]], seed, rep,
                               i1, i2, u, eng_shots[i1, i2], now)
             if fate[i1] != ALIVE:
-                drop_threat(i1, engageable, dirty, slot_fresh, slot_ans, clean_wake)
+                drop_threat(i1, engageable, dirty, slot_fresh, slot_ans, clean_wake, cand_list,
+                            cand_ready, cand_count, held_pos, held_aggr)
         elif kind == EV_FREE:                                   # unit i1
             u, sub_kind = i1, free_kind(i2)
             if sub_kind == FREE_CHANNEL:
@@ -722,7 +832,8 @@ def run_events(sc, seed, rep, ws, check, c2):
                 engaged_by[u, j] = False
                 under_engagement[j] -= 1
                 if fate[j] == ALIVE:        # (a dead one was dropped when it died)
-                    touch_threat(j, engageable, dirty, slot_fresh)
+                    touch_threat(j, engageable, dirty, slot_fresh, slot_ans, cand_list, cand_ready,
+                                 cand_count, held_pos, held_aggr)
                 if central:
                     if c2 is not None:
                         ok = central_c2(sc, inst, ws, FREE_ASSESSMENT, u, j, now) and ok
@@ -766,7 +877,8 @@ def run_events(sc, seed, rep, ws, check, c2):
                         pt_z, pt_t, seg, n_pts, un_e[u], un_n[u],
                         un_unlimited[u], un_delay_s[u], un_speed[u], un_dwell_s[u],
                         un_dwell_ref_m[u], priority, t_impact, target_value, central,
-                        assigned_to, th_class, hold_t, slot_fresh, slot_ans, slot_until)
+                        assigned_to, th_class, hold_t, slot_fresh, slot_ans, slot_until,
+                        held_pos, held_aggr)
                     dirty[u] = central        # central C2 changes assignments: always rescan
                     clean_wake[u] = t_wake
                     clean_until[u] = min(t_wake, horizon)
@@ -796,7 +908,8 @@ def run_events(sc, seed, rep, ws, check, c2):
                 eng_unit[j, e] = u
                 eng_shots[j, e] = n
                 dirty[u] = True
-                drop_threat(j, engageable, dirty, slot_fresh, slot_ans, clean_wake)
+                drop_threat(j, engageable, dirty, slot_fresh, slot_ans, clean_wake, cand_list,
+                            cand_ready, cand_count, held_pos, held_aggr)
                 t_intercept = t_effect        # solved by select_target, or:
                 if math.isnan(t_intercept):
                     t_intercept = shot_end_time_s(pt_e, pt_n, pt_z, pt_t, seg, n_pts, j, now,
@@ -816,6 +929,7 @@ def run_events(sc, seed, rep, ws, check, c2):
                     if hold_t[u, c] == now:               # hold_for starts: rescan all of u
                         for k in range(J):
                             slot_fresh[u, k] = False
+                        held_aggr[u, 2] = 1.0         # and its held answers go back
                         break
                 if not un_unlimited[u] and magazine[u] < rps and reserve[u] > 0:
                     reloading[u] = True
@@ -858,6 +972,10 @@ def reset_state(sc, ws):
         ws.last_request_t[u] = np.nan
         ws.out_of_ammo_t[u] = np.inf
         ws.queue_count[u] = 0
+        ws.cand_count[u, 1] = 0
+        ws.held_aggr[u, 0] = np.inf
+        ws.held_aggr[u, 1] = np.inf
+        ws.held_aggr[u, 2] = 0.0
         ws.dirty[u] = True
         ws.pending[u] = False
         ws.wake_pending[u] = np.nan
@@ -877,6 +995,7 @@ def reset_state(sc, ws):
             ws.out_of_reach[u, j] = False
             ws.assigned_ever[u, j] = False
             ws.slot_fresh[u, j] = False
+            ws.held_pos[u, j] = -1
     for j in range(J):
         ws.assigned_to[j] = -1
         ws.assign_engaged[j] = False
@@ -1039,7 +1158,7 @@ def targeting_signatures(sc, ws) -> tuple[tuple, tuple]:
             w("under_engagement"), s("c2_double_engagement"), of_unit("un_max_engagements"))
     select = (*head, w("cand_list"), w("cand_ready"), w("cand_count"), w("out_of_reach"),
               i("win_a"), i("win_b"), w("early_until"), w("early_t_star"), *geometry,
-              w("slot_fresh"), w("slot_ans"), w("slot_until"))
+              w("slot_fresh"), w("slot_ans"), w("slot_until"), w("held_pos"), w("held_aggr"))
     full = (*head, i("engageable"), i("known_t"), of_unit("un_reaction_s"), i("win_a"),
             i("win_b"), *geometry)
     return select, full
