@@ -13,8 +13,8 @@ from pathlib import Path
 from salvosim.engine.errors import UsageError
 from salvosim.engine.montecarlo import ENGINES, run_scenario
 from salvosim.engine.results import Results
-from salvosim.engine.scenario import MAX_SEED, Scenario
-from salvosim.engine.schema import MAX_REPS
+from salvosim.engine.scenario import Scenario
+from salvosim.engine.schema import MAX_REPS, MAX_SEED
 from salvosim.engine.variants import load_scenario, parse_vary_list
 from salvosim.engine.views import analysis
 

@@ -31,7 +31,7 @@ from salvosim.engine.fileio import (
 )
 from salvosim.engine.montecarlo import ENGINES, jit_cache_is_cold
 from salvosim.engine.results import salvosim_version
-from salvosim.engine.schema import MAX_REPS, InputError, one_line
+from salvosim.engine.schema import MAX_REPS, MAX_SEED, InputError, one_line
 
 
 # ----------------------------------------------------------------------------------------
@@ -70,7 +70,7 @@ def _whole_number(lo: int, hi: int | None = None, allowed: str | None = None):
 
 _positive_int = _whole_number(1)
 _reps = _whole_number(1, MAX_REPS + 1, f"a whole number of replications 1 .. {MAX_REPS:,}")
-_seed = _whole_number(0, 2 ** 63, "a seed in 0 .. 2^63-1")
+_seed = _whole_number(0, MAX_SEED + 1, "a seed in 0 .. 2^63-1")
 _rep_number = _whole_number(0, 2 ** 63, "a replication number in 0 .. 2^63-1")
 
 

@@ -24,6 +24,7 @@ from salvosim.defenses import FireUnitType, SensorType
 from salvosim.engine.constants import BALLISTIC_CLASSES, CRUISE_CLASSES
 from salvosim.engine.schema import (
     MAX_DISTANCE_M,
+    MAX_SEED,
     MAX_TIME_S,
     InputError,
     Where,
@@ -42,7 +43,6 @@ from salvosim.engine.schema import (
 from salvosim.threats import ThreatType
 
 MAP_MARGIN_M = 10_000.0   # aim points must lie within the perimeter's box grown by this
-MAX_SEED = 2 ** 63 - 1
 MAX_RAIDS = 100           # [[raids]] tables in a scenario
 MAX_THREATS = 10_000      # threats of all raids together (memory grows with threats x units)
 MAX_UNITS = 100           # fire units after the layout, the scenario and unit counts

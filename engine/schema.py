@@ -77,6 +77,7 @@ MAX_APOGEE_M = 1_000_000.0          # 1,000 km: a ballistic apogee (a 2,000 km m
 MAX_INT = 1_000_000                 # any whole number without a tighter bound
 
 MAX_REPS = 10_000_000   # replications of a run: a scenario's `replications`, --reps, the API
+MAX_SEED = 2 ** 63 - 1  # a seed: the scenario's `seed`, --seed, the API
 KEY_LIMITS: dict[str, tuple[float | None, float | None, str]] = {
     # key: (lo, hi, note shown after the bounds)
     "east_m": (-MAX_DISTANCE_M, MAX_DISTANCE_M, "m, 5,000 km"),

@@ -546,7 +546,7 @@ def draw_map(scn, altitude_m: float | None = None) -> Figure:
         # a defended area a little larger than the perimeter: keep it in the detail view
         minx, miny, maxx, maxy = min(minx, dminx), min(miny, dminy), max(maxx, dmaxx), max(maxy, dmaxy)
     centre = ((minx + maxx) / 2.0, (miny + maxy) / 2.0)
-    # at least 50 m across: a perimeter of centimetres made a map of 67,577,060 pixels
+    # at least 100 m across: a perimeter of centimetres made a map of 67,577,060 pixels
     detail_half = max(max(maxx - minx, maxy - miny) / 2.0 * 1.25, MIN_DETAIL_HALF_KM)
     setup_axes(detail, detail_half, centre)
     draw_base(detail, scn)
