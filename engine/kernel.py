@@ -100,7 +100,7 @@ class Workspace(NamedTuple):
     cand_ready: np.ndarray        # [U, 2J] s: known_t + reaction of each, beside cand_list
     cand_count: np.ndarray        # [U, 2] length of each part (scanned, held)
     held_pos: np.ndarray          # [U, J] position of j among u's held answers (-1: not held)
-    held_aggr: np.ndarray         # [U, 3] least held answer, least validity, recount flag
+    held_aggr: np.ndarray         # [U, 2] least held answer and validity (-inf: recount)
     early_until: np.ndarray       # [U, J] cache of intercept.early_shot_bound (see select_target)
     early_t_star: np.ndarray      # [U, J]
     shots: np.ndarray
@@ -153,7 +153,7 @@ def new_workspace(sc, heap_capacity):
         engaged_by=np.zeros((U, J), np.bool_), engagements_of=np.zeros((U, J), np.int64),
         out_of_reach=np.zeros((U, J), np.bool_), cand_list=np.zeros((U, 2 * J), np.int64),
         cand_ready=np.zeros((U, 2 * J)), cand_count=np.zeros((U, 2), np.int64),
-        held_pos=np.full((U, J), -1, np.int64), held_aggr=np.zeros((U, 3)),
+        held_pos=np.full((U, J), -1, np.int64), held_aggr=np.zeros((U, 2)),
         early_until=np.zeros((U, J)),
         early_t_star=np.zeros((U, J)),
         shots=np.zeros(U, np.int64), rounds=np.zeros(U, np.int64),
@@ -288,9 +288,9 @@ def keep_candidate(cand_list, cand_ready, u, kept, j, t_ready):
 # select_target scans for a second part of the same rows (columns J ..), with the least of
 # their answers and of their validities kept per unit: a scan starts from those two instead
 # of visiting each (64 % of a flagship replication's visits). A held answer goes back to the
-# scanned list when its slot goes stale (touch_threat, drop_threat: release_held) or when its
-# validity passes (the recount at the start of select_target, also after hold_for made all of
-# a unit's slots stale).
+# scanned list when its slot goes stale (forget_slot) or when its validity passes (the
+# recount at the start of select_target; a least validity of -inf asks for it: after the
+# least answer left, or hold_for made all of a unit's slots stale).
 @njit(**JIT, inline="always")
 def hold_candidate(cand_list, cand_ready, cand_count, held_pos, held_aggr, u, j, t_ready,
                    answer, until_s):
@@ -306,13 +306,18 @@ def hold_candidate(cand_list, cand_ready, cand_count, held_pos, held_aggr, u, j,
 
 
 @njit(**INTERNAL)
-def release_held(cand_list, cand_ready, cand_count, held_pos, held_aggr, slot_ans, u, j):
-    """Threat j's slot went stale: j leaves u's held answers for the end of the scanned list.
-    When its answer was the least held, the least is counted again at u's next scan (a
-    validity that goes is left as the least one: the recount then only comes earlier)."""
-    J = held_pos.shape[1]
+def forget_slot(slot_fresh, slot_ans, cand_list, cand_ready, cand_count, held_pos, held_aggr,
+                u, j):
+    """u's answer for threat j no longer holds. If u held it, j leaves the held answers for
+    the end of the scanned list; when its answer was the least held, the least is counted
+    again at u's next scan (a validity that goes is left as the least one: the recount then
+    only comes earlier)."""
     ju = np.uint64(j)
+    slot_fresh[u, ju] = False
     i = held_pos[u, ju]
+    if i < 0:
+        return
+    J = held_pos.shape[1]
     n = cand_count[u, 1] - 1
     at, last = np.uint64(J + i), np.uint64(J + n)
     t_ready = cand_ready[u, at]
@@ -324,7 +329,7 @@ def release_held(cand_list, cand_ready, cand_count, held_pos, held_aggr, slot_an
     cand_count[u, 1] = n
     held_pos[u, ju] = -1
     if slot_ans[u, ju] <= held_aggr[u, 0]:
-        held_aggr[u, 2] = 1.0
+        held_aggr[u, 1] = -math.inf
     k = cand_count[u, 0]
     cand_list[u, np.uint64(k)] = j
     cand_ready[u, np.uint64(k)] = t_ready
@@ -361,7 +366,6 @@ def recount_held(cand_list, cand_ready, cand_count, held_pos, held_aggr, slot_fr
     cand_count[u, 1] = kept
     held_aggr[u, 0] = least
     held_aggr[u, 1] = first_end
-    held_aggr[u, 2] = 0.0
 
 
 @njit(**INTERNAL)
@@ -404,7 +408,7 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
     shots come at or after t_ready, so it can neither be chosen nor wake u earlier, now or at
     any decision before the wake-up (it stays in the list, and is dropped if need be once it
     is looked at)."""
-    if held_aggr[u, 2] != 0.0 or now >= held_aggr[u, 1]:
+    if now >= held_aggr[u, 1]:
         recount_held(cand_list, cand_ready, cand_count, held_pos, held_aggr, slot_fresh,
                      slot_ans, slot_until, u, now)
     best, best_score, wake, horizon = -1, math.inf, held_aggr[u, 0], held_aggr[u, 1]
@@ -435,16 +439,17 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
         if (fate[ju] != ALIVE or engagements_of[u, ju] >= max_engagements or now > win_b[u, ju]
                 or out_of_reach[u, ju]):
             continue
-        kept = keep_candidate(cand_list, cand_ready, u, kept, j, t_ready)
         if (engaged_by[u, ju] or (under_engagement[ju] > 0 and not double_engagement)
                 or hold_t[u, th_class[ju]] <= now):
             # until j's engagement ends (touch_threat) or forever (hold_for)
-            if not central:
+            if central:
+                kept = keep_candidate(cand_list, cand_ready, u, kept, j, t_ready)
+            else:
                 keep_slot(slot_fresh, slot_ans, slot_until, u, j, math.inf, math.inf)
-                kept -= 1
                 hold_candidate(cand_list, cand_ready, cand_count, held_pos, held_aggr, u, j,
                                t_ready, math.inf, math.inf)
             continue
+        kept = keep_candidate(cand_list, cand_ready, u, kept, j, t_ready)
         if central and assigned_to[ju] != u:
             continue    # assigned to another unit (central C2)
         t_from = max(now, t_ready)
@@ -515,7 +520,7 @@ def select_target(u, now, fate, engaged_by, engagements_of, under_engagement, do
         if until > now and t_shot > now and not central:
             until = min(until, t_shot, win_b[u, ju])
             keep_slot(slot_fresh, slot_ans, slot_until, u, j, t_shot, until)
-            kept -= 1
+            kept -= 1                   # held, not in the list (kept above, before solving)
             hold_candidate(cand_list, cand_ready, cand_count, held_pos, held_aggr, u, j,
                            t_ready, t_shot, until)
         if t_shot == now:
@@ -579,10 +584,8 @@ def touch_threat(j, engageable, dirty, slot_fresh, slot_ans, cand_list, cand_rea
         u = np.uint64(v)
         if engageable[u, ju]:
             dirty[u] = True
-            slot_fresh[u, ju] = False
-            if held_pos[u, ju] >= 0:
-                release_held(cand_list, cand_ready, cand_count, held_pos, held_aggr, slot_ans,
-                             v, j)
+            forget_slot(slot_fresh, slot_ans, cand_list, cand_ready, cand_count, held_pos,
+                        held_aggr, v, j)
 
 
 @njit(**INTERNAL)
@@ -601,10 +604,8 @@ def drop_threat(j, engageable, dirty, slot_fresh, slot_ans, clean_wake, cand_lis
             if not (slot_fresh[u, ju] and (slot_ans[u, ju] > clean_wake[u]
                                            or slot_ans[u, ju] == math.inf)):
                 dirty[u] = True
-            slot_fresh[u, ju] = False
-            if held_pos[u, ju] >= 0:
-                release_held(cand_list, cand_ready, cand_count, held_pos, held_aggr, slot_ans,
-                             v, j)
+            forget_slot(slot_fresh, slot_ans, cand_list, cand_ready, cand_count, held_pos,
+                        held_aggr, v, j)
 
 
 @njit(**JIT, inline="always")
@@ -929,7 +930,7 @@ def run_events(sc, seed, rep, ws, check, c2):
                     if hold_t[u, c] == now:               # hold_for starts: rescan all of u
                         for k in range(J):
                             slot_fresh[u, k] = False
-                        held_aggr[u, 2] = 1.0         # and its held answers go back
+                        held_aggr[u, 1] = -math.inf   # and its held answers go back
                         break
                 if not un_unlimited[u] and magazine[u] < rps and reserve[u] > 0:
                     reloading[u] = True
@@ -975,7 +976,6 @@ def reset_state(sc, ws):
         ws.cand_count[u, 1] = 0
         ws.held_aggr[u, 0] = np.inf
         ws.held_aggr[u, 1] = np.inf
-        ws.held_aggr[u, 2] = 0.0
         ws.dirty[u] = True
         ws.pending[u] = False
         ws.wake_pending[u] = np.nan
