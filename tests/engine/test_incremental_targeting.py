@@ -13,8 +13,10 @@ Engine agreement and the wide random scenarios run the same check
 
 import pytest
 
+from salvosim.engine.compile import compile_scenario
 from salvosim.engine.constants import CHECK_MUTANT, CHECK_ON
 from salvosim.engine.kernel import check_replications
+from salvosim.engine.variants import load_scenario, variants_of
 from tests import REPO_ROOT
 from tests.scenario_kit import compile_file
 
@@ -34,6 +36,21 @@ def test_every_decision_matches_the_full_scan_on_bundled_scenarios(path):
     disagreements, decisions, _ = checked(sc, reps=6)
     # (in the 2020 attack no unit could engage a ballistic missile)
     assert decisions > 0 or not sc.un_engages[:, sc.th_class].any()
+    assert disagreements == 0, f"{disagreements} of {decisions} decisions"
+
+
+MIXES = [(path, v.name) for path in SCENARIOS if load_scenario(path).raw.get("variants")
+         for v in variants_of(load_scenario(path))]
+
+
+@pytest.mark.parametrize("path,mix", MIXES, ids=lambda x: getattr(x, "stem", x))
+def test_every_decision_matches_the_full_scan_in_every_bundled_mix(path, mix):
+    """The [[variants]] mixes too: hold_for (which makes all of a unit's answers stale, held
+    ones included), the Patriot's restricted doctrine, central C2 and decoy discrimination are
+    only there."""
+    scenario = next(v.scenario for v in variants_of(load_scenario(path)) if v.name == mix)
+    disagreements, decisions, _ = checked(compile_scenario(scenario)[0], reps=12)
+    assert decisions > 0
     assert disagreements == 0, f"{disagreements} of {decisions} decisions"
 
 
